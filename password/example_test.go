@@ -1,0 +1,57 @@
+package password_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gatehouse-auth/gatehouse/password"
+)
+
+// The zero value of Argon2id is the recommended hasher.
+func ExampleArgon2id() {
+	var h password.Argon2id
+	hash, err := h.Hash("correct horse battery staple")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(h.Compare(hash, "correct horse battery staple"))
+	fmt.Println(errors.Is(h.Compare(hash, "Tr0ub4dor&3"), password.ErrMismatch))
+	// Output:
+	// <nil>
+	// true
+}
+
+// Moving a Flask-Security application over: verify its hashes, and store an
+// Argon2id hash the first time each user logs in.
+func ExampleUpgrade() {
+	h := password.Upgrade{
+		Current: password.Argon2id{},
+		Legacy: []password.Scheme{
+			password.Bcrypt{}, password.PBKDF2{Digest: "sha512"}, password.SHACrypt{},
+		},
+		FlaskSecurity: &password.FlaskSecurity{Salt: "WXaSCrUZoLgubbbP"}, // SECURITY_PASSWORD_SALT
+	}
+	stored := "$2b$04$X/ckABTkGvDUybmRsrJek.NCAtQzZZ6FHyzDySaeFHhG9GS5EbDs." // made by Flask-Security 5.1
+	if err := h.Compare(stored, "correct horse battery staple"); err != nil {
+		fmt.Println("login failed")
+		return
+	}
+	if h.NeedsRehash(stored) {
+		stored, _ = h.Hash("correct horse battery staple")
+	}
+	fmt.Println(stored[:10])
+	// Output: $argon2id$
+}
+
+func ExamplePolicy() {
+	var p password.Policy // NIST 800-63B defaults
+	ctx := context.Background()
+	fmt.Println(p.Validate(ctx, "short"))
+	fmt.Println(p.Validate(ctx, "password1"))
+	fmt.Println(p.Validate(ctx, "violet staple orbit 42"))
+	// Output:
+	// password: password too short: at least 8 characters
+	// password: password is too common
+	// <nil>
+}

@@ -1,0 +1,121 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// This file holds every interface an integrator may implement. Each is small,
+// takes a context first, and documents its contract for every edge case.
+// Implementations must be safe for concurrent use.
+
+// UserStore persists users. [Manager] calls UserByID once per authenticated
+// request: it is Flask-Login's user loader, so keep it to one indexed read.
+type UserStore interface {
+	// UserByID returns the user with id, or an error wrapping ErrNotFound if
+	// there is none. Gatehouse then drops the ID from the session and the
+	// request goes on anonymous.
+	UserByID(ctx context.Context, id string) (*User, error)
+	// UserByEmail receives an already-normalised email and matches it
+	// case-insensitively. ErrNotFound (wrapped) if absent.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// CreateUser stores u and assigns u.ID if it is empty. It returns an
+	// error wrapping ErrDuplicate if the email (or a non-empty username) is
+	// taken.
+	CreateUser(ctx context.Context, u *User) error
+	// UpdateUser replaces the stored user, roles included. ErrNotFound
+	// (wrapped) if absent; ErrDuplicate if the new email or username is taken.
+	UpdateUser(ctx context.Context, u *User) error
+}
+
+// Session is a server-side session as a [SessionStore] keeps it.
+type Session struct {
+	// ID is a hash of the session token from the cookie, never the token.
+	ID string
+	// UserID is empty for anonymous sessions (flashes, CSRF).
+	UserID string
+	// Data is gatehouse's encoded session state, opaque to the store.
+	Data []byte
+	// CreatedAt, UpdatedAt and ExpiresAt are set by the Manager from
+	// Config.Now; stores never read the clock.
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	ExpiresAt time.Time
+	// IP and UserAgent describe the client that started the session, for a
+	// "your sessions" page. IP honours Config.ClientIP.
+	IP        string
+	UserAgent string
+}
+
+// SessionStore keeps sessions on the server instead of in the cookie. With
+// one configured the cookie holds only a random token, and single sessions
+// can be listed and revoked. Stores may drop expired sessions at any time;
+// the Manager checks ExpiresAt itself using Config.Now.
+type SessionStore interface {
+	// Session returns the session with id, or ErrNotFound (wrapped).
+	Session(ctx context.Context, id string) (*Session, error)
+	// SaveSession inserts or replaces s.
+	SaveSession(ctx context.Context, s *Session) error
+	// DeleteSession removes the session with id; nil if it is absent.
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions removes every session of the user; nil if none.
+	DeleteUserSessions(ctx context.Context, userID string) error
+}
+
+// TokenKind names the purpose of a one-time token.
+type TokenKind string
+
+// The one-time token kinds gatehouse issues.
+const (
+	TokenConfirm TokenKind = "confirm"
+	TokenReset   TokenKind = "reset"
+	TokenLogin   TokenKind = "login"
+)
+
+// Token is a one-time token (confirmation, reset or passwordless login link)
+// as a [TokenStore] keeps it. The raw token is selector.verifier; the store
+// sees the selector and a hash of the verifier only.
+type Token struct {
+	Kind         TokenKind
+	Selector     string
+	VerifierHash []byte
+	UserID       string
+	// Stamp binds the token to the user's SecurityStamp (a hash of it) when
+	// it was issued, so a password change by any route kills it.
+	Stamp string
+	// Email is the address the token was sent to.
+	Email     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// TokenStore persists one-time tokens.
+type TokenStore interface {
+	// CreateToken stores t. ErrDuplicate (wrapped) if its kind and selector
+	// are taken.
+	CreateToken(ctx context.Context, t *Token) error
+	// TakeToken atomically returns and deletes the token of kind with
+	// selector, so of many concurrent calls exactly one succeeds; the others
+	// get ErrNotFound (wrapped). Expired tokens may be returned: the Manager
+	// checks ExpiresAt with Config.Now.
+	TakeToken(ctx context.Context, kind TokenKind, selector string) (*Token, error)
+	// DeleteUserTokens removes the user's tokens of the given kinds (all
+	// kinds if none are given). nil if there are none.
+	DeleteUserTokens(ctx context.Context, userID string, kinds ...TokenKind) error
+	// DeleteExpiredTokens removes tokens that expired before the given time
+	// and reports how many went.
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
+}
+
+// PasswordHasher hashes and verifies passwords. Package password provides the
+// implementations; the interface lives here, where it is used.
+type PasswordHasher interface {
+	// Hash returns a self-describing hash string of password.
+	Hash(password string) (string, error)
+	// Compare returns nil when password matches hash and an error otherwise,
+	// including for a malformed hash: it fails closed.
+	Compare(hash, password string) error
+	// NeedsRehash reports whether hash should be replaced by a new Hash of
+	// the same password, because its scheme or parameters are outdated.
+	NeedsRehash(hash string) bool
+}
