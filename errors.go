@@ -124,3 +124,11 @@ func StatusCode(err error) int {
 	}
 	return http.StatusInternalServerError
 }
+
+func errorIs(err, target error) bool { return errors.Is(err, target) }
+
+func errorAs[T error](err error) (T, bool) {
+	var t T
+	ok := errors.As(err, &t)
+	return t, ok
+}

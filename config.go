@@ -1,0 +1,324 @@
+package gatehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Config configures a [Manager]. The zero value of every field is the
+// secure, documented default; only Users and SecretKeys are required. New
+// copies the Config, so changing it afterwards has no effect.
+type Config struct {
+	// Users loads users. Required.
+	Users UserStore
+	// Sessions keeps sessions on the server. Default: none: the session
+	// lives in an encrypted cookie (see "Sessions" in the package docs).
+	Sessions SessionStore
+	// Tokens keeps one-time tokens (confirm, reset, passwordless links).
+	// Required by the features that issue them.
+	Tokens TokenStore
+	// Hasher hashes passwords. Default: password.Argon2id{} behind a
+	// concurrency limit of one hash per CPU.
+	Hasher PasswordHasher
+
+	// SecretKeys seal session cookies and sign remember cookies and tokens.
+	// The first key seals and signs; every key opens and verifies, so a new
+	// key can be put first while old cookies still work. Each must be at
+	// least 32 bytes from crypto/rand. Required.
+	SecretKeys [][]byte
+
+	// RequestLoader finds a user from the request itself (an API key in a
+	// header, say) when there is no session, like Flask-Login's
+	// request_loader. Return (nil, nil) when the request carries nothing.
+	// Default: none.
+	RequestLoader func(r *http.Request) (*User, error)
+
+	// LoginURL is where browsers that must log in are redirected, with a
+	// "next" parameter. Default: none: they get a 401.
+	LoginURL string
+	// RefreshURL is where browsers that must log in again (RequireFresh) are
+	// redirected. Default: LoginURL.
+	RefreshURL string
+	// PostLoginURL is where RequireAnonymous sends logged-in browsers, and
+	// the fallback when "next" is missing or unsafe. Default: "/".
+	PostLoginURL string
+	// NextInSession keeps "next" in the session instead of the login URL's
+	// query string (Flask-Login's USE_SESSION_FOR_NEXT). Default: false.
+	NextInSession bool
+	// AllowedRedirectHosts lists hosts ("example.com", "app.example.com:8443")
+	// that absolute "next" URLs may point to. Default: none: only paths on
+	// this site are followed.
+	AllowedRedirectHosts []string
+
+	Cookie   CookieConfig
+	Session  SessionConfig
+	Remember RememberConfig
+	Flash    FlashConfig
+
+	// Protection is Flask-Login's session protection. Default:
+	// ProtectionBasic.
+	Protection Protection
+
+	// LoginDisabled turns every guard off, like Flask-Login's
+	// LOGIN_DISABLED, for unit tests of the handlers behind them. New logs a
+	// warning when it is set. Never set it in production.
+	LoginDisabled bool
+
+	// OnUnauthorized answers requests that must log in, replacing the
+	// default (JSON 401, redirect to LoginURL, or a plain 401).
+	OnUnauthorized func(w http.ResponseWriter, r *http.Request, err error)
+	// OnNeedsRefresh answers requests that must log in again, replacing the
+	// default (JSON 401, redirect to RefreshURL, or a plain 401).
+	OnNeedsRefresh func(w http.ResponseWriter, r *http.Request, err error)
+	// OnForbidden answers requests that lack a role or permission,
+	// replacing the default (JSON or plain 403).
+	OnForbidden func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Hooks are called when things happen (Flask-Login's signals).
+	Hooks Hooks
+
+	// Localize translates a message before it is shown or flashed: key is
+	// its Flask-Security key (such as "UNAUTHENTICATED"), text the English.
+	// Default: the English text.
+	Localize func(r *http.Request, key, text string) string
+
+	// ClientIP returns the client's address, for session protection, login
+	// tracking and rate limits. Default: the host of r.RemoteAddr, or, when
+	// TrustedProxies is set, the right-most X-Forwarded-For address that is
+	// not a trusted proxy. Headers are never trusted otherwise.
+	ClientIP func(r *http.Request) netip.Addr
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For header may be believed. Default: none.
+	TrustedProxies []netip.Prefix
+
+	// Logger receives security events. Default: slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+}
+
+// CookieConfig configures the session cookie.
+type CookieConfig struct {
+	// Name of the session cookie. Default: "__Host-gatehouse", or
+	// "__Secure-gatehouse" when Domain is set, or "gatehouse" when Insecure
+	// (browsers refuse the prefixes without Secure).
+	Name string
+	// Domain lets subdomains share the cookie. Default: none (host-only).
+	Domain string
+	// Path of the cookie. Default: "/".
+	Path string
+	// Insecure drops the Secure attribute, for local development over plain
+	// HTTP only. New logs a warning when it is set.
+	Insecure bool
+	// SameSite of both cookies. Default: http.SameSiteLaxMode.
+	SameSite http.SameSite
+}
+
+// SessionConfig configures session lifetimes (OWASP Session Management
+// Cheat Sheet: both idle and absolute timeouts, enforced by the server).
+type SessionConfig struct {
+	// Lifetime is the absolute timeout from login. Default: 14 days.
+	Lifetime time.Duration
+	// IdleTimeout ends a session unused for this long. Negative disables it.
+	// Default: 24 hours.
+	IdleTimeout time.Duration
+	// FreshFor is how long after a login with credentials RequireFresh is
+	// satisfied. Default: 10 minutes.
+	FreshFor time.Duration
+	// Persistent gives the session cookie a Max-Age, so it outlives the
+	// browser. Default: false: it ends with the browser, and the remember
+	// cookie (if the user asked for one) brings the session back.
+	Persistent bool
+}
+
+// RememberConfig configures the remember-me cookie.
+type RememberConfig struct {
+	// Name of the cookie. Default: "remember_token".
+	Name string
+	// Duration the cookie and the login it restores last. Default: 365 days.
+	Duration time.Duration
+	// Domain of the cookie. Default: none (host-only).
+	Domain string
+	// Path of the cookie. Default: "/".
+	Path string
+	// SameSite of the cookie. Default: Cookie.SameSite.
+	SameSite http.SameSite
+	// DisableHttpOnly lets JavaScript read the cookie. Default: false.
+	DisableHttpOnly bool
+	// RefreshEachRequest renews the cookie's duration on every request it
+	// restores or accompanies (Flask-Login's REMEMBER_COOKIE_REFRESH_EACH_REQUEST).
+	RefreshEachRequest bool
+}
+
+// FlashConfig configures the messages flashed when a guard redirects.
+type FlashConfig struct {
+	// Disable stops flashing. Default: false.
+	Disable bool
+	// LoginMessage is flashed on the redirect to LoginURL. Default: "Please
+	// log in to access this page." (Flask-Login's).
+	LoginMessage string
+	// LoginCategory of LoginMessage. Default: "message".
+	LoginCategory string
+	// RefreshMessage is flashed on the redirect to RefreshURL. Default:
+	// "Please reauthenticate to access this page."
+	RefreshMessage string
+	// RefreshCategory of RefreshMessage. Default: "message".
+	RefreshCategory string
+}
+
+// Protection is Flask-Login's session protection mode.
+type Protection uint8
+
+const (
+	// ProtectionBasic marks a session non-fresh when the client's IP address
+	// or User-Agent changes, so RequireFresh asks for the password again.
+	ProtectionBasic Protection = iota
+	// ProtectionStrong ends the session (and the remember cookie) when they
+	// change.
+	ProtectionStrong
+	// ProtectionOff does neither.
+	ProtectionOff
+)
+
+// Hooks are optional functions called when things happen, with the
+// request's context (Flask-Login's signals). They run on the request's
+// goroutine: keep them quick, and do not write to the response.
+type Hooks struct {
+	// LoggedIn: a user logged in (Login).
+	LoggedIn func(ctx context.Context, u *User)
+	// LoggedOut: a user logged out (Logout).
+	LoggedOut func(ctx context.Context, u *User)
+	// RememberLoaded: a session was restored from the remember cookie.
+	RememberLoaded func(ctx context.Context, u *User)
+	// LoginConfirmed: a session was made fresh again (ConfirmLogin).
+	LoginConfirmed func(ctx context.Context, u *User)
+	// Unauthorized: a guard refused an anonymous request.
+	Unauthorized func(ctx context.Context, r *http.Request)
+	// NeedsRefresh: a guard refused a non-fresh session.
+	NeedsRefresh func(ctx context.Context, r *http.Request)
+	// SessionProtected: session protection downgraded or ended a session.
+	SessionProtected func(ctx context.Context, u *User, mode Protection)
+}
+
+const (
+	minKeyLen       = 32
+	defaultLifetime = 14 * 24 * time.Hour
+	defaultIdle     = 24 * time.Hour
+	defaultFresh    = 10 * time.Minute
+	defaultRemember = 365 * 24 * time.Hour
+)
+
+// withDefaults fills in defaults and validates; it works on a copy.
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	if c.Users == nil {
+		errs = append(errs, errors.New("Users is required"))
+	}
+	if len(c.SecretKeys) == 0 {
+		errs = append(errs, errors.New("SecretKeys is required (at least one key of 32 random bytes)"))
+	}
+	for i, k := range c.SecretKeys {
+		if len(k) < minKeyLen {
+			errs = append(errs, fmt.Errorf("SecretKeys[%d] is %d bytes, want at least %d", i, len(k), minKeyLen))
+		}
+	}
+	c.SecretKeys = append([][]byte(nil), c.SecretKeys...)
+	c.AllowedRedirectHosts = append([]string(nil), c.AllowedRedirectHosts...)
+	c.TrustedProxies = append([]netip.Prefix(nil), c.TrustedProxies...)
+
+	if c.Cookie.Path == "" {
+		c.Cookie.Path = "/"
+	}
+	if c.Cookie.SameSite == 0 {
+		c.Cookie.SameSite = http.SameSiteLaxMode
+	}
+	if c.Cookie.Name == "" {
+		switch {
+		case c.Cookie.Insecure:
+			c.Cookie.Name = "gatehouse"
+		case c.Cookie.Domain != "" || c.Cookie.Path != "/":
+			c.Cookie.Name = "__Secure-gatehouse"
+		default:
+			c.Cookie.Name = "__Host-gatehouse"
+		}
+	}
+	if strings.HasPrefix(c.Cookie.Name, "__Host-") && (c.Cookie.Insecure || c.Cookie.Domain != "" || c.Cookie.Path != "/") {
+		errs = append(errs, errors.New("Cookie.Name has the __Host- prefix, which needs Secure, no Domain and Path \"/\""))
+	}
+	if strings.HasPrefix(c.Cookie.Name, "__Secure-") && c.Cookie.Insecure {
+		errs = append(errs, errors.New("Cookie.Name has the __Secure- prefix, which needs Secure"))
+	}
+	if c.Cookie.SameSite == http.SameSiteNoneMode && c.Cookie.Insecure {
+		errs = append(errs, errors.New("Cookie.SameSite None needs Secure"))
+	}
+
+	if c.Session.Lifetime <= 0 {
+		c.Session.Lifetime = defaultLifetime
+	}
+	if c.Session.IdleTimeout == 0 {
+		c.Session.IdleTimeout = defaultIdle
+	}
+	if c.Session.FreshFor <= 0 {
+		c.Session.FreshFor = defaultFresh
+	}
+
+	if c.Remember.Name == "" {
+		c.Remember.Name = "remember_token"
+	}
+	if c.Remember.Name == c.Cookie.Name {
+		errs = append(errs, errors.New("Remember.Name and Cookie.Name must differ"))
+	}
+	if c.Remember.Duration <= 0 {
+		c.Remember.Duration = defaultRemember
+	}
+	if c.Remember.Path == "" {
+		c.Remember.Path = "/"
+	}
+	if c.Remember.SameSite == 0 {
+		c.Remember.SameSite = c.Cookie.SameSite
+	}
+
+	if c.Flash.LoginMessage == "" {
+		c.Flash.LoginMessage = "Please log in to access this page."
+	}
+	if c.Flash.LoginCategory == "" {
+		c.Flash.LoginCategory = "message"
+	}
+	if c.Flash.RefreshMessage == "" {
+		c.Flash.RefreshMessage = "Please reauthenticate to access this page."
+	}
+	if c.Flash.RefreshCategory == "" {
+		c.Flash.RefreshCategory = "message"
+	}
+
+	if c.PostLoginURL == "" {
+		c.PostLoginURL = "/"
+	}
+	if c.RefreshURL == "" {
+		c.RefreshURL = c.LoginURL
+	}
+	for _, u := range []struct{ name, url string }{{"LoginURL", c.LoginURL}, {"RefreshURL", c.RefreshURL}, {"PostLoginURL", c.PostLoginURL}} {
+		if u.url != "" && !isSafeRedirect(u.url, c.AllowedRedirectHosts) {
+			errs = append(errs, fmt.Errorf("%s %q is not a path on this site or an allowed host", u.name, u.url))
+		}
+	}
+	if c.Protection > ProtectionOff {
+		errs = append(errs, fmt.Errorf("unknown Protection %d", c.Protection))
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("gatehouse: invalid config: %w", errors.Join(errs...))
+	}
+	return c, nil
+}

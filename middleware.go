@@ -1,0 +1,227 @@
+package gatehouse
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// Authenticate loads the request's user, if any, and puts it in the request
+// context for [CurrentUser], [FromContext] and the guards. It never rejects
+// a request for want of a login. It does refuse (403) an unsafe request
+// (POST, PUT, ...) that a browser marks as cross-origin, with Go's
+// [http.CrossOriginProtection]: cookies are ambient credentials. Mount it
+// outermost.
+func (m *Manager) Authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := m.xorigin.Check(r); err != nil {
+			m.log.LogAttrs(r.Context(), levelWarn, "gatehouse: cross-origin request refused", attrEvent("cross_origin"))
+			m.WriteError(w, r, ErrCSRF)
+			return
+		}
+		st := m.load(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
+	})
+}
+
+// Policy says what a request needs. The zero Policy needs a login by any
+// method.
+type Policy struct {
+	// Methods accepted; empty accepts any.
+	Methods []Method
+	// Roles are all required (Flask-Security's roles_required).
+	Roles []string
+	// AnyRoles need at least one (roles_accepted).
+	AnyRoles []string
+	// Fresh requires a login with credentials within Config.Session.FreshFor,
+	// or within FreshWithin if that is set.
+	Fresh       bool
+	FreshWithin time.Duration
+}
+
+// Check applies p to r without writing a response, for WebSockets, SSE or
+// framework adapters. The error is ErrUnauthenticated, ErrNotFresh,
+// ErrForbidden, or a store error. Without Authenticate mounted it loads the
+// user itself (and cannot set cookies).
+func (m *Manager) Check(r *http.Request, p Policy) (Principal, error) {
+	_, st := m.ensure(nil, r)
+	return m.check(st, p)
+}
+
+func (m *Manager) check(st *reqState, p Policy) (Principal, error) {
+	if !st.authed {
+		if st.err != nil {
+			return Principal{}, st.err
+		}
+		return Principal{}, ErrUnauthenticated
+	}
+	if len(p.Methods) > 0 && !slices.Contains(p.Methods, st.p.Method) {
+		return Principal{}, ErrUnauthenticated
+	}
+	if p.Fresh || p.FreshWithin > 0 {
+		window := p.FreshWithin
+		if window <= 0 {
+			window = m.cfg.Session.FreshFor
+		}
+		if !m.fresh(st.p, window) {
+			return st.p, ErrNotFresh
+		}
+	}
+	u := st.p.User
+	for _, role := range p.Roles {
+		if !u.HasRole(role) {
+			return st.p, ErrForbidden
+		}
+	}
+	if len(p.AnyRoles) > 0 && !slices.ContainsFunc(p.AnyRoles, u.HasRole) {
+		return st.p, ErrForbidden
+	}
+	return st.p, nil
+}
+
+func (m *Manager) fresh(p Principal, window time.Duration) bool {
+	return p.User != nil && p.Fresh && m.cfg.Now().Sub(p.AuthTime) <= window
+}
+
+// Require returns middleware that lets a request through only if it meets
+// p, and otherwise answers as Flask-Login does (see [Manager.Unauthorized]).
+// OPTIONS requests (CORS preflight) always pass. With Config.LoginDisabled
+// every request passes. It works, and fails closed, without Authenticate.
+func (m *Manager) Require(p Policy) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if m.cfg.LoginDisabled || r.Method == http.MethodOptions {
+				next.ServeHTTP(w, r)
+				return
+			}
+			r, st := m.ensure(w, r)
+			if _, err := m.check(st, p); err != nil {
+				m.deny(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// RequireLogin lets only logged-in requests through (Flask-Login's
+// login_required).
+func (m *Manager) RequireLogin(next http.Handler) http.Handler {
+	return m.Require(Policy{})(next)
+}
+
+// RequireFresh lets only requests through whose login was made with
+// credentials within Config.Session.FreshFor (Flask-Login's
+// fresh_login_required); others are sent to log in again.
+func (m *Manager) RequireFresh(next http.Handler) http.Handler {
+	return m.Require(Policy{Fresh: true})(next)
+}
+
+// RequireRoles lets through users who have all of roles. It panics if roles
+// is empty: that is a programming error.
+func (m *Manager) RequireRoles(roles ...string) func(http.Handler) http.Handler {
+	if len(roles) == 0 {
+		panic("gatehouse: RequireRoles needs at least one role")
+	}
+	return m.Require(Policy{Roles: roles})
+}
+
+// RequireAnyRole lets through users who have at least one of roles. It
+// panics if roles is empty.
+func (m *Manager) RequireAnyRole(roles ...string) func(http.Handler) http.Handler {
+	if len(roles) == 0 {
+		panic("gatehouse: RequireAnyRole needs at least one role")
+	}
+	return m.Require(Policy{AnyRoles: roles})
+}
+
+// RequireAnonymous lets through only visitors who are not logged in, such
+// as to a sign-up page (Flask-Security's anonymous_user_required). Logged-in
+// browsers are redirected to Config.PostLoginURL; JSON clients get a 400.
+func (m *Manager) RequireAnonymous(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.cfg.LoginDisabled || r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r, st := m.ensure(w, r)
+		if !st.authed {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if WantsJSON(r) {
+			WriteJSON(w, http.StatusBadRequest, ErrorResponse{Errors: []string{m.Message(r, MsgAnonymousRequired)}})
+			return
+		}
+		http.Redirect(w, r, m.cfg.PostLoginURL, http.StatusSeeOther)
+	})
+}
+
+// deny answers a request a guard refused.
+func (m *Manager) deny(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errorIs(err, ErrUnauthenticated):
+		m.Unauthorized(w, r)
+	case errorIs(err, ErrNotFresh):
+		m.NeedsRefresh(w, r)
+	case errorIs(err, ErrForbidden):
+		if h := m.cfg.OnForbidden; h != nil {
+			h(w, r, err)
+			return
+		}
+		m.WriteError(w, r, err)
+	default:
+		m.WriteError(w, r, err)
+	}
+}
+
+// Unauthorized answers a request that must log in, as Flask-Login's
+// unauthorized does: Config.OnUnauthorized if set; else a JSON 401 for JSON
+// requests; else a redirect to Config.LoginURL with "next" (and a flash);
+// else a plain 401.
+func (m *Manager) Unauthorized(w http.ResponseWriter, r *http.Request) {
+	if h := m.cfg.Hooks.Unauthorized; h != nil {
+		h(r.Context(), r)
+	}
+	if h := m.cfg.OnUnauthorized; h != nil {
+		h(w, r, ErrUnauthenticated)
+		return
+	}
+	if WantsJSON(r) || m.cfg.LoginURL == "" {
+		m.WriteError(w, r, ErrUnauthenticated)
+		return
+	}
+	m.redirectForLogin(w, r, m.cfg.LoginURL, MsgLoginRequired, m.cfg.Flash.LoginCategory)
+}
+
+// NeedsRefresh answers a request that must log in again, as Flask-Login's
+// needs_refresh does: Config.OnNeedsRefresh if set; else a JSON 401; else a
+// redirect to Config.RefreshURL with "next" (and a flash); else a plain 401.
+func (m *Manager) NeedsRefresh(w http.ResponseWriter, r *http.Request) {
+	if h := m.cfg.Hooks.NeedsRefresh; h != nil {
+		h(r.Context(), r)
+	}
+	if h := m.cfg.OnNeedsRefresh; h != nil {
+		h(w, r, ErrNotFresh)
+		return
+	}
+	if WantsJSON(r) || m.cfg.RefreshURL == "" {
+		m.WriteError(w, r, ErrNotFresh)
+		return
+	}
+	m.redirectForLogin(w, r, m.cfg.RefreshURL, MsgRefreshRequired, m.cfg.Flash.RefreshCategory)
+}
+
+func (m *Manager) redirectForLogin(w http.ResponseWriter, r *http.Request, target, msgKey, category string) {
+	next := r.URL.RequestURI()
+	if !m.cfg.Flash.Disable {
+		m.Flash(w, r, category, m.Message(r, msgKey))
+	}
+	if m.cfg.NextInSession {
+		m.updateSession(w, r, func(s *sessionState) { s.Next = next })
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, withNext(target, next), http.StatusSeeOther)
+}

@@ -1,0 +1,48 @@
+package gatehouse
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"net/http"
+)
+
+// identifier is Flask-Login's session identifier: a keyed hash of the
+// client's IP address and User-Agent, so the session does not carry either.
+func (m *Manager) identifier(r *http.Request) string {
+	mac := hmac.New(sha256.New, m.protectKey)
+	ip := m.clientIP(r)
+	if ip.IsValid() {
+		mac.Write(ip.AsSlice())
+	}
+	mac.Write([]byte{0})
+	mac.Write([]byte(r.UserAgent()))
+	return b64.EncodeToString(mac.Sum(nil)[:12])
+}
+
+// protect applies session protection to a session with a user. It reports
+// whether the session survives; it may mark it non-fresh.
+func (m *Manager) protect(r *http.Request, s *sessionState, u *User) (alive, changed bool) {
+	if m.cfg.Protection == ProtectionOff {
+		return true, false
+	}
+	id := m.identifier(r)
+	if s.Ident == "" {
+		s.Ident = id
+		return true, true
+	}
+	if hmac.Equal([]byte(s.Ident), []byte(id)) {
+		return true, false
+	}
+	ctx := r.Context()
+	if h := m.cfg.Hooks.SessionProtected; h != nil {
+		h(ctx, u, m.cfg.Protection)
+	}
+	if m.cfg.Protection == ProtectionStrong {
+		m.log.LogAttrs(ctx, levelWarn, "gatehouse: session ended by strong protection", attrEvent("session_protected"), attrUser(u))
+		return false, true
+	}
+	m.log.LogAttrs(ctx, levelInfo, "gatehouse: session marked non-fresh by basic protection", attrEvent("session_protected"), attrUser(u))
+	s.Ident = id
+	s.Fresh = false
+	return true, true
+}

@@ -1,0 +1,170 @@
+package gatehouse
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Messages gatehouse itself shows, by Flask-Security's keys. Config.Localize
+// translates them.
+const (
+	MsgUnauthenticated    = "UNAUTHENTICATED"
+	MsgUnauthorized       = "UNAUTHORIZED"
+	MsgReauthRequired     = "REAUTHENTICATION_REQUIRED"
+	MsgAnonymousRequired  = "ANONYMOUS_USER_REQUIRED"
+	MsgInternalError      = "INTERNAL_ERROR"
+	MsgCSRFFailed         = "CSRF_FAILED"
+	MsgLoginRequired      = "LOGIN"   // Flask-Login's login_message
+	MsgRefreshRequired    = "REFRESH" // Flask-Login's needs_refresh_message
+	defaultInternalErrMsg = "Internal error."
+)
+
+var defaultMessages = map[string]string{
+	MsgUnauthenticated:   "You are not authenticated. Please supply the correct credentials.",
+	MsgUnauthorized:      "You do not have permission to view this resource.",
+	MsgReauthRequired:    "You must re-authenticate to access this endpoint",
+	MsgAnonymousRequired: "You can only access this endpoint when not logged in.",
+	MsgInternalError:     defaultInternalErrMsg,
+	MsgCSRFFailed:        "The CSRF token is missing or invalid.",
+}
+
+// Message returns the text for key in the request's language, through
+// Config.Localize.
+func (m *Manager) Message(r *http.Request, key string) string {
+	text := defaultMessages[key]
+	switch key {
+	case MsgLoginRequired:
+		text = m.cfg.Flash.LoginMessage
+	case MsgRefreshRequired:
+		text = m.cfg.Flash.RefreshMessage
+	}
+	if m.cfg.Localize != nil {
+		return m.cfg.Localize(r, key, text)
+	}
+	return text
+}
+
+// WantsJSON reports whether r should get JSON answers (CONTRACT.md,
+// "Negotiation"): its body is JSON, or application/json is the type it
+// prefers most in Accept.
+func WantsJSON(r *http.Request) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+			return true
+		}
+	}
+	return bestAccept(r.Header.Get("Accept")) == "application/json"
+}
+
+// bestAccept returns the media type with the highest quality in an Accept
+// header, the first listed winning ties (Werkzeug's accept_mimetypes.best).
+func bestAccept(accept string) string {
+	best, bestQ := "", -1.0
+	for len(accept) > 0 && len(accept) < 4096 {
+		var part string
+		part, accept, _ = strings.Cut(accept, ",")
+		mt, params, _ := strings.Cut(part, ";")
+		mt = strings.ToLower(strings.TrimSpace(mt))
+		if mt == "" {
+			continue
+		}
+		q := 1.0
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
+			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.TrimSpace(k) == "q" {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f >= 0 && f <= 1 {
+					q = f
+				}
+			}
+		}
+		if q > bestQ {
+			best, bestQ = mt, q
+		}
+	}
+	if bestQ <= 0 {
+		return ""
+	}
+	return best
+}
+
+// envelope is the JSON answer shape of CONTRACT.md.
+type envelope struct {
+	Meta     envelopeMeta `json:"meta"`
+	Response any          `json:"response"`
+}
+
+type envelopeMeta struct {
+	Code int `json:"code"`
+}
+
+// WriteJSON writes a JSON answer in the envelope of CONTRACT.md:
+// {"meta":{"code":status},"response":response}. A nil response is {}.
+func WriteJSON(w http.ResponseWriter, status int, response any) {
+	if response == nil {
+		response = struct{}{}
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(envelope{Meta: envelopeMeta{Code: status}, Response: response})
+}
+
+// ErrorResponse is the "response" of a failed JSON answer.
+type ErrorResponse struct {
+	Errors      []string            `json:"errors,omitempty"`
+	FieldErrors map[string][]string `json:"field_errors,omitempty"`
+}
+
+// WriteError answers err in the envelope (JSON requests) or as plain text,
+// with the status from [StatusCode]. Internal errors are logged and shown
+// only as "Internal error.".
+func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	status := StatusCode(err)
+	var msg string
+	switch status {
+	case http.StatusInternalServerError:
+		m.log.LogAttrs(r.Context(), levelError, "gatehouse: internal error", attrEvent("internal_error"), attrErr(err))
+		msg = m.Message(r, MsgInternalError)
+	case http.StatusUnauthorized:
+		msg = m.Message(r, MsgUnauthenticated)
+		if errorIs(err, ErrNotFresh) {
+			msg = m.Message(r, MsgReauthRequired)
+		}
+	case http.StatusForbidden:
+		msg = m.Message(r, MsgUnauthorized)
+		if errorIs(err, ErrCSRF) {
+			msg = m.Message(r, MsgCSRFFailed)
+		}
+	default:
+		msg = publicMessage(err)
+	}
+	if WantsJSON(r) {
+		resp := ErrorResponse{Errors: []string{msg}}
+		if fe, ok := errorAs[FieldErrors](err); ok {
+			resp.FieldErrors = fe
+			resp.Errors = nil
+			for _, msgs := range fe {
+				resp.Errors = append(resp.Errors, msgs...)
+			}
+		}
+		WriteJSON(w, status, resp)
+		return
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.Error(w, msg, status)
+}
+
+// publicMessage is an error's text without the "gatehouse: " prefix.
+func publicMessage(err error) string {
+	s := err.Error()
+	s = strings.TrimPrefix(s, "gatehouse: ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:] + "."
+}

@@ -1,0 +1,115 @@
+package gatehouse
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/token"
+)
+
+// IssueToken makes a one-time token of kind for u, valid for ttl, stores
+// its selector and verifier hash, and returns the raw token to put in a
+// link. Earlier tokens of the same kind for u are deleted: only the newest
+// link works.
+func (m *Manager) IssueToken(ctx context.Context, kind TokenKind, u *User, ttl time.Duration) (string, error) {
+	if m.cfg.Tokens == nil {
+		return "", errors.New("gatehouse: IssueToken needs Config.Tokens")
+	}
+	if err := m.cfg.Tokens.DeleteUserTokens(ctx, u.ID, kind); err != nil {
+		return "", fmt.Errorf("gatehouse: issue token: %w", err)
+	}
+	ot := token.NewOneTime()
+	now := m.cfg.Now()
+	t := &Token{
+		Kind: kind, Selector: ot.Selector, VerifierHash: ot.VerifierHash, UserID: u.ID,
+		Stamp: stampHash(u.SecurityStamp), Email: u.Email, CreatedAt: now, ExpiresAt: now.Add(ttl),
+	}
+	if err := m.cfg.Tokens.CreateToken(ctx, t); err != nil {
+		return "", fmt.Errorf("gatehouse: issue token: %w", err)
+	}
+	return ot.Token, nil
+}
+
+// RedeemToken takes a one-time token of kind and returns its user. It
+// succeeds once: the token is taken atomically from the store, so of many
+// concurrent redemptions exactly one wins. It fails with ErrTokenInvalid for
+// a malformed, unknown, used, superseded or expired token, one of another
+// kind, or one issued before the user's SecurityStamp changed (a password
+// change by any route).
+func (m *Manager) RedeemToken(ctx context.Context, kind TokenKind, raw string) (*User, error) {
+	if m.cfg.Tokens == nil {
+		return nil, errors.New("gatehouse: RedeemToken needs Config.Tokens")
+	}
+	sel, ver, err := token.ParseOneTime(raw)
+	if err != nil {
+		return nil, ErrTokenInvalid
+	}
+	t, err := m.cfg.Tokens.TakeToken(ctx, kind, sel)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrTokenInvalid
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gatehouse: redeem token: %w", err)
+	}
+	if t.Kind != kind || !token.CheckVerifier(ver, t.VerifierHash) || !m.cfg.Now().Before(t.ExpiresAt) {
+		return nil, ErrTokenInvalid
+	}
+	u, err := m.cfg.Users.UserByID(ctx, t.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrTokenInvalid
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gatehouse: redeem token: %w", err)
+	}
+	if !equalStamp(t.Stamp, u.SecurityStamp) {
+		return nil, ErrTokenInvalid
+	}
+	return u, nil
+}
+
+// authPayload is what an API auth token carries, signed: the user and a
+// hash of the SecurityStamp, so a password change, deactivation or "log out
+// everywhere" kills every token.
+type authPayload struct {
+	UserID string `json:"u"`
+	Stamp  string `json:"s"`
+}
+
+// AuthToken returns a signed API auth token for u (Flask-Security's
+// get_auth_token). It needs no storage; it dies when u's SecurityStamp
+// changes, and after maxAge when [Manager.UserFromAuthToken] is given one.
+func (m *Manager) AuthToken(u *User) string {
+	p, _ := json.Marshal(authPayload{UserID: u.ID, Stamp: stampHash(u.SecurityStamp)})
+	return m.auth.Sign(p, m.cfg.Now())
+}
+
+// UserFromAuthToken checks an auth token and returns its user. maxAge of 0
+// means no age limit (Flask-Security's TOKEN_MAX_AGE = None). Errors:
+// ErrTokenInvalid, or ErrInactive for a deactivated user.
+func (m *Manager) UserFromAuthToken(ctx context.Context, tok string, maxAge time.Duration) (*User, error) {
+	raw, _, err := m.auth.Verify(tok, maxAge, m.cfg.Now())
+	if err != nil {
+		return nil, ErrTokenInvalid
+	}
+	var p authPayload
+	if json.Unmarshal(raw, &p) != nil || p.UserID == "" {
+		return nil, ErrTokenInvalid
+	}
+	u, err := m.cfg.Users.UserByID(ctx, p.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrTokenInvalid
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gatehouse: auth token: %w", err)
+	}
+	if !equalStamp(p.Stamp, u.SecurityStamp) {
+		return nil, ErrTokenInvalid
+	}
+	if !u.Active {
+		return nil, ErrInactive
+	}
+	return u, nil
+}
