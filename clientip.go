@@ -59,3 +59,8 @@ func remoteAddr(r *http.Request) netip.Addr {
 	}
 	return a.Unmap()
 }
+
+// ClientIP returns the client's address as gatehouse sees it: per
+// Config.ClientIP, else Config.TrustedProxies and X-Forwarded-For, else
+// r.RemoteAddr. The zero Addr means it cannot tell.
+func (m *Manager) ClientIP(r *http.Request) netip.Addr { return m.clientIP(r) }

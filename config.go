@@ -218,14 +218,14 @@ const (
 func (c Config) withDefaults() (Config, error) {
 	var errs []error
 	if c.Users == nil {
-		errs = append(errs, errors.New("Users is required"))
+		errs = append(errs, errors.New("missing Users: a UserStore is required"))
 	}
 	if len(c.SecretKeys) == 0 {
-		errs = append(errs, errors.New("SecretKeys is required (at least one key of 32 random bytes)"))
+		errs = append(errs, errors.New("missing SecretKeys: at least one key of 32 random bytes is required"))
 	}
 	for i, k := range c.SecretKeys {
 		if len(k) < minKeyLen {
-			errs = append(errs, fmt.Errorf("SecretKeys[%d] is %d bytes, want at least %d", i, len(k), minKeyLen))
+			errs = append(errs, fmt.Errorf("key SecretKeys[%d] is %d bytes, want at least %d", i, len(k), minKeyLen))
 		}
 	}
 	c.SecretKeys = append([][]byte(nil), c.SecretKeys...)
@@ -249,13 +249,13 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	if strings.HasPrefix(c.Cookie.Name, "__Host-") && (c.Cookie.Insecure || c.Cookie.Domain != "" || c.Cookie.Path != "/") {
-		errs = append(errs, errors.New("Cookie.Name has the __Host- prefix, which needs Secure, no Domain and Path \"/\""))
+		errs = append(errs, errors.New("cookie name with the __Host- prefix needs Secure, no Domain and Path \"/\""))
 	}
 	if strings.HasPrefix(c.Cookie.Name, "__Secure-") && c.Cookie.Insecure {
-		errs = append(errs, errors.New("Cookie.Name has the __Secure- prefix, which needs Secure"))
+		errs = append(errs, errors.New("cookie name with the __Secure- prefix needs Secure"))
 	}
 	if c.Cookie.SameSite == http.SameSiteNoneMode && c.Cookie.Insecure {
-		errs = append(errs, errors.New("Cookie.SameSite None needs Secure"))
+		errs = append(errs, errors.New("cookie SameSite None needs Secure"))
 	}
 
 	if c.Session.Lifetime <= 0 {
@@ -272,7 +272,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Remember.Name = "remember_token"
 	}
 	if c.Remember.Name == c.Cookie.Name {
-		errs = append(errs, errors.New("Remember.Name and Cookie.Name must differ"))
+		errs = append(errs, errors.New("cookie names Remember.Name and Cookie.Name must differ"))
 	}
 	if c.Remember.Duration <= 0 {
 		c.Remember.Duration = defaultRemember
@@ -305,7 +305,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	for _, u := range []struct{ name, url string }{{"LoginURL", c.LoginURL}, {"RefreshURL", c.RefreshURL}, {"PostLoginURL", c.PostLoginURL}} {
 		if u.url != "" && !isSafeRedirect(u.url, c.AllowedRedirectHosts) {
-			errs = append(errs, fmt.Errorf("%s %q is not a path on this site or an allowed host", u.name, u.url))
+			errs = append(errs, fmt.Errorf("redirect %s %q is not a path on this site or an allowed host", u.name, u.url))
 		}
 	}
 	if c.Protection > ProtectionOff {

@@ -40,8 +40,9 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, u *User, o Login
 	now := m.cfg.Now()
 
 	var flashes []Flash
+	var next string
 	if st.sess != nil {
-		flashes = st.sess.Flashes
+		flashes, next = st.sess.Flashes, st.sess.Next
 		if err := m.endSession(r, st); err != nil {
 			return err
 		}
@@ -49,7 +50,7 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, u *User, o Login
 	s := m.newSession(now)
 	s.UserID, s.Stamp, s.Method = u.ID, stampHash(u.SecurityStamp), MethodSession
 	s.AuthTime, s.Fresh, s.Forced = now.Unix(), !o.NotFresh, o.Force && !u.Active
-	s.CSRF, s.Flashes = randomID(32), flashes
+	s.CSRF, s.Flashes, s.Next = randomID(32), flashes, next
 	if m.cfg.Protection != ProtectionOff {
 		s.Ident = m.identifier(r)
 	}

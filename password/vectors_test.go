@@ -19,7 +19,7 @@ type sharedVector struct {
 // passlib 1.7, from shared/ beside the repository root.
 func sharedVectors(t *testing.T) []sharedVector {
 	t.Helper()
-	path := filepath.Join("..", "..", "shared", "testdata", "flask_security_hashes.json")
+	path := filepath.Join("..", "..", "shared", "testdata", "flask_security_hashes.json") // beside the repo root
 	if p := os.Getenv("GATEHOUSE_SHARED"); p != "" {
 		path = filepath.Join(p, "testdata", "flask_security_hashes.json")
 	}

@@ -1,0 +1,170 @@
+package gatehouse_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse"
+)
+
+func TestOneTimeTokenSingleUse(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	raw, err := e.m.IssueToken(ctx, gatehouse.TokenReset, e.user, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			u, err := e.m.RedeemToken(ctx, gatehouse.TokenReset, raw)
+			switch {
+			case err == nil && u.ID == e.user.ID:
+				wins.Add(1)
+			case !errors.Is(err, gatehouse.ErrTokenInvalid):
+				t.Errorf("RedeemToken: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := wins.Load(); n != 1 {
+		t.Fatalf("%d of 100 parallel redemptions succeeded, want exactly 1", n)
+	}
+}
+
+func TestOneTimeTokenRefusals(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	issue := func(kind gatehouse.TokenKind, ttl time.Duration) string {
+		t.Helper()
+		raw, err := e.m.IssueToken(ctx, kind, e.user, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	redeem := func(what string, kind gatehouse.TokenKind, raw string) {
+		t.Helper()
+		if _, err := e.m.RedeemToken(ctx, kind, raw); !errors.Is(err, gatehouse.ErrTokenInvalid) {
+			t.Errorf("%s: RedeemToken = %v, want ErrTokenInvalid", what, err)
+		}
+	}
+	// Another purpose.
+	redeem("confirm token used as reset", gatehouse.TokenReset, issue(gatehouse.TokenConfirm, time.Hour))
+	// Superseded by a newer one.
+	old := issue(gatehouse.TokenReset, time.Hour)
+	newer := issue(gatehouse.TokenReset, time.Hour)
+	redeem("superseded", gatehouse.TokenReset, old)
+	if _, err := e.m.RedeemToken(ctx, gatehouse.TokenReset, newer); err != nil {
+		t.Errorf("newest token: %v", err)
+	}
+	// Expired.
+	exp := issue(gatehouse.TokenLogin, time.Minute)
+	e.clock.Advance(2 * time.Minute)
+	redeem("expired", gatehouse.TokenLogin, exp)
+	// A wrong verifier with a real selector.
+	genuine := issue(gatehouse.TokenReset, time.Hour)
+	sel, _, _ := strings.Cut(genuine, ".")
+	redeem("forged verifier", gatehouse.TokenReset, sel+"."+strings.Repeat("A", 43))
+	// Malformed.
+	for _, bad := range []string{"", "x", strings.Repeat("a", 5000), "a.b", genuine + "x"} {
+		redeem("malformed "+bad[:min(len(bad), 10)], gatehouse.TokenReset, bad)
+	}
+	// A password change, by any route, kills pending reset links: the token
+	// is bound to the SecurityStamp even if the store kept it.
+	pending := issue(gatehouse.TokenConfirm, time.Hour)
+	u, _ := e.store.UserByID(ctx, e.user.ID)
+	u.SecurityStamp = gatehouse.NewSecurityStamp() // as a direct SQL update would
+	e.store.UpdateUser(ctx, u)
+	redeem("after the stamp changed", gatehouse.TokenConfirm, pending)
+}
+
+func TestAuthToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u, _ := e.store.UserByID(ctx, e.user.ID)
+	tok := e.m.AuthToken(u)
+	got, err := e.m.UserFromAuthToken(ctx, tok, 0)
+	if err != nil || got.ID != u.ID {
+		t.Fatalf("UserFromAuthToken = %v, %v", got, err)
+	}
+	e.clock.Advance(2 * time.Hour)
+	if _, err := e.m.UserFromAuthToken(ctx, tok, time.Hour); !errors.Is(err, gatehouse.ErrTokenInvalid) {
+		t.Errorf("past max age: %v", err)
+	}
+	if _, err := e.m.UserFromAuthToken(ctx, tok[:len(tok)-1]+"x", 0); !errors.Is(err, gatehouse.ErrTokenInvalid) {
+		t.Errorf("tampered: %v", err)
+	}
+	if err := e.m.SetPassword(ctx, u, "a brand new password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.m.UserFromAuthToken(ctx, tok, 0); !errors.Is(err, gatehouse.ErrTokenInvalid) {
+		t.Errorf("after password change: %v", err)
+	}
+	tok2 := e.m.AuthToken(u)
+	u.Active = false
+	e.store.UpdateUser(ctx, u)
+	if _, err := e.m.UserFromAuthToken(ctx, tok2, 0); !errors.Is(err, gatehouse.ErrInactive) {
+		t.Errorf("inactive user: %v", err)
+	}
+}
+
+func TestVerifyPassword(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	if u, err := e.m.VerifyPassword(ctx, "  alice@EXAMPLE.com ", alicePassword); err != nil || u.ID != e.user.ID {
+		t.Errorf("VerifyPassword = %v, %v", u, err)
+	}
+	for _, tt := range []struct{ email, pw string }{
+		{"alice@example.com", "wrong"},
+		{"nobody@example.com", alicePassword},
+		{"alice@example.com", strings.Repeat("x", 1<<20)},
+		{"", ""},
+	} {
+		if _, err := e.m.VerifyPassword(ctx, tt.email, tt.pw); !errors.Is(err, gatehouse.ErrInvalidCredentials) {
+			t.Errorf("VerifyPassword(%q, %.10q) = %v, want ErrInvalidCredentials", tt.email, tt.pw, err)
+		}
+	}
+	// A weaker hash is upgraded on login.
+	cfg := e.cfg
+	cfg.Hasher = struct{ gatehouse.PasswordHasher }{fastHasherStronger}
+	m, _ := gatehouse.New(cfg)
+	before, _ := e.store.UserByID(ctx, e.user.ID)
+	if _, err := m.VerifyPassword(ctx, "alice@example.com", alicePassword); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := e.store.UserByID(ctx, e.user.ID)
+	if after.PasswordHash == before.PasswordHash || fastHasherStronger.NeedsRehash(after.PasswordHash) {
+		t.Errorf("hash not upgraded: %s -> %s", before.PasswordHash, after.PasswordHash)
+	}
+}
+
+func TestSetPasswordEndsSessions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c := e.client()
+	c.mustLogin(true)
+	ctx := context.Background()
+	u, _ := e.store.UserByID(ctx, e.user.ID)
+	reset, _ := e.m.IssueToken(ctx, gatehouse.TokenReset, u, time.Hour)
+	if err := e.m.SetPassword(ctx, u, "another fine password"); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, "/me after password change", c.get("/me"), 303)
+	if _, err := e.m.RedeemToken(ctx, gatehouse.TokenReset, reset); !errors.Is(err, gatehouse.ErrTokenInvalid) {
+		t.Errorf("reset token after password change: %v", err)
+	}
+	if _, err := e.m.VerifyPassword(ctx, "alice@example.com", "another fine password"); err != nil {
+		t.Errorf("new password: %v", err)
+	}
+}
