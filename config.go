@@ -23,6 +23,9 @@ type Config struct {
 	// Tokens keeps one-time tokens (confirm, reset, passwordless links).
 	// Required by the features that issue them.
 	Tokens TokenStore
+	// Roles is the role catalog (names, descriptions, permissions). Default:
+	// none: users carry role names, and permission checks find nothing.
+	Roles RoleStore
 	// Hasher hashes passwords. Default: password.Argon2id{} behind a
 	// concurrency limit of one hash per CPU.
 	Hasher PasswordHasher

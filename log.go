@@ -24,3 +24,5 @@ func attrEvent(e string) slog.Attr  { return slog.String(keyEvent, e) }
 func attrUser(u *User) slog.Attr    { return slog.String(keyUserID, u.ID) }
 func attrMethod(m Method) slog.Attr { return slog.String(keyMethod, m.String()) }
 func attrErr(err error) slog.Attr   { return slog.String(keyErr, err.Error()) }
+
+func slogString(k, v string) slog.Attr { return slog.String(k, v) }

@@ -2,7 +2,9 @@ package gatehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 )
 
 // NewSecurityStamp returns a fresh random SecurityStamp.
@@ -24,5 +26,40 @@ func (m *Manager) LogoutEverywhere(ctx context.Context, u *User) error {
 		}
 	}
 	m.log.LogAttrs(ctx, levelInfo, "gatehouse: logged out everywhere", attrEvent("logout_everywhere"), attrUser(u))
+	return nil
+}
+
+// UserSessions lists u's live server-side sessions, newest first. It needs
+// a Config.Sessions store that is a [SessionLister].
+func (m *Manager) UserSessions(ctx context.Context, u *User) ([]*Session, error) {
+	sl, ok := m.cfg.Sessions.(SessionLister)
+	if !ok {
+		return nil, errors.New("gatehouse: listing sessions needs a SessionStore that is a SessionLister")
+	}
+	all, err := sl.UserSessions(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("gatehouse: user sessions: %w", err)
+	}
+	now := m.cfg.Now()
+	return slices.DeleteFunc(all, func(s *Session) bool { return !now.Before(s.ExpiresAt) }), nil
+}
+
+// RevokeSession ends one of u's server-side sessions, by the ID that
+// UserSessions reported. ErrNotFound (wrapped) if u has no such session.
+func (m *Manager) RevokeSession(ctx context.Context, u *User, id string) error {
+	if m.cfg.Sessions == nil {
+		return errors.New("gatehouse: revoking single sessions needs a SessionStore")
+	}
+	s, err := m.cfg.Sessions.Session(ctx, id)
+	if err != nil {
+		return fmt.Errorf("gatehouse: revoke session: %w", err)
+	}
+	if s.UserID != u.ID {
+		return fmt.Errorf("gatehouse: revoke session: %w", ErrNotFound)
+	}
+	if err := m.cfg.Sessions.DeleteSession(ctx, id); err != nil {
+		return fmt.Errorf("gatehouse: revoke session: %w", err)
+	}
+	m.log.LogAttrs(ctx, levelInfo, "gatehouse: session revoked", attrEvent("session_revoked"), attrUser(u))
 	return nil
 }

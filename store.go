@@ -119,3 +119,89 @@ type PasswordHasher interface {
 	// the same password, because its scheme or parameters are outdated.
 	NeedsRehash(hash string) bool
 }
+
+// Role is an entry of the role catalog: a name users carry in User.Roles,
+// with a description and the permissions it grants (Flask-Security's
+// RoleMixin with permissions).
+type Role struct {
+	// Name is unique and case-sensitive, as role checks are.
+	Name        string
+	Description string
+	Permissions []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// RoleStore keeps the role catalog. It is optional: users can carry role
+// names without one, but permission checks and the CLI need it.
+type RoleStore interface {
+	// Role returns the named role, or ErrNotFound (wrapped).
+	Role(ctx context.Context, name string) (*Role, error)
+	// Roles returns every role, ordered by name.
+	Roles(ctx context.Context) ([]*Role, error)
+	// CreateRole stores r. ErrDuplicate (wrapped) if the name is taken.
+	CreateRole(ctx context.Context, r *Role) error
+	// UpdateRole replaces the description and permissions of the role
+	// named r.Name. ErrNotFound (wrapped) if absent.
+	UpdateRole(ctx context.Context, r *Role) error
+}
+
+// RoleAssigner changes one user's roles atomically, so concurrent changes
+// do not lose each other (UpdateUser replaces the whole user). Optional;
+// without it the Manager reads, changes and writes the user.
+type RoleAssigner interface {
+	// AddUserRole gives the user the role; nil if it already has it.
+	// ErrNotFound (wrapped) if the user does not exist.
+	AddUserRole(ctx context.Context, userID, role string) error
+	// RemoveUserRole takes the role from the user; nil if it did not have
+	// it. ErrNotFound (wrapped) if the user does not exist.
+	RemoveUserRole(ctx context.Context, userID, role string) error
+}
+
+// LoginRecorder records a login atomically (Flask-Security's trackable):
+// last login becomes the previous current login, current login becomes at
+// and ip, and the count goes up by one. Optional; without it the Manager
+// reads, changes and writes the user.
+type LoginRecorder interface {
+	// RecordLogin updates the tracking fields. ErrNotFound (wrapped) if the
+	// user does not exist.
+	RecordLogin(ctx context.Context, userID string, at time.Time, ip string) error
+}
+
+// UserFilter selects users for [UserLister].
+type UserFilter struct {
+	// Email, if set, matches addresses containing it (case-insensitive).
+	Email string
+	// Role, if set, matches users who have it.
+	Role string
+	// Limit caps the result; 0 means no limit. Offset skips that many.
+	Limit, Offset int
+}
+
+// UserLister lists users, ordered by ID; the CLI's "users list" needs it.
+type UserLister interface {
+	ListUsers(ctx context.Context, f UserFilter) ([]*User, error)
+}
+
+// UserDeleter deletes users. Optional; the CLI and Manager.DeleteUser need it.
+type UserDeleter interface {
+	// DeleteUser removes the user with its roles, sessions and tokens; nil
+	// if it does not exist.
+	DeleteUser(ctx context.Context, id string) error
+}
+
+// UsernameLookup finds users by username, for logins that accept one as
+// well as an email address. Optional.
+type UsernameLookup interface {
+	// UserByUsername matches case-insensitively. ErrNotFound (wrapped) if
+	// absent.
+	UserByUsername(ctx context.Context, username string) (*User, error)
+}
+
+// SessionLister lists a user's server-side sessions, for a "your sessions"
+// page where single sessions can be revoked. Optional.
+type SessionLister interface {
+	// UserSessions returns the user's sessions, newest first (expired ones
+	// may be included: the Manager filters them).
+	UserSessions(ctx context.Context, userID string) ([]*Session, error)
+}

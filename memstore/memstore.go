@@ -1,4 +1,4 @@
-// Package memstore keeps users, sessions and one-time tokens in memory. It
+// Package memstore keeps users, roles, sessions and one-time tokens in memory. It
 // implements every gatehouse store interface, is safe for concurrent use,
 // and is meant for tests, examples and prototypes: everything is lost when
 // the process exits, and it serves one process only.
@@ -26,6 +26,7 @@ type Store struct {
 	byName   map[string]string          // lower-cased username -> ID
 	sessions map[string]*gatehouse.Session
 	tokens   map[tokenKey]*gatehouse.Token
+	roles    map[string]*gatehouse.Role
 }
 
 type tokenKey struct {
@@ -44,6 +45,7 @@ func New() *Store {
 	return &Store{
 		users: map[string]*gatehouse.User{}, byEmail: map[string]string{}, byName: map[string]string{},
 		sessions: map[string]*gatehouse.Session{}, tokens: map[tokenKey]*gatehouse.Token{},
+		roles: map[string]*gatehouse.Role{},
 	}
 }
 
@@ -131,7 +133,8 @@ func (s *Store) UpdateUser(_ context.Context, u *gatehouse.User) error {
 	return nil
 }
 
-// DeleteUser removes a user and its sessions and tokens; nil if absent.
+// DeleteUser implements gatehouse.UserDeleter: it removes a user and its
+// sessions and tokens; nil if absent.
 func (s *Store) DeleteUser(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -198,8 +201,8 @@ func (s *Store) DeleteUserSessions(_ context.Context, userID string) error {
 	return nil
 }
 
-// UserSessions returns the user's sessions, newest first, for an "active
-// sessions" page.
+// UserSessions implements gatehouse.SessionLister: the user's sessions,
+// newest first.
 func (s *Store) UserSessions(_ context.Context, userID string) ([]*gatehouse.Session, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -1,0 +1,56 @@
+package sqlcore
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse"
+)
+
+// CreateToken implements gatehouse.TokenStore.
+func (s *Store) CreateToken(ctx context.Context, t *gatehouse.Token) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO gatehouse_tokens
+		(kind, selector, verifier_hash, user_id, stamp, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		string(t.Kind), t.Selector, t.VerifierHash, t.UserID, t.Stamp, t.Email, s.d.Time(t.CreatedAt), s.d.Time(t.ExpiresAt))
+	return s.wrap("create token", err)
+}
+
+// TakeToken implements gatehouse.TokenStore with DELETE ... RETURNING: the
+// database hands the row to exactly one of any number of concurrent takers.
+func (s *Store) TakeToken(ctx context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
+	var t gatehouse.Token
+	var k string
+	err := s.db.QueryRowContext(ctx, s.q(`DELETE FROM gatehouse_tokens WHERE kind = ? AND selector = ?
+		RETURNING kind, selector, verifier_hash, user_id, stamp, email, created_at, expires_at`), string(kind), selector).
+		Scan(&k, &t.Selector, &t.VerifierHash, &t.UserID, &t.Stamp, &t.Email, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt})
+	if err != nil {
+		return nil, s.wrap("take token", err)
+	}
+	t.Kind = gatehouse.TokenKind(k)
+	return &t, nil
+}
+
+// DeleteUserTokens implements gatehouse.TokenStore.
+func (s *Store) DeleteUserTokens(ctx context.Context, userID string, kinds ...gatehouse.TokenKind) error {
+	query := "DELETE FROM gatehouse_tokens WHERE user_id = ?"
+	args := []any{userID}
+	if len(kinds) > 0 {
+		query += " AND kind IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ") + ")"
+		for _, k := range kinds {
+			args = append(args, string(k))
+		}
+	}
+	_, err := s.db.ExecContext(ctx, s.q(query), args...)
+	return s.wrap("delete user tokens", err)
+}
+
+// DeleteExpiredTokens implements gatehouse.TokenStore.
+func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM gatehouse_tokens WHERE expires_at < ?"), s.d.Time(before))
+	if err != nil {
+		return 0, s.wrap("delete expired tokens", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), s.wrap("delete expired tokens", err)
+}

@@ -1,0 +1,90 @@
+// Package pgstore keeps gatehouse's users, roles, one-time tokens and
+// server-side sessions in PostgreSQL, for applications that run on more than
+// one machine. It works on the application's *sql.DB and never imports a
+// driver; use pgx's database/sql driver:
+//
+//	db, err := sql.Open("pgx", "postgres://app@db/app")
+//	store := pgstore.New(db)
+//	err = store.Migrate(ctx)
+//
+// The store implements gatehouse.UserStore, TokenStore, SessionStore,
+// RoleStore, RoleAssigner, LoginRecorder, UserLister, UserDeleter,
+// UsernameLookup and SessionLister.
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/sqlcore"
+	"github.com/gatehouse-auth/gatehouse/internal/sqlmigrate"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a PostgreSQL-backed gatehouse store, safe for concurrent use.
+type Store struct {
+	*sqlcore.Store
+}
+
+var (
+	_ gatehouse.UserStore      = (*Store)(nil)
+	_ gatehouse.TokenStore     = (*Store)(nil)
+	_ gatehouse.SessionStore   = (*Store)(nil)
+	_ gatehouse.RoleStore      = (*Store)(nil)
+	_ gatehouse.RoleAssigner   = (*Store)(nil)
+	_ gatehouse.LoginRecorder  = (*Store)(nil)
+	_ gatehouse.UserLister     = (*Store)(nil)
+	_ gatehouse.UserDeleter    = (*Store)(nil)
+	_ gatehouse.UsernameLookup = (*Store)(nil)
+	_ gatehouse.SessionLister  = (*Store)(nil)
+)
+
+func placeholder(n int) string { return "$" + strconv.Itoa(n) }
+
+// New returns a Store over db. It does nothing to the database: call
+// Migrate before use.
+func New(db *sql.DB) *Store {
+	return &Store{sqlcore.New(db, sqlcore.Dialect{
+		Name:        "pgstore",
+		Placeholder: placeholder,
+		AggRoles:    "(SELECT string_agg(r.role, chr(31) ORDER BY r.role) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",
+		Time:        sqlcore.Timestamp,
+		IsUnique:    isUnique,
+		SyncIDs:     "SELECT setval(pg_get_serial_sequence('gatehouse_users', 'id'), (SELECT max(id) FROM gatehouse_users))",
+	})}
+}
+
+// Migrations returns the embedded schema migrations, for tools such as
+// goose or atlas.
+func Migrations() fs.FS {
+	sub, _ := fs.Sub(migrations, "migrations")
+	return sub
+}
+
+// Migrate applies the migrations that have not been applied yet. Several
+// processes may call it at once: an advisory lock takes them in turn.
+func (s *Store) Migrate(ctx context.Context) error {
+	err := sqlmigrate.Apply(ctx, s.DB(), Migrations(), sqlmigrate.Options{
+		Placeholder: placeholder,
+		Lock:        "SELECT pg_advisory_xact_lock(74687361)", // "gate"
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: %w", err)
+	}
+	return nil
+}
+
+// isUnique recognises SQLSTATE 23505 (unique_violation) from pgx or lib/pq
+// without importing either.
+func isUnique(err error) bool {
+	var st interface{ SQLState() string }
+	return errors.As(err, &st) && st.SQLState() == "23505"
+}

@@ -1,0 +1,113 @@
+// Package sqlitestore keeps gatehouse's users, roles, one-time tokens and
+// server-side sessions in SQLite: the embedded default. It works on the
+// application's *sql.DB and never imports a driver; use a pure-Go one such
+// as modernc.org/sqlite (no cgo) with the settings [DSN] builds:
+//
+//	db, err := sql.Open("sqlite", sqlitestore.DSN("app.db"))
+//	store := sqlitestore.New(db)
+//	err = store.Migrate(ctx)
+//
+// The store implements gatehouse.UserStore, TokenStore, SessionStore,
+// RoleStore, RoleAssigner, LoginRecorder, UserLister, UserDeleter,
+// UsernameLookup and SessionLister.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/sqlcore"
+	"github.com/gatehouse-auth/gatehouse/internal/sqlmigrate"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a SQLite-backed gatehouse store, safe for concurrent use.
+type Store struct {
+	*sqlcore.Store
+}
+
+var (
+	_ gatehouse.UserStore      = (*Store)(nil)
+	_ gatehouse.TokenStore     = (*Store)(nil)
+	_ gatehouse.SessionStore   = (*Store)(nil)
+	_ gatehouse.RoleStore      = (*Store)(nil)
+	_ gatehouse.RoleAssigner   = (*Store)(nil)
+	_ gatehouse.LoginRecorder  = (*Store)(nil)
+	_ gatehouse.UserLister     = (*Store)(nil)
+	_ gatehouse.UserDeleter    = (*Store)(nil)
+	_ gatehouse.UsernameLookup = (*Store)(nil)
+	_ gatehouse.SessionLister  = (*Store)(nil)
+)
+
+// New returns a Store over db. It does nothing to the database: call
+// Migrate before use.
+func New(db *sql.DB) *Store {
+	return &Store{sqlcore.New(db, sqlcore.Dialect{
+		Name:        "sqlitestore",
+		Placeholder: func(int) string { return "?" },
+		AggRoles:    "(SELECT group_concat(r.role, char(31)) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",
+		Time:        sqlcore.MicroTime,
+		IsUnique:    isUnique,
+	})}
+}
+
+// DSN returns a modernc.org/sqlite data source name for the database file
+// at path with the settings gatehouse needs under concurrent requests: WAL
+// journaling (readers never wait for the writer), a 5-second busy timeout
+// (writers queue instead of failing with SQLITE_BUSY), and foreign keys on.
+func DSN(path string) string {
+	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(5000)")
+	v.Add("_pragma", "journal_mode(WAL)")
+	v.Add("_pragma", "foreign_keys(1)")
+	v.Add("_pragma", "synchronous(NORMAL)")
+	v.Add("_txlock", "immediate")
+	return "file:" + path + "?" + v.Encode()
+}
+
+// Migrations returns the embedded schema migrations, for tools such as
+// goose or atlas.
+func Migrations() fs.FS {
+	sub, _ := fs.Sub(migrations, "migrations")
+	return sub
+}
+
+// Migrate checks the connection settings and applies the migrations that
+// have not been applied yet. It returns an error if the connection has no
+// busy timeout: without one, concurrent writes fail. Use [DSN].
+func (s *Store) Migrate(ctx context.Context) error {
+	var timeout int
+	if err := s.DB().QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout); err != nil {
+		return fmt.Errorf("sqlitestore: %w", err)
+	}
+	if timeout == 0 {
+		return errors.New("sqlitestore: the connection has no busy timeout, so concurrent writes would fail; open the database with sqlitestore.DSN(path) or set PRAGMA busy_timeout in the DSN")
+	}
+	err := sqlmigrate.Apply(ctx, s.DB(), Migrations(), sqlmigrate.Options{Placeholder: func(int) string { return "?" }})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %w", err)
+	}
+	return nil
+}
+
+// isUnique recognises SQLite's SQLITE_CONSTRAINT_UNIQUE and
+// SQLITE_CONSTRAINT_PRIMARYKEY without importing a driver.
+func isUnique(err error) bool {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) {
+		switch coded.Code() {
+		case 2067, 1555:
+			return true
+		}
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
