@@ -41,7 +41,7 @@ func ValidateEmail(email string) (string, error) {
 		return bad("local part too long")
 	}
 	for _, c := range local {
-		if c <= ' ' || c == 0x7f || unicode.IsControl(c) || unicode.IsSpace(c) || strings.ContainsRune("\"(),:;<>[\\]@", c) {
+		if c <= ' ' || c == 0x7f || unicode.IsControl(c) || unicode.IsSpace(c) || unicode.Is(unicode.Cf, c) || strings.ContainsRune("\"(),:;<>[\\]@", c) {
 			return bad("character not allowed")
 		}
 	}

@@ -99,7 +99,9 @@ func (m *Manager) open(value string) (*sessionState, error) {
 		return nil, errBadCookie
 	}
 	raw, err := b64.DecodeString(value)
-	if err != nil || raw[0] != cookieVersion {
+	// Check the decoded length too: the decoder skips \r and \n, so the
+	// encoded length alone proves nothing.
+	if err != nil || len(raw) < 1+nonceSize+16 || raw[0] != cookieVersion {
 		return nil, errBadCookie
 	}
 	nonce, box := raw[1:1+nonceSize], raw[1+nonceSize:]

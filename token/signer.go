@@ -125,7 +125,7 @@ func (s *Signer) Verify(tok string, maxAge time.Duration, now time.Time) (payloa
 	if b64.DecodedLen(len(tsPart)) != len(ts) {
 		return nil, time.Time{}, ErrMalformed
 	}
-	if _, err := b64.Decode(ts[:], []byte(tsPart)); err != nil {
+	if n, err := b64.Decode(ts[:], []byte(tsPart)); err != nil || n != len(ts) {
 		return nil, time.Time{}, ErrMalformed
 	}
 	secs := int64(binary.BigEndian.Uint64(ts[:]))

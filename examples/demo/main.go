@@ -4,7 +4,9 @@
 //
 //	go run ./examples/demo
 //
-// It prints the URL to open and the accounts it created.
+// It keeps its users in a SQLite file (gatehouse-demo.db in the working
+// directory, or -db), the embedded default, and prints the URL to open and
+// the accounts it created.
 package main
 
 import (
@@ -23,29 +25,38 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
-	"github.com/gatehouse-auth/gatehouse/memstore"
+	"github.com/gatehouse-auth/gatehouse/internal/dburl"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	database := flag.String("db", "gatehouse-demo.db", "SQLite file (or sqlite:// or postgres:// URL)")
 	flag.Parse()
-	if err := run(*addr); err != nil {
+	if err := run(*addr, *database); err != nil {
 		log.Fatal(err)
 	}
 }
 
 type account struct{ email, password string }
 
-func run(addr string) error {
+func run(addr, database string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	store := memstore.New()
-	key := make([]byte, 32)
-	rand.Read(key) // a new key each run: restart and everyone is logged out
+	db, err := dburl.Open(ctx, database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store := db.Store
+	key, err := secretKey(database + ".key")
+	if err != nil {
+		return err
+	}
 	auth, err := gatehouse.New(gatehouse.Config{
 		Users:      store,
 		Tokens:     store,
+		Roles:      store,
 		SecretKeys: [][]byte{key},
 		LoginURL:   "/login",
 		// The demo serves plain HTTP on localhost; the library default is Secure.
@@ -56,18 +67,21 @@ func run(addr string) error {
 		return err
 	}
 	accounts := []account{{"admin@example.com", "correct horse battery"}, {"user@example.com", "plain password 1"}}
+	if _, err := auth.FindOrCreateRole(ctx, "admin", "Administrators"); err != nil {
+		return err
+	}
 	for i, a := range accounts {
-		hash, err := auth.HashPassword(a.password)
-		if err != nil {
+		if _, err := auth.FindUser(ctx, a.email); err == nil {
+			continue // made by an earlier run
+		}
+		u := &gatehouse.User{Email: a.email, Active: true, ConfirmedAt: time.Now()}
+		if err := auth.CreateUser(ctx, u, a.password); err != nil {
 			return err
 		}
-		u := &gatehouse.User{Email: a.email, PasswordHash: hash, Active: true,
-			SecurityStamp: gatehouse.NewSecurityStamp(), ConfirmedAt: time.Now()}
 		if i == 0 {
-			u.Roles = []string{"admin"}
-		}
-		if err := store.CreateUser(ctx, u); err != nil {
-			return err
+			if err := auth.AddRole(ctx, u, "admin"); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -76,7 +90,7 @@ func run(addr string) error {
 		return err
 	}
 	srv := &http.Server{Handler: auth.Authenticate(routes(auth)), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Printf("Gatehouse demo: open http://%s/\n", ln.Addr())
+	fmt.Printf("Gatehouse demo (%s %s): open http://%s/\n", db.Kind, db.Where, ln.Addr())
 	for _, a := range accounts {
 		fmt.Printf("  log in as %s / %s\n", a.email, a.password)
 	}
@@ -90,6 +104,17 @@ func run(addr string) error {
 		return err
 	}
 	return nil
+}
+
+// secretKey reads the key sessions are sealed with from path, making it on
+// first run, so logins survive a restart of the demo.
+func secretKey(path string) ([]byte, error) {
+	if key, err := os.ReadFile(path); err == nil && len(key) >= 32 {
+		return key, nil
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	return key, os.WriteFile(path, key, 0o600)
 }
 
 func routes(auth *gatehouse.Manager) http.Handler {

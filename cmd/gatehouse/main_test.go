@@ -1,0 +1,182 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/sqlitestore"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gatehouse-cli")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "gatehouse")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic("building the CLI: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type run struct {
+	code     int
+	out, err string
+}
+
+func gh(t *testing.T, db, stdin string, args ...string) run {
+	t.Helper()
+	if db != "" {
+		args = append([]string{"--database", db}, args...)
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = append(os.Environ(), "GATEHOUSE_DATABASE=")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return run{code, out.String(), errb.String()}
+}
+
+func want(t *testing.T, r run, code int, contains string) {
+	t.Helper()
+	if r.code != code || !strings.Contains(r.out+r.err, contains) {
+		t.Fatalf("exit %d, want %d, output containing %q:\nstdout: %s\nstderr: %s", r.code, code, contains, r.out, r.err)
+	}
+}
+
+func openDB(t *testing.T, path string) (*gatehouse.Manager, *sqlitestore.Store) {
+	t.Helper()
+	db, err := sql.Open("sqlite", sqlitestore.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := sqlitestore.New(db)
+	m, err := gatehouse.New(gatehouse.Config{Users: s, Roles: s, SecretKeys: [][]byte{bytes.Repeat([]byte{1}, 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, s
+}
+
+func TestHelpAndUsage(t *testing.T) {
+	t.Parallel()
+	want(t, gh(t, "", "", "--help"), 0, "users create EMAIL")
+	want(t, gh(t, "", "", "help"), 0, "roles add IDENTITY ROLE")
+	want(t, gh(t, "", "", "users", "--help"), 0, "change-password")
+	want(t, gh(t, "", "", "users", "create", "--help"), 0, "-password-stdin")
+	want(t, gh(t, "", "", "roles", "create", "-h"), 0, "-description")
+	want(t, gh(t, "", ""), 2, "missing command")
+	want(t, gh(t, "", "", "frobnicate"), 2, "unknown command")
+	want(t, gh(t, "", "", "users", "explode"), 2, "unknown command")
+	want(t, gh(t, "", "", "--verbose", "users", "list"), 2, "unknown flag")
+}
+
+func TestUsersAndRoles(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "app.db")
+	db := "sqlite:///" + strings.TrimPrefix(path, "/")
+
+	want(t, gh(t, db, "correct horse battery\n", "users", "create", "Ada@Example.com", "--password-stdin", "--username", "ada", "--confirmed"), 0, "created user Ada@example.com")
+	want(t, gh(t, db, "another good password\n", "users", "create", "ada@EXAMPLE.com", "--password-stdin"), 1, "already exists")
+	want(t, gh(t, db, "another good password\n", "users", "create", "not-an-email", "--password-stdin"), 2, "invalid email")
+	want(t, gh(t, db, "password\n", "users", "create", "weak@example.com", "--password-stdin"), 1, "too common")
+	want(t, gh(t, db, "short\n", "users", "create", "weak@example.com", "--password-stdin"), 1, "too short")
+	want(t, gh(t, db, "", "users", "create", "tty@example.com"), 2, "--password-stdin")
+	want(t, gh(t, db, "", "users", "create", "nopw@example.com", "--no-password", "--inactive"), 0, "created user")
+	want(t, gh(t, db, "", "users", "create", "a@example.com", "extra-arg", "--no-password"), 2, "takes 1 argument")
+
+	// Roles.
+	want(t, gh(t, db, "", "roles", "create", "admin", "--description", "Administrators", "--permissions", "users:read,users:write"), 0, "created role admin")
+	want(t, gh(t, db, "", "roles", "create", "admin"), 1, "already exists")
+	want(t, gh(t, db, "", "roles", "list"), 0, "users:read,users:write")
+	want(t, gh(t, db, "", "roles", "add", "ada", "admin"), 0, "gave Ada@example.com the role admin")
+	want(t, gh(t, db, "", "roles", "add", "ada@example.com", "ghost"), 1, "no role \"ghost\"")
+	want(t, gh(t, db, "", "roles", "add", "nobody@example.com", "admin"), 1, "no user")
+
+	// List, as a table and as JSON.
+	want(t, gh(t, db, "", "users", "list"), 0, "Ada@example.com")
+	r := gh(t, db, "", "users", "list", "--json", "--role", "admin")
+	want(t, r, 0, "")
+	var got map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(r.out)), &got); err != nil || got["email"] != "Ada@example.com" || got["confirmed"] != true {
+		t.Fatalf("users list --json --role admin: %q (%v)", r.out, err)
+	}
+
+	// Activate, deactivate.
+	want(t, gh(t, db, "", "users", "deactivate", "ada"), 0, "deactivated Ada@example.com")
+	want(t, gh(t, db, "", "users", "list", "--json", "--email", "ada"), 0, `"active":false`)
+	want(t, gh(t, db, "", "users", "activate", "ada@example.com"), 0, "activated")
+
+	// Change password, reset access: checked against the database itself.
+	m, s := openDB(t, path)
+	ctx := context.Background()
+	before, _ := s.UserByEmail(ctx, "ada@example.com")
+	want(t, gh(t, db, "a whole new password\n", "users", "change-password", "ada", "--password-stdin"), 0, "password changed")
+	if _, err := m.VerifyPassword(ctx, "ada@example.com", "a whole new password"); err != nil {
+		t.Errorf("new password does not verify: %v", err)
+	}
+	if _, err := m.VerifyPassword(ctx, "ada@example.com", "correct horse battery"); err == nil {
+		t.Error("old password still verifies")
+	}
+	mid, _ := s.UserByEmail(ctx, "ada@example.com")
+	want(t, gh(t, db, "", "users", "reset-access", "ada"), 0, "reset access")
+	after, _ := s.UserByEmail(ctx, "ada@example.com")
+	if before.SecurityStamp == mid.SecurityStamp || mid.SecurityStamp == after.SecurityStamp {
+		t.Error("SecurityStamp not rotated by change-password and reset-access")
+	}
+
+	want(t, gh(t, db, "", "roles", "remove", "ada", "admin"), 0, "took the role admin")
+	want(t, gh(t, db, "", "roles", "remove", "ada", "admin"), 1, "does not have")
+	want(t, gh(t, db, "", "users", "delete", "nopw@example.com"), 0, "deleted")
+	want(t, gh(t, db, "", "users", "delete", "nopw@example.com"), 1, "no user")
+}
+
+func TestDatabaseURLs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain.db")
+	want(t, gh(t, plain, "", "users", "create", "p@example.com", "--no-password"), 0, "created")
+	want(t, gh(t, "sqlite:///"+strings.TrimPrefix(plain, "/"), "", "users", "list"), 0, "p@example.com")
+	cmd := exec.Command(binary, "users", "list")
+	cmd.Env = append(os.Environ(), "GATEHOUSE_DATABASE="+plain)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "p@example.com") {
+		t.Errorf("GATEHOUSE_DATABASE: %v %s", err, out)
+	}
+	// The default is gatehouse.db in the working directory.
+	cmd = exec.Command(binary, "users", "create", "d@example.com", "--no-password")
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), "GATEHOUSE_DATABASE=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("default database: %v %s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gatehouse.db")); err != nil {
+		t.Errorf("default database not created: %v", err)
+	}
+	want(t, gh(t, "mysql://x", "", "users", "list"), 1, "unsupported database URL")
+	r := gh(t, "postgres://u:secret@127.0.0.1:1/x?connect_timeout=2", "", "users", "list")
+	want(t, r, 1, "u:***@")
+	if strings.Contains(r.out+r.err, "secret") {
+		t.Errorf("the database password leaked into the output: %s", r.err)
+	}
+}

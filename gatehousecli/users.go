@@ -1,0 +1,165 @@
+package gatehousecli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse"
+)
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func usersCreate(fs *flag.FlagSet) func(*cli, []string) error {
+	username := fs.String("username", "", "a unique username, besides the email address")
+	stdin := fs.Bool("password-stdin", false, "read the password from standard input (one line)")
+	noPassword := fs.Bool("no-password", false, "create the user without a password (passwordless login only)")
+	inactive := fs.Bool("inactive", false, "create the user deactivated")
+	confirmed := fs.Bool("confirmed", false, "mark the email address as confirmed")
+	var roles stringList
+	fs.Var(&roles, "role", "give the user a role (repeatable)")
+	return func(c *cli, args []string) error {
+		pw := ""
+		if !*noPassword {
+			var err error
+			if pw, err = c.readPassword(*stdin); err != nil {
+				return err
+			}
+		}
+		u := &gatehouse.User{Email: args[0], Username: strings.TrimSpace(*username), Active: !*inactive}
+		if *confirmed {
+			u.ConfirmedAt = time.Now()
+		}
+		if err := c.m.CreateUser(c.ctx, u, pw); err != nil {
+			if errors.Is(err, gatehouse.ErrDuplicate) {
+				return fmt.Errorf("a user with that email address or username already exists")
+			}
+			if errors.Is(err, gatehouse.ErrBadRequest) {
+				return usagef("%v", strings.TrimPrefix(err.Error(), "gatehouse: bad request: "))
+			}
+			return err
+		}
+		for _, r := range roles {
+			if err := c.m.AddRole(c.ctx, u, r); err != nil {
+				return fmt.Errorf("user %s created, but role %q: %w", u.Email, r, err)
+			}
+		}
+		c.printf("created user %s (id %s)\n", u.Email, u.ID)
+		return nil
+	}
+}
+
+func setActive(active bool) func(*cli, []string) error {
+	return func(c *cli, args []string) error {
+		u, err := c.user(args[0])
+		if err != nil {
+			return err
+		}
+		if err := c.m.SetActive(c.ctx, u, active); err != nil {
+			return err
+		}
+		state := "activated"
+		if !active {
+			state = "deactivated"
+		}
+		c.printf("%s %s\n", state, u.Email)
+		return nil
+	}
+}
+
+func usersChangePassword(fs *flag.FlagSet) func(*cli, []string) error {
+	stdin := fs.Bool("password-stdin", false, "read the new password from standard input (one line)")
+	return func(c *cli, args []string) error {
+		u, err := c.user(args[0])
+		if err != nil {
+			return err
+		}
+		pw, err := c.readPassword(*stdin)
+		if err != nil {
+			return err
+		}
+		if err := c.m.SetPassword(c.ctx, u, pw); err != nil {
+			return err
+		}
+		c.printf("password changed for %s; their sessions have ended\n", u.Email)
+		return nil
+	}
+}
+
+func usersResetAccess(fs *flag.FlagSet) func(*cli, []string) error {
+	return func(c *cli, args []string) error {
+		u, err := c.user(args[0])
+		if err != nil {
+			return err
+		}
+		if err := c.m.LogoutEverywhere(c.ctx, u); err != nil {
+			return err
+		}
+		c.printf("reset access for %s: every session, remember cookie and token has ended\n", u.Email)
+		return nil
+	}
+}
+
+func usersDelete(fs *flag.FlagSet) func(*cli, []string) error {
+	return func(c *cli, args []string) error {
+		u, err := c.user(args[0])
+		if err != nil {
+			return err
+		}
+		if err := c.m.DeleteUser(c.ctx, u.ID); err != nil {
+			return err
+		}
+		c.printf("deleted user %s\n", u.Email)
+		return nil
+	}
+}
+
+func usersList(fs *flag.FlagSet) func(*cli, []string) error {
+	email := fs.String("email", "", "only users whose email address contains this")
+	role := fs.String("role", "", "only users with this role")
+	limit := fs.Int("limit", 0, "at most this many users (0: all)")
+	asJSON := fs.Bool("json", false, "print JSON, one object per user")
+	return func(c *cli, _ []string) error {
+		users, err := c.m.ListUsers(c.ctx, gatehouse.UserFilter{Email: *email, Role: *role, Limit: *limit})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(c.io.Out)
+			for _, u := range users {
+				enc.Encode(map[string]any{
+					"id": u.ID, "email": u.Email, "username": u.Username, "active": u.Active,
+					"confirmed": u.IsConfirmed(), "roles": nonNil(u.Roles), "login_count": u.LoginCount,
+				})
+			}
+			return nil
+		}
+		tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tEMAIL\tUSERNAME\tACTIVE\tCONFIRMED\tROLES\tLOGINS")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%v\t%s\t%d\n", u.ID, u.Email, dash(u.Username), u.Active, u.IsConfirmed(), dash(strings.Join(u.Roles, ",")), u.LoginCount)
+		}
+		return tw.Flush()
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
