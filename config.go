@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -64,6 +65,45 @@ type Config struct {
 	Remember RememberConfig
 	Flash    FlashConfig
 
+	// Flask-Security's features, by its names. All off by default: the zero
+	// Config has login and logout only.
+
+	// Registerable turns on the register view (SECURITY_REGISTERABLE).
+	Registerable bool
+	// Confirmable requires new users to confirm their email address by a
+	// mailed link before they can log in (SECURITY_CONFIRMABLE).
+	Confirmable bool
+	// LoginWithoutConfirmation lets unconfirmed users log in anyway
+	// (SECURITY_LOGIN_WITHOUT_CONFIRMATION).
+	LoginWithoutConfirmation bool
+	// Recoverable turns on forgot-password and reset (SECURITY_RECOVERABLE).
+	Recoverable bool
+	// Changeable turns on the change-password view (SECURITY_CHANGEABLE).
+	Changeable bool
+	// Trackable records login times, IPs and counts (SECURITY_TRACKABLE).
+	Trackable bool
+	// Passwordless lets users log in with a mailed link
+	// (SECURITY_PASSWORDLESS).
+	Passwordless bool
+	// TokenAuth accepts API auth tokens in the Authentication-Token header
+	// or the auth_token query parameter, and login hands them out with
+	// ?include_auth_token.
+	TokenAuth bool
+	// BasicAuth accepts HTTP Basic credentials (email and password) on every
+	// request. Each such request pays a password hash.
+	BasicAuth bool
+
+	// Views configures the login, register, reset, ... views that Routes
+	// serves, their URLs, pages and messages.
+	Views ViewsConfig
+	// Mail configures the mails the views send.
+	Mail MailConfig
+	// CSRF configures cross-site request forgery protection.
+	CSRF CSRFConfig
+	// Limiter counts attempts for rate limits (mails per address). Default:
+	// an in-process limiter, right for one server process only.
+	Limiter Limiter
+
 	// Protection is Flask-Login's session protection. Default:
 	// ProtectionBasic.
 	Protection Protection
@@ -83,13 +123,22 @@ type Config struct {
 	// replacing the default (JSON or plain 403).
 	OnForbidden func(w http.ResponseWriter, r *http.Request, err error)
 
-	// Hooks are called when things happen (Flask-Login's signals).
+	// Hooks are called when things happen (Flask-Login's and
+	// Flask-Security's signals).
 	Hooks Hooks
 
-	// Localize translates a message before it is shown or flashed: key is
-	// its Flask-Security key (such as "UNAUTHENTICATED"), text the English.
-	// Default: the English text.
+	// Localize translates a message before it is shown, flashed or mailed:
+	// key is its Flask-Security key (such as "UNAUTHENTICATED"), text the
+	// text in the request's language from gatehouse's catalogs. Default: that
+	// text.
 	Localize func(r *http.Request, key, text string) string
+	// Language picks the request's language ("en", "de", "fr", "es", "ja";
+	// anything else falls back to English). Default: the best match for
+	// the Accept-Language header.
+	Language func(r *http.Request) string
+	// Messages overrides message texts by key, in every language (Flask-
+	// Security's SECURITY_MSG_*), with %(email)s-style placeholders.
+	Messages map[string]string
 
 	// ClientIP returns the client's address, for session protection, login
 	// tracking and rate limits. Default: the host of r.RemoteAddr, or, when
@@ -190,9 +239,25 @@ const (
 )
 
 // Hooks are optional functions called when things happen, with the
-// request's context (Flask-Login's signals). They run on the request's
-// goroutine: keep them quick, and do not write to the response.
+// request's context (Flask-Login's and Flask-Security's signals). They run
+// on the request's goroutine (mail ones on the mail worker's): keep them
+// quick, and do not write to the response.
 type Hooks struct {
+	// Registered: a user registered.
+	Registered func(ctx context.Context, u *User)
+	// Confirmed: a user confirmed their email address.
+	Confirmed func(ctx context.Context, u *User)
+	// ConfirmInstructionsSent: a confirmation mail went out.
+	ConfirmInstructionsSent func(ctx context.Context, u *User)
+	// LoginInstructionsSent: a passwordless login mail went out.
+	LoginInstructionsSent func(ctx context.Context, u *User)
+	// ResetInstructionsSent: a password reset mail went out.
+	ResetInstructionsSent func(ctx context.Context, u *User)
+	// PasswordReset: a user reset their password with a mailed link.
+	PasswordReset func(ctx context.Context, u *User)
+	// PasswordChanged: a user changed their password.
+	PasswordChanged func(ctx context.Context, u *User)
+
 	// LoggedIn: a user logged in (Login).
 	LoggedIn func(ctx context.Context, u *User)
 	// LoggedOut: a user logged out (Logout).
@@ -207,6 +272,107 @@ type Hooks struct {
 	NeedsRefresh func(ctx context.Context, r *http.Request)
 	// SessionProtected: session protection downgraded or ended a session.
 	SessionProtected func(ctx context.Context, u *User, mode Protection)
+}
+
+// ViewsConfig configures the views [Manager.Routes] serves.
+type ViewsConfig struct {
+	// Prefix is put before every view path (SECURITY_URL_PREFIX). Default:
+	// none.
+	Prefix string
+	// Paths of the views, under Prefix. Defaults: "/login", "/logout",
+	// "/register", "/confirm", "/reset", "/change".
+	LoginPath, LogoutPath, RegisterPath, ConfirmPath, ResetPath, ChangePath string
+	// Where browsers go after each action. Defaults: PostLoginURL for all
+	// but PostLogout ("/").
+	PostLogoutURL, PostRegisterURL, PostConfirmURL, PostResetURL, PostChangeURL string
+	// BaseURL is the site's external address ("https://example.com"), from
+	// which links in mails are built: never from the request's Host header.
+	// Required with Confirmable, Recoverable or Passwordless.
+	BaseURL string
+	// Token lifetimes. Defaults: confirm 5 days, reset 5 days, login 1 day
+	// (SECURITY_CONFIRM_EMAIL_WITHIN and friends).
+	ConfirmWithin, ResetWithin, LoginWithin time.Duration
+	// TokenHeader and TokenQuery name where API auth tokens come from.
+	// Defaults: "Authentication-Token", "auth_token".
+	TokenHeader, TokenQuery string
+	// TokenMaxAge ends auth tokens this long after they were issued.
+	// Default: 0, as Flask-Security's TOKEN_MAX_AGE: they live until the
+	// user's SecurityStamp changes.
+	TokenMaxAge time.Duration
+	// IdentityAttributes are what users log in with: "email" and/or
+	// "username" (SECURITY_USER_IDENTITY_ATTRIBUTES). Default: email.
+	IdentityAttributes []string
+	// DefaultRemember ticks "remember me" when the form does not say
+	// (SECURITY_DEFAULT_REMEMBER_ME).
+	DefaultRemember bool
+	// BasicRealm is the realm of WWW-Authenticate. Default: "Login Required".
+	BasicRealm string
+	// DetailedErrors restores Flask-Security's detailed messages ("Specified
+	// user does not exist", "Invalid password", "Account is disabled"),
+	// which tell anyone whether an address has an account. Default: false:
+	// one answer for all, in content and in timing.
+	DetailedErrors bool
+	// PasswordPolicy checks new passwords at register, change and reset.
+	// Default: password.Policy{}: at least 8 characters, not among the
+	// 100,000 most common passwords.
+	PasswordPolicy PasswordPolicy
+	// Templates overrides the built-in pages by file name (login.html,
+	// register.html, forgot.html, reset.html, change.html, confirm.html,
+	// passwordless.html, layout.html).
+	Templates fs.FS
+	// Context adds values to a page's template data (Flask-Security's
+	// context processors): view is the template name.
+	Context func(r *http.Request, view string, data map[string]any)
+	// UserPayload is the user as JSON answers show it (Flask-Security's
+	// get_security_payload). Default: id and email.
+	UserPayload func(u *User) map[string]any
+	// OnRegister receives the registration form's other fields (the
+	// extended register form), before the user is stored: it may set fields
+	// on u or return FieldErrors to refuse. Store app data keyed by u.ID in
+	// Hooks.Registered.
+	OnRegister func(r *http.Request, u *User, form map[string]string) error
+}
+
+// PasswordPolicy checks a new password; password.Policy is one.
+type PasswordPolicy interface {
+	Validate(ctx context.Context, password string) error
+}
+
+// MailConfig configures the mails the views send.
+type MailConfig struct {
+	// Mailer sends them. No default: a mailer that logs would write reset
+	// links to logs. Required with Confirmable, Recoverable or Passwordless.
+	Mailer Mailer
+	// Send, if set, is called instead of queueing, so the app can use its
+	// own queue; it should not block.
+	Send func(ctx context.Context, m *Message) error
+	// Templates overrides the built-in mail templates by file name
+	// (reset_instructions.html and .txt, ...).
+	Templates fs.FS
+	// Context adds values to a mail's template data; kind is the template.
+	Context func(kind string, u *User, data map[string]any)
+	// DisableWelcome, DisableResetNotice and DisableChangeNotice stop those
+	// mails (Flask-Security's SEND_REGISTER_EMAIL and friends, true there).
+	DisableWelcome, DisableResetNotice, DisableChangeNotice bool
+	// PerAddress caps the confirmation, reset and login mails one address
+	// gets. Default: 5 per hour.
+	PerAddress Limit
+}
+
+// CSRFConfig configures CSRF protection. Every state-changing view needs a
+// token from the session (header X-CSRF-Token or X-CSRFToken, or field
+// csrf_token) on top of Fetch Metadata checks.
+type CSRFConfig struct {
+	// FetchMetadataOnly relies on http.CrossOriginProtection alone, for
+	// single-page apps on modern browsers that do not send tokens.
+	FetchMetadataOnly bool
+	// ExemptMethods lists authentication methods whose requests need no
+	// token (MethodToken, MethodBasic: they carry no ambient cookie).
+	// Default: none.
+	ExemptMethods []Method
+	// TrustedOrigins are other origins ("https://app.example.com") allowed
+	// to make cross-origin requests.
+	TrustedOrigins []string
 }
 
 const (
@@ -288,13 +454,13 @@ func (c Config) withDefaults() (Config, error) {
 	}
 
 	if c.Flash.LoginMessage == "" {
-		c.Flash.LoginMessage = "Please log in to access this page."
+		c.Flash.LoginMessage = defaultLoginMessage
 	}
 	if c.Flash.LoginCategory == "" {
 		c.Flash.LoginCategory = "message"
 	}
 	if c.Flash.RefreshMessage == "" {
-		c.Flash.RefreshMessage = "Please reauthenticate to access this page."
+		c.Flash.RefreshMessage = defaultRefreshMessage
 	}
 	if c.Flash.RefreshCategory == "" {
 		c.Flash.RefreshCategory = "message"
@@ -314,6 +480,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Protection > ProtectionOff {
 		errs = append(errs, fmt.Errorf("unknown Protection %d", c.Protection))
 	}
+	errs = append(errs, c.viewDefaults()...)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

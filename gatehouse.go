@@ -5,9 +5,11 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"fmt"
+	htmltemplate "html/template"
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/chacha20poly1305"
 
@@ -30,6 +32,10 @@ type Manager struct {
 	xorigin    *http.CrossOriginProtection
 
 	dummyHash func() string
+	limiter   Limiter
+	pages     map[string]*htmltemplate.Template
+	jobs      chan job
+	running   atomic.Int32
 }
 
 // New validates cfg, fills in its defaults and returns a Manager.
@@ -38,7 +44,7 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{cfg: cfg, log: cfg.Logger, xorigin: http.NewCrossOriginProtection()}
+	m := &Manager{cfg: cfg, log: cfg.Logger}
 	for _, k := range cfg.SecretKeys {
 		aead, err := chacha20poly1305.NewX(deriveKey(k, "session cookie"))
 		if err != nil {
@@ -73,6 +79,21 @@ func New(cfg Config) (*Manager, error) {
 		}
 		return h
 	})
+
+	m.limiter = cfg.Limiter
+	if m.limiter == nil {
+		m.limiter = newMemLimiter()
+	}
+	m.jobs = make(chan job, jobQueueSize)
+	m.xorigin = http.NewCrossOriginProtection()
+	for _, o := range cfg.CSRF.TrustedOrigins {
+		if err := m.xorigin.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("gatehouse: CSRF.TrustedOrigins: %w", err)
+		}
+	}
+	if err := m.parsePages(); err != nil {
+		return nil, err
+	}
 
 	if cfg.Cookie.Insecure {
 		m.log.Warn("gatehouse: Cookie.Insecure is set: session cookies will be sent over plain HTTP; use it for local development only")

@@ -114,7 +114,10 @@ func (m *Manager) load(w http.ResponseWriter, r *http.Request) *reqState {
 			m.log.LogAttrs(ctx, levelError, "gatehouse: writing session", attrEvent("store_error"), attrErr(err))
 		}
 	}
-	if !st.authed && m.cfg.RequestLoader != nil {
+	if !st.authed && st.err == nil && (m.cfg.TokenAuth || m.cfg.BasicAuth) {
+		m.fromCredentials(r, st)
+	}
+	if !st.authed && st.err == nil && m.cfg.RequestLoader != nil {
 		u, err := m.cfg.RequestLoader(r)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			m.log.LogAttrs(ctx, levelError, "gatehouse: request loader", attrEvent("loader_error"), attrErr(err))

@@ -34,6 +34,11 @@ type Policy struct {
 	Roles []string
 	// AnyRoles need at least one (roles_accepted).
 	AnyRoles []string
+	// Permissions are all required (permissions_required); AnyPermissions
+	// need at least one (permissions_accepted). Permissions come from the
+	// role catalog (Config.Roles).
+	Permissions    []string
+	AnyPermissions []string
 	// Fresh requires a login with credentials within Config.Session.FreshFor,
 	// or within FreshWithin if that is set.
 	Fresh       bool
@@ -46,10 +51,10 @@ type Policy struct {
 // user itself (and cannot set cookies).
 func (m *Manager) Check(r *http.Request, p Policy) (Principal, error) {
 	_, st := m.ensure(nil, r)
-	return m.check(st, p)
+	return m.check(r.Context(), st, p)
 }
 
-func (m *Manager) check(st *reqState, p Policy) (Principal, error) {
+func (m *Manager) check(ctx context.Context, st *reqState, p Policy) (Principal, error) {
 	if !st.authed {
 		if st.err != nil {
 			return Principal{}, st.err
@@ -77,6 +82,21 @@ func (m *Manager) check(st *reqState, p Policy) (Principal, error) {
 	if len(p.AnyRoles) > 0 && !slices.ContainsFunc(p.AnyRoles, u.HasRole) {
 		return st.p, ErrForbidden
 	}
+	if len(p.Permissions) > 0 || len(p.AnyPermissions) > 0 {
+		perms, err := m.Permissions(ctx, u)
+		if err != nil {
+			return st.p, err
+		}
+		has := func(perm string) bool { return slices.Contains(perms, perm) }
+		for _, perm := range p.Permissions {
+			if !has(perm) {
+				return st.p, ErrForbidden
+			}
+		}
+		if len(p.AnyPermissions) > 0 && !slices.ContainsFunc(p.AnyPermissions, has) {
+			return st.p, ErrForbidden
+		}
+	}
 	return st.p, nil
 }
 
@@ -96,7 +116,7 @@ func (m *Manager) Require(p Policy) func(http.Handler) http.Handler {
 				return
 			}
 			r, st := m.ensure(w, r)
-			if _, err := m.check(st, p); err != nil {
+			if _, err := m.check(r.Context(), st, p); err != nil {
 				m.deny(w, r, err)
 				return
 			}
@@ -134,6 +154,44 @@ func (m *Manager) RequireAnyRole(roles ...string) func(http.Handler) http.Handle
 		panic("gatehouse: RequireAnyRole needs at least one role")
 	}
 	return m.Require(Policy{AnyRoles: roles})
+}
+
+// RequireAuth lets through requests authenticated by one of methods
+// (Flask-Security's auth_required("session", "token", "basic")); none means
+// any.
+func (m *Manager) RequireAuth(methods ...Method) func(http.Handler) http.Handler {
+	return m.Require(Policy{Methods: methods})
+}
+
+// RequireBasicAuth lets through only requests with valid HTTP Basic
+// credentials (Config.BasicAuth must be on); others get a 401 with
+// WWW-Authenticate and Views.BasicRealm.
+func (m *Manager) RequireBasicAuth(next http.Handler) http.Handler {
+	return m.Require(Policy{Methods: []Method{MethodBasic}})(next)
+}
+
+// RequireTokenAuth lets through only requests with a valid API auth token
+// (Config.TokenAuth must be on).
+func (m *Manager) RequireTokenAuth(next http.Handler) http.Handler {
+	return m.Require(Policy{Methods: []Method{MethodToken}})(next)
+}
+
+// RequirePermissions lets through users whose roles grant all of perms.
+// It panics if perms is empty.
+func (m *Manager) RequirePermissions(perms ...string) func(http.Handler) http.Handler {
+	if len(perms) == 0 {
+		panic("gatehouse: RequirePermissions needs at least one permission")
+	}
+	return m.Require(Policy{Permissions: perms})
+}
+
+// RequireAnyPermission lets through users whose roles grant at least one
+// of perms. It panics if perms is empty.
+func (m *Manager) RequireAnyPermission(perms ...string) func(http.Handler) http.Handler {
+	if len(perms) == 0 {
+		panic("gatehouse: RequireAnyPermission needs at least one permission")
+	}
+	return m.Require(Policy{AnyPermissions: perms})
 }
 
 // RequireAnonymous lets through only visitors who are not logged in, such

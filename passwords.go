@@ -4,17 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
-// VerifyPassword checks an email and password. It returns
+// VerifyPassword checks an identity (an email address, or a username when
+// Views.IdentityAttributes has "username") and a password. It returns
 // ErrInvalidCredentials alike for an unknown email and a wrong password,
 // spending the same hashing time on both (a dummy hash is checked for
 // unknown users), and ErrInactive for a deactivated account, only once the
 // password is right. A hash made by an older scheme or weaker parameters
 // is replaced by a fresh one on success.
-func (m *Manager) VerifyPassword(ctx context.Context, email, password string) (*User, error) {
-	u, err := m.cfg.Users.UserByEmail(ctx, NormalizeEmail(email))
+func (m *Manager) VerifyPassword(ctx context.Context, identity, password string) (*User, error) {
+	u, err := m.lookupIdentity(ctx, identity)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("gatehouse: verify password: %w", err)
 	}
@@ -38,6 +40,19 @@ func (m *Manager) VerifyPassword(ctx context.Context, email, password string) (*
 		}
 	}
 	return u, nil
+}
+
+// lookupIdentity finds a user by an identity attribute.
+func (m *Manager) lookupIdentity(ctx context.Context, identity string) (*User, error) {
+	identity = strings.TrimSpace(identity)
+	attrs := m.cfg.Views.IdentityAttributes
+	if strings.Contains(identity, "@") && slices.Contains(attrs, "email") {
+		return m.cfg.Users.UserByEmail(ctx, NormalizeEmail(identity))
+	}
+	if ul, ok := m.cfg.Users.(UsernameLookup); ok && identity != "" && slices.Contains(attrs, "username") {
+		return ul.UserByUsername(ctx, identity)
+	}
+	return nil, ErrNotFound
 }
 
 // SetPassword hashes password into u, rotates its SecurityStamp (ending its

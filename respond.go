@@ -19,33 +19,13 @@ const (
 	MsgCSRFFailed         = "CSRF_FAILED"
 	MsgLoginRequired      = "LOGIN"   // Flask-Login's login_message
 	MsgRefreshRequired    = "REFRESH" // Flask-Login's needs_refresh_message
-	defaultInternalErrMsg = "Internal error."
+	defaultLoginMessage   = "Please log in to access this page."
+	defaultRefreshMessage = "Please reauthenticate to access this page."
 )
 
-var defaultMessages = map[string]string{
-	MsgUnauthenticated:   "You are not authenticated. Please supply the correct credentials.",
-	MsgUnauthorized:      "You do not have permission to view this resource.",
-	MsgReauthRequired:    "You must re-authenticate to access this endpoint",
-	MsgAnonymousRequired: "You can only access this endpoint when not logged in.",
-	MsgInternalError:     defaultInternalErrMsg,
-	MsgCSRFFailed:        "The CSRF token is missing or invalid.",
-}
-
-// Message returns the text for key in the request's language, through
-// Config.Localize.
-func (m *Manager) Message(r *http.Request, key string) string {
-	text := defaultMessages[key]
-	switch key {
-	case MsgLoginRequired:
-		text = m.cfg.Flash.LoginMessage
-	case MsgRefreshRequired:
-		text = m.cfg.Flash.RefreshMessage
-	}
-	if m.cfg.Localize != nil {
-		return m.cfg.Localize(r, key, text)
-	}
-	return text
-}
+// Message returns the text for key in the request's language; see
+// [Manager.Text].
+func (m *Manager) Message(r *http.Request, key string) string { return m.Text(r, key) }
 
 // WantsJSON reports whether r should get JSON answers (CONTRACT.md,
 // "Negotiation"): its body is JSON, or application/json is the type it
@@ -125,6 +105,9 @@ type ErrorResponse struct {
 // only as "Internal error.".
 func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusCode(err)
+	if status == http.StatusForbidden && errorIs(err, ErrCSRF) && WantsJSON(r) {
+		status = http.StatusBadRequest // CONTRACT.md: JSON clients get 400 for CSRF
+	}
 	var msg string
 	switch status {
 	case http.StatusInternalServerError:
@@ -140,8 +123,24 @@ func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 		if errorIs(err, ErrCSRF) {
 			msg = m.Message(r, MsgCSRFFailed)
 		}
+	case http.StatusTooManyRequests:
+		msg = m.Text(r, MsgRateLimited)
+		if rl, ok := errorAs[*RateLimitError](err); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds())+1))
+		}
+	case http.StatusRequestEntityTooLarge, http.StatusBadRequest:
+		msg = m.Text(r, MsgBadRequest)
+		if errorIs(err, ErrCSRF) {
+			msg = m.Text(r, MsgCSRFFailed)
+		}
+		if !errorIs(err, ErrBadRequest) && !errorIs(err, ErrTooLarge) {
+			msg = publicMessage(err)
+		}
 	default:
 		msg = publicMessage(err)
+	}
+	if status == http.StatusUnauthorized && m.cfg.BasicAuth {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+m.cfg.Views.BasicRealm+`"`)
 	}
 	if WantsJSON(r) {
 		resp := ErrorResponse{Errors: []string{msg}}

@@ -94,6 +94,9 @@ type TokenStore interface {
 	// CreateToken stores t. ErrDuplicate (wrapped) if its kind and selector
 	// are taken.
 	CreateToken(ctx context.Context, t *Token) error
+	// Token returns the token of kind with selector without taking it, or
+	// ErrNotFound (wrapped).
+	Token(ctx context.Context, kind TokenKind, selector string) (*Token, error)
 	// TakeToken atomically returns and deletes the token of kind with
 	// selector, so of many concurrent calls exactly one succeeds; the others
 	// get ErrNotFound (wrapped). Expired tokens may be returned: the Manager
@@ -102,6 +105,11 @@ type TokenStore interface {
 	// DeleteUserTokens removes the user's tokens of the given kinds (all
 	// kinds if none are given). nil if there are none.
 	DeleteUserTokens(ctx context.Context, userID string, kinds ...TokenKind) error
+}
+
+// TokenSweeper removes expired one-time tokens; Manager.Run calls it now and
+// then. Optional: expired tokens are refused either way.
+type TokenSweeper interface {
 	// DeleteExpiredTokens removes tokens that expired before the given time
 	// and reports how many went.
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
@@ -204,4 +212,41 @@ type SessionLister interface {
 	// UserSessions returns the user's sessions, newest first (expired ones
 	// may be included: the Manager filters them).
 	UserSessions(ctx context.Context, userID string) ([]*Session, error)
+}
+
+// Message is one email gatehouse sends: a confirmation link, reset
+// instructions, a notice.
+type Message struct {
+	To      string
+	Subject string
+	Text    string // plain-text body
+	HTML    string // HTML body; may be empty
+	// Kind names the template it was made from ("reset_instructions", ...),
+	// for logs and tests.
+	Kind string
+}
+
+// Mailer sends email. Package mail has an SMTP implementation and a
+// development mailbox. Send may block; gatehouse calls it off the request
+// path when Manager.Run is running.
+type Mailer interface {
+	// Send delivers m or returns an error; gatehouse retries failed sends
+	// with backoff when Manager.Run is running.
+	Send(ctx context.Context, m *Message) error
+}
+
+// Limit is a rate: at most Count events Per period.
+type Limit struct {
+	Count int
+	Per   time.Duration
+}
+
+// Limiter counts events per key for rate limits. Keys are hashed by
+// gatehouse before they reach it, so a Limiter never holds raw addresses.
+// The default is in-process; a shared one (Redis, say) makes limits hold
+// across several server processes.
+type Limiter interface {
+	// Allow records one event for key at now and reports whether it is
+	// within l; if not, retryAfter says when the next one would be.
+	Allow(ctx context.Context, key string, l Limit, now time.Time) (ok bool, retryAfter time.Duration, err error)
 }

@@ -232,6 +232,19 @@ func (s *Store) CreateToken(_ context.Context, t *gatehouse.Token) error {
 	return nil
 }
 
+// Token implements gatehouse.TokenStore.
+func (s *Store) Token(_ context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.tokens[tokenKey{kind, selector}]
+	if !ok {
+		return nil, fmt.Errorf("memstore: token: %w", gatehouse.ErrNotFound)
+	}
+	c := *t
+	c.VerifierHash = slices.Clone(t.VerifierHash)
+	return &c, nil
+}
+
 // TakeToken implements gatehouse.TokenStore: under one lock it returns and
 // deletes, so exactly one concurrent caller gets the token.
 func (s *Store) TakeToken(_ context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
@@ -258,7 +271,7 @@ func (s *Store) DeleteUserTokens(_ context.Context, userID string, kinds ...gate
 	return nil
 }
 
-// DeleteExpiredTokens implements gatehouse.TokenStore.
+// DeleteExpiredTokens implements gatehouse.TokenSweeper.
 func (s *Store) DeleteExpiredTokens(_ context.Context, before time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

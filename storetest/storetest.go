@@ -499,6 +499,16 @@ func testTokens(t *testing.T, s Stores) {
 	if _, err := s.Tokens.TakeToken(ctx, gatehouse.TokenLogin, "sel1"); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Errorf("TakeToken(wrong kind) = %v, want ErrNotFound", err)
 	}
+	// Token reads without taking.
+	for range 2 {
+		peek, err := s.Tokens.Token(ctx, gatehouse.TokenReset, "sel1")
+		if err != nil || peek.UserID != u.ID || string(peek.VerifierHash) != string(in.VerifierHash) || !peek.ExpiresAt.Equal(in.ExpiresAt) {
+			t.Fatalf("Token = %+v, %v", peek, err)
+		}
+	}
+	if _, err := s.Tokens.Token(ctx, gatehouse.TokenLogin, "sel1"); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Errorf("Token(wrong kind) = %v, want ErrNotFound", err)
+	}
 	got, err := s.Tokens.TakeToken(ctx, gatehouse.TokenReset, "sel1")
 	if err != nil {
 		t.Fatal(err)
@@ -536,9 +546,13 @@ func testTokens(t *testing.T, s Stores) {
 		t.Errorf("DeleteUserTokens(nobody) = %v", err)
 	}
 	// Expiry is the caller's decision; DeleteExpiredTokens only sweeps.
+	sweeper, ok := s.Tokens.(gatehouse.TokenSweeper)
+	if !ok {
+		return
+	}
 	s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenLogin, "old", u.ID, t0.Add(-time.Hour)))
 	s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenLogin, "new", u.ID, t0.Add(time.Hour)))
-	n, err := s.Tokens.DeleteExpiredTokens(ctx, t0)
+	n, err := sweeper.DeleteExpiredTokens(ctx, t0)
 	if err != nil || n != 1 {
 		t.Errorf("DeleteExpiredTokens = %d, %v; want 1", n, err)
 	}

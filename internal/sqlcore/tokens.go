@@ -16,19 +16,29 @@ func (s *Store) CreateToken(ctx context.Context, t *gatehouse.Token) error {
 	return s.wrap("create token", err)
 }
 
-// TakeToken implements gatehouse.TokenStore with DELETE ... RETURNING: the
-// database hands the row to exactly one of any number of concurrent takers.
-func (s *Store) TakeToken(ctx context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
+const tokenCols = "kind, selector, verifier_hash, user_id, stamp, email, created_at, expires_at"
+
+func scanToken(row scanner) (*gatehouse.Token, error) {
 	var t gatehouse.Token
 	var k string
-	err := s.db.QueryRowContext(ctx, s.q(`DELETE FROM gatehouse_tokens WHERE kind = ? AND selector = ?
-		RETURNING kind, selector, verifier_hash, user_id, stamp, email, created_at, expires_at`), string(kind), selector).
-		Scan(&k, &t.Selector, &t.VerifierHash, &t.UserID, &t.Stamp, &t.Email, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt})
-	if err != nil {
-		return nil, s.wrap("take token", err)
+	if err := row.Scan(&k, &t.Selector, &t.VerifierHash, &t.UserID, &t.Stamp, &t.Email, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}); err != nil {
+		return nil, err
 	}
 	t.Kind = gatehouse.TokenKind(k)
 	return &t, nil
+}
+
+// Token implements gatehouse.TokenStore.
+func (s *Store) Token(ctx context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
+	t, err := scanToken(s.db.QueryRowContext(ctx, s.q("SELECT "+tokenCols+" FROM gatehouse_tokens WHERE kind = ? AND selector = ?"), string(kind), selector))
+	return t, s.wrap("token", err)
+}
+
+// TakeToken implements gatehouse.TokenStore with DELETE ... RETURNING: the
+// database hands the row to exactly one of any number of concurrent takers.
+func (s *Store) TakeToken(ctx context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
+	t, err := scanToken(s.db.QueryRowContext(ctx, s.q("DELETE FROM gatehouse_tokens WHERE kind = ? AND selector = ? RETURNING "+tokenCols), string(kind), selector))
+	return t, s.wrap("take token", err)
 }
 
 // DeleteUserTokens implements gatehouse.TokenStore.
@@ -45,7 +55,7 @@ func (s *Store) DeleteUserTokens(ctx context.Context, userID string, kinds ...ga
 	return s.wrap("delete user tokens", err)
 }
 
-// DeleteExpiredTokens implements gatehouse.TokenStore.
+// DeleteExpiredTokens implements gatehouse.TokenSweeper.
 func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error) {
 	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM gatehouse_tokens WHERE expires_at < ?"), s.d.Time(before))
 	if err != nil {

@@ -1,0 +1,65 @@
+package gatehouse
+
+import (
+	"context"
+	"net/http"
+)
+
+// ChangeView serves the change path (Changeable) to logged-in users: GET
+// the form ({csrf_token, active_password} as JSON), POST password (the
+// current one), new_password and new_password_confirm. The new password
+// must differ from the old; every other session, remember cookie and token
+// of the user ends; this session goes on; a notice is mailed.
+func (m *Manager) ChangeView() http.Handler {
+	v := m.view(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := CurrentUser(r.Context())
+		if WantsJSON(r) {
+			m.ok(w, r, map[string]any{"active_password": u.PasswordHash != ""})
+			return
+		}
+		m.render(w, r, http.StatusOK, "change", "UI_CHANGE", page{Action: m.cfg.Views.Prefix + m.cfg.Views.ChangePath})
+	}, m.changePost)
+	return m.RequireLogin(v)
+}
+
+func (m *Manager) changePost(w http.ResponseWriter, r *http.Request, f form) {
+	ctx := r.Context()
+	p, _ := FromContext(ctx)
+	u := p.User
+	fe := &formErrors{}
+	current, next := f["password"], f["new_password"]
+	switch {
+	case current == "" && u.PasswordHash != "":
+		fe.add("password", m.Text(r, MsgPasswordNotProvided))
+	case u.PasswordHash != "" && m.hasher.Compare(u.PasswordHash, current) != nil:
+		fe.add("password", m.Text(r, MsgInvalidPassword))
+	}
+	m.checkNewPassword(r, fe, next, f["new_password_confirm"], "new_password", "new_password_confirm", !WantsJSON(r))
+	if !fe.any() && next == current {
+		fe.add("new_password", m.Text(r, MsgPasswordIsTheSame))
+	}
+	page := page{Action: m.cfg.Views.Prefix + m.cfg.Views.ChangePath}
+	if fe.any() {
+		m.fail(w, r, fe, "change", "UI_CHANGE", page)
+		return
+	}
+	if err := m.SetPassword(ctx, u, next); err != nil {
+		m.WriteError(w, r, err)
+		return
+	}
+	// The stamp changed, which ends every session; keep this one.
+	if err := m.Login(w, r, u, LoginOptions{}); err != nil {
+		m.WriteError(w, r, err)
+		return
+	}
+	if h := m.cfg.Hooks.PasswordChanged; h != nil {
+		h(ctx, u)
+	}
+	if !m.cfg.Mail.DisableChangeNotice && (m.cfg.Mail.Mailer != nil || m.cfg.Mail.Send != nil) {
+		lang := m.language(r)
+		m.later(ctx, func(ctx context.Context) {
+			m.mailUser(ctx, "change_notice", SubjectPasswordChangeNotice, lang, u, map[string]any{})
+		})
+	}
+	m.done(w, r, map[string]any{"user": m.userPayload(u)}, m.cfg.Views.PostChangeURL, MsgPasswordChange)
+}

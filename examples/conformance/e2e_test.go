@@ -1,0 +1,707 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/gatehouse-auth/gatehouse/sqlitestore"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "conformance")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "conformance")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic("building the conformance app: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type app struct {
+	base string
+	mail *mailServer
+	db   string
+}
+
+// startApp runs the conformance binary on a free port against a real SMTP
+// server, and waits until it answers.
+func startApp(t *testing.T, databaseURL string) *app {
+	t.Helper()
+	ms := startMailServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	smtpHost, smtpPort, _ := net.SplitHostPort(ms.addr)
+	var logs bytes.Buffer
+	cmd := exec.Command(binary)
+	cmd.Env = append(os.Environ(), "PORT="+port, "DATABASE_URL="+databaseURL, "SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("app log:\n%s", logs.String())
+		}
+	})
+	a := &app{base: "http://127.0.0.1:" + port, mail: ms, db: databaseURL}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		resp, err := http.Get(a.base + "/")
+		if err == nil {
+			resp.Body.Close()
+			return a
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("app did not start: %v\n%s", err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// client is a JSON client with a cookie jar, like a Flask-Security SPA.
+type client struct {
+	t    *testing.T
+	a    *app
+	http *http.Client
+	csrf string
+	hdr  http.Header
+}
+
+func (a *app) client(t *testing.T) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, a: a, hdr: http.Header{}, http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type answer struct {
+	status int
+	raw    []byte
+	resp   map[string]any // the envelope's response
+	header http.Header
+}
+
+func (a answer) errors() string {
+	b, _ := json.Marshal(a.resp["errors"])
+	return string(b)
+}
+
+// do sends body (JSON if a map or string, raw if []byte) and checks that
+// every JSON answer is the contract's envelope and no answer is a 5xx.
+func (c *client) do(method, path string, body any) answer {
+	c.t.Helper()
+	var rd io.Reader
+	ct := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case url.Values:
+		rd, ct = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, c.a.base+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", ct)
+	}
+	if ct == "application/json" {
+		req.Header.Set("Accept", "application/json")
+	}
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	for k, v := range c.hdr {
+		req.Header[k] = v
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a := answer{status: resp.StatusCode, raw: raw, header: resp.Header}
+	if resp.StatusCode >= 500 {
+		c.t.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, raw)
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && !strings.HasPrefix(path, "/api/") {
+		var env struct {
+			Meta     map[string]any  `json:"meta"`
+			Response json.RawMessage `json:"response"`
+		}
+		if err := json.Unmarshal(raw, &env); err != nil || env.Meta == nil || env.Response == nil {
+			c.t.Errorf("%s %s: not the envelope: %s", method, path, raw)
+		} else if code, _ := env.Meta["code"].(float64); int(code) != resp.StatusCode {
+			c.t.Errorf("%s %s: meta.code %v, status %d", method, path, env.Meta["code"], resp.StatusCode)
+		} else if err := json.Unmarshal(env.Response, &a.resp); err != nil {
+			c.t.Errorf("%s %s: response is not an object: %s", method, path, env.Response)
+		}
+		if tok, ok := a.resp["csrf_token"].(string); ok {
+			c.csrf = tok
+		}
+	}
+	return a
+}
+
+func (c *client) fetchCSRF() {
+	c.t.Helper()
+	if a := c.do("GET", "/login", nil); a.status != 200 || c.csrf == "" {
+		c.t.Fatalf("GET /login: %d %s", a.status, a.raw)
+	}
+}
+
+func (c *client) login(email, pw string, extra map[string]any) answer {
+	c.t.Helper()
+	if c.csrf == "" {
+		c.fetchCSRF()
+	}
+	body := map[string]any{"email": email, "password": pw}
+	for k, v := range extra {
+		body[k] = v
+	}
+	return c.do("POST", "/login", body)
+}
+
+func (c *client) mustLogin(email, pw string) {
+	c.t.Helper()
+	if a := c.login(email, pw, nil); a.status != 200 {
+		c.t.Fatalf("login %s: %d %s", email, a.status, a.raw)
+	}
+}
+
+func want(t *testing.T, what string, a answer, status int) {
+	t.Helper()
+	if a.status != status {
+		t.Fatalf("%s: status %d, want %d: %s", what, a.status, status, a.raw)
+	}
+}
+
+// path strips the app's base from a mailed link.
+func (a *app) path(link string) string { return strings.TrimPrefix(link, a.base) }
+
+func TestConformanceSQLite(t *testing.T) {
+	runContract(t, startApp(t, "sqlite:///"+strings.TrimPrefix(filepath.Join(t.TempDir(), "app.db"), "/")))
+}
+
+func TestConformancePostgres(t *testing.T) {
+	dsn := os.Getenv("GATEHOUSE_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("GATEHOUSE_POSTGRES_DSN is not set in CI")
+		}
+		t.Skip("GATEHOUSE_POSTGRES_DSN not set")
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "gh_e2e_" + hex.EncodeToString(b)
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE"); admin.Close() })
+	u, _ := url.Parse(dsn)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	runContract(t, startApp(t, u.String()))
+}
+
+func runContract(t *testing.T, a *app) {
+	t.Run("register, confirm by link, login", func(t *testing.T) { testRegister(t, a) })
+	t.Run("token and basic auth, roles", func(t *testing.T) { testMechanismsAndRoles(t, a) })
+	t.Run("forgot and reset, single use", func(t *testing.T) { testReset(t, a) })
+	t.Run("change password kills old token", func(t *testing.T) { testChange(t, a) })
+	t.Run("passwordless", func(t *testing.T) { testPasswordless(t, a) })
+	t.Run("logout, remember cookie, tampering", func(t *testing.T) { testSessions(t, a) })
+	t.Run("CSRF", func(t *testing.T) { testCSRF(t, a) })
+	t.Run("open redirects on login next", func(t *testing.T) { testOpenRedirects(t, a) })
+	t.Run("malformed bodies", func(t *testing.T) { testMalformed(t, a) })
+	t.Run("no user enumeration", func(t *testing.T) { testNoEnumeration(t, a) })
+	t.Run("48 concurrent logins", func(t *testing.T) { testConcurrentLogins(t, a) })
+	t.Run("HTML pages", func(t *testing.T) { testHTML(t, a) })
+}
+
+func testRegister(t *testing.T, a *app) {
+	c := a.client(t)
+	c.fetchCSRF()
+	want(t, "register", c.do("POST", "/register", map[string]any{
+		"email": "newbie@example.com", "password": "a long new password", "password_confirm": "a long new password",
+	}), 200)
+	want(t, "register again", c.do("POST", "/register", map[string]any{
+		"email": "NEWBIE@example.com", "password": "a long new password",
+	}), 400)
+	for _, bad := range []map[string]any{
+		{"email": "not-an-email", "password": "a long new password"},
+		{"email": "x@example.com", "password": "short"},
+		{"email": "x@example.com", "password": "password123"},
+		{"email": "x@example.com", "password": "a long new password", "password_confirm": "different"},
+	} {
+		if got := c.do("POST", "/register", bad); got.status != 400 || got.resp["field_errors"] == nil {
+			t.Errorf("register %v: %d %s", bad, got.status, got.raw)
+		}
+	}
+	// Not confirmed yet: the right password says so; a wrong one does not.
+	c2 := a.client(t)
+	if got := c2.login("newbie@example.com", "a long new password", nil); got.status != 400 || !strings.Contains(got.errors(), "confirmation") {
+		t.Errorf("unconfirmed login: %d %s", got.status, got.raw)
+	}
+	if got := c2.login("newbie@example.com", "wrong password!!", nil); strings.Contains(got.errors(), "confirmation") {
+		t.Errorf("unconfirmed login with a wrong password revealed the state: %s", got.raw)
+	}
+	m := a.mail.waitFor(t, "newbie@example.com", "Welcome")
+	link := m.link(t)
+	if !strings.Contains(link, "/confirm/") {
+		t.Fatalf("welcome link %s", link)
+	}
+	want(t, "confirm link", c2.do("GET", a.path(link), nil), 200)
+	want(t, "confirm link again", c2.do("GET", a.path(link), nil), 400)
+	want(t, "login after confirm", c2.login("newbie@example.com", "a long new password", nil), 200)
+	want(t, "/api/me", c2.do("GET", "/api/me", nil), 200)
+	// Resend asks answer 200 alike.
+	want(t, "resend for a confirmed address", c2.do("POST", "/confirm", map[string]any{"email": "newbie@example.com"}), 200)
+}
+
+func testMechanismsAndRoles(t *testing.T, a *app) {
+	c := a.client(t)
+	got := c.login("admin@example.com", "correct horse battery", nil)
+	want(t, "login", got, 200)
+	if user, _ := got.resp["user"].(map[string]any); user["email"] != "admin@example.com" || user["authentication_token"] != nil {
+		t.Errorf("login user payload %v", got.resp["user"])
+	}
+	got = c.do("POST", "/login?include_auth_token", map[string]any{"email": "admin@example.com", "password": "correct horse battery"})
+	want(t, "login with include_auth_token", got, 200)
+	user, _ := got.resp["user"].(map[string]any)
+	tok, _ := user["authentication_token"].(string)
+	if tok == "" {
+		t.Fatalf("no authentication_token: %s", got.raw)
+	}
+	bare := a.client(t) // no cookies
+	bare.hdr.Set("Authentication-Token", tok)
+	want(t, "/api/me with token header", bare.do("GET", "/api/me", nil), 200)
+	want(t, "/api/admin with admin token", bare.do("GET", "/api/admin", nil), 200)
+	bare.hdr.Del("Authentication-Token")
+	want(t, "/api/me with auth_token query", bare.do("GET", "/api/me?auth_token="+url.QueryEscape(tok), nil), 200)
+	want(t, "/api/me with a tampered token", bare.do("GET", "/api/me?auth_token="+url.QueryEscape(tok+"x"), nil), 401)
+
+	basic := a.client(t)
+	basic.hdr.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("plain@example.com:plain password 1")))
+	want(t, "/api/me with Basic", basic.do("GET", "/api/me", nil), 200)
+	want(t, "/api/admin as plain", basic.do("GET", "/api/admin", nil), 403)
+	want(t, "/api/editors as plain", basic.do("GET", "/api/editors", nil), 403)
+	want(t, "/api/editors as admin", c.do("GET", "/api/editors", nil), 200)
+	wrong := a.client(t)
+	wrong.hdr.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("plain@example.com:nope")))
+	got = wrong.do("GET", "/api/me", nil)
+	want(t, "/api/me with wrong Basic", got, 401)
+	if got.header.Get("WWW-Authenticate") != `Basic realm="Login Required"` {
+		t.Errorf("WWW-Authenticate = %q", got.header.Get("WWW-Authenticate"))
+	}
+	want(t, "anonymous /api/me", a.client(t).do("GET", "/api/me", nil), 401)
+}
+
+func testReset(t *testing.T, a *app) {
+	c := a.client(t)
+	c.fetchCSRF()
+	known := c.do("POST", "/reset", map[string]any{"email": "plain@example.com"})
+	want(t, "forgot (known)", known, 200)
+	unknown := c.do("POST", "/reset", map[string]any{"email": "ghost@example.com"})
+	want(t, "forgot (unknown)", unknown, 200)
+	if !bytes.Equal(known.raw, unknown.raw) {
+		t.Errorf("forgot answers differ:\n%s\n%s", known.raw, unknown.raw)
+	}
+	m := a.mail.waitFor(t, "plain@example.com", "reset")
+	link := a.path(m.link(t))
+	got := c.do("GET", link, nil)
+	want(t, "GET reset link", got, 200)
+	if got.header.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("reset page Referrer-Policy %q", got.header.Get("Referrer-Policy"))
+	}
+	want(t, "reset with a weak password", c.do("POST", link, map[string]any{"password": "password", "password_confirm": "password"}), 400)
+	want(t, "reset", c.do("POST", link, map[string]any{"password": "plain password 2", "password_confirm": "plain password 2"}), 200)
+	want(t, "reset link again", c.do("POST", link, map[string]any{"password": "plain password 3", "password_confirm": "plain password 3"}), 400)
+	want(t, "GET used link", c.do("GET", link, nil), 400)
+	a.mail.waitFor(t, "plain@example.com", "has been reset")
+	fresh := a.client(t)
+	want(t, "old password", fresh.login("plain@example.com", "plain password 1", nil), 400)
+	want(t, "new password", fresh.login("plain@example.com", "plain password 2", nil), 200)
+	// A superseded link fails: ask twice, use the first.
+	c.do("POST", "/reset", map[string]any{"email": "plain@example.com"})
+	first := a.path(a.mail.waitFor(t, "plain@example.com", "reset").link(t))
+	c.do("POST", "/reset", map[string]any{"email": "plain@example.com"})
+	second := a.path(a.mail.waitFor(t, "plain@example.com", "reset").link(t))
+	want(t, "superseded link", c.do("POST", first, map[string]any{"password": "plain password 9", "password_confirm": "plain password 9"}), 400)
+	want(t, "newest link", c.do("POST", second, map[string]any{"password": "plain password 1", "password_confirm": "plain password 1"}), 200)
+	a.mail.waitFor(t, "plain@example.com", "has been reset")
+	// The forged Host header does not make links point elsewhere.
+	c.hdr.Set("X-Forwarded-Host", "evil.example")
+	req, _ := http.NewRequest("POST", a.base+"/reset", strings.NewReader(`{"email":"plain@example.com"}`))
+	req.Host = "evil.example"
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	for _, ck := range c.http.Jar.Cookies(mustURL(a.base)) {
+		req.AddCookie(ck)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		resp.Body.Close()
+		if l := a.mail.waitFor(t, "plain@example.com", "reset").link(t); !strings.HasPrefix(l, a.base) {
+			t.Errorf("link built from the Host header: %s", l)
+		}
+	}
+}
+
+func mustURL(s string) *url.URL { u, _ := url.Parse(s); return u }
+
+func testChange(t *testing.T, a *app) {
+	c := a.client(t)
+	c.fetchCSRF()
+	c.do("POST", "/register", map[string]any{"email": "changer@example.com", "password": "first password 1"})
+	confirm(t, a, "changer@example.com")
+	got := c.do("POST", "/login?include_auth_token", map[string]any{"email": "changer@example.com", "password": "first password 1"})
+	want(t, "login", got, 200)
+	tok := got.resp["user"].(map[string]any)["authentication_token"].(string)
+	other := a.client(t)
+	other.mustLogin("changer@example.com", "first password 1")
+
+	got = c.do("GET", "/change", nil)
+	if got.status != 200 || got.resp["active_password"] != true {
+		t.Errorf("GET /change: %d %s", got.status, got.raw)
+	}
+	want(t, "wrong current password", c.do("POST", "/change", map[string]any{"password": "nope nope nope", "new_password": "second password 2"}), 400)
+	want(t, "same password", c.do("POST", "/change", map[string]any{"password": "first password 1", "new_password": "first password 1"}), 400)
+	want(t, "change", c.do("POST", "/change", map[string]any{"password": "first password 1", "new_password": "second password 2", "new_password_confirm": "second password 2"}), 200)
+	a.mail.waitFor(t, "changer@example.com", "changed")
+	want(t, "this session goes on", c.do("GET", "/api/me", nil), 200)
+	want(t, "the other session ended", other.do("GET", "/api/me", nil), 401)
+	bare := a.client(t)
+	bare.hdr.Set("Authentication-Token", tok)
+	want(t, "old auth token", bare.do("GET", "/api/me", nil), 401)
+	want(t, "anonymous /change", a.client(t).do("GET", "/change", nil), 401)
+}
+
+// confirm follows the welcome mail's link for email.
+func confirm(t *testing.T, a *app, email string) {
+	t.Helper()
+	link := a.mail.waitFor(t, email, "Welcome").link(t)
+	want(t, "confirm "+email, a.client(t).do("GET", a.path(link), nil), 200)
+}
+
+func testPasswordless(t *testing.T, a *app) {
+	c := a.client(t)
+	c.fetchCSRF()
+	want(t, "passwordless request", c.do("POST", "/login", map[string]any{"email": "admin@example.com"}), 200)
+	link := a.path(a.mail.waitFor(t, "admin@example.com", "Login instructions").link(t))
+	got := c.do("GET", link, nil)
+	want(t, "login link", got, 200)
+	want(t, "/api/admin after the link", c.do("GET", "/api/admin", nil), 200)
+	want(t, "login link again", a.client(t).do("GET", link, nil), 400)
+}
+
+func testSessions(t *testing.T, a *app) {
+	c := a.client(t)
+	c.fetchCSRF()
+	want(t, "login with remember", c.login("admin@example.com", "correct horse battery", map[string]any{"remember": true}), 200)
+	var remember, session *http.Cookie
+	for _, ck := range c.http.Jar.Cookies(mustURL(a.base)) {
+		switch ck.Name {
+		case "remember_token":
+			remember = ck
+		case "gatehouse":
+			session = ck
+		}
+	}
+	if remember == nil || session == nil {
+		t.Fatal("no remember or session cookie")
+	}
+	// The remember cookie alone restores a session.
+	alone := a.client(t)
+	alone.http.Jar.SetCookies(mustURL(a.base), []*http.Cookie{{Name: "remember_token", Value: remember.Value}})
+	want(t, "/api/me with the remember cookie only", alone.do("GET", "/api/me", nil), 200)
+	// Tampered cookies are ignored.
+	for name, value := range map[string]string{
+		"gatehouse":      session.Value[:len(session.Value)-4] + "AAAA",
+		"remember_token": remember.Value[:len(remember.Value)-4] + "AAAA",
+	} {
+		tc := a.client(t)
+		tc.http.Jar.SetCookies(mustURL(a.base), []*http.Cookie{{Name: name, Value: value}})
+		want(t, "tampered "+name, tc.do("GET", "/api/me", nil), 401)
+	}
+	want(t, "logout", c.do("POST", "/logout", map[string]any{}), 200)
+	want(t, "/api/me after logout", c.do("GET", "/api/me", nil), 401)
+	replay := a.client(t)
+	replay.http.Jar.SetCookies(mustURL(a.base), []*http.Cookie{{Name: "gatehouse", Value: session.Value}})
+	want(t, "session cookie replayed after logout", replay.do("GET", "/api/me", nil), 401)
+	// /protected redirects browsers to the login page.
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(a.base + "/protected")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/login?next=%2Fprotected" {
+		t.Errorf("/protected: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+func testCSRF(t *testing.T, a *app) {
+	c := a.client(t)
+	c.fetchCSRF()
+	good := c.csrf
+	c.csrf = ""
+	got := c.do("POST", "/login", map[string]any{"email": "admin@example.com", "password": "correct horse battery"})
+	if got.status != 400 || !strings.Contains(got.errors(), "CSRF") {
+		t.Errorf("login without a CSRF token: %d %s", got.status, got.raw)
+	}
+	c.csrf = good[:len(good)-2] + "xx"
+	want(t, "login with a bad CSRF token", c.do("POST", "/login", map[string]any{"email": "admin@example.com", "password": "correct horse battery"}), 400)
+	// Another session's token is no good either.
+	other := a.client(t)
+	other.fetchCSRF()
+	c.csrf = other.csrf
+	want(t, "login with another session's token", c.do("POST", "/login", map[string]any{"email": "admin@example.com", "password": "correct horse battery"}), 400)
+	// The token may come as a form field, and as X-CSRFToken.
+	c.csrf = ""
+	got = c.do("POST", "/login", url.Values{"email": {"admin@example.com"}, "password": {"correct horse battery"}, "csrf_token": {good}})
+	if got.status != 303 {
+		t.Errorf("form login with csrf_token field: %d %s", got.status, got.raw)
+	}
+	c.hdr.Set("X-CSRFToken", c.freshToken())
+	want(t, "X-CSRFToken header", c.do("POST", "/logout", map[string]any{}), 200)
+	c.hdr.Del("X-CSRFToken")
+	// A cross-site browser POST is refused even with a token.
+	c.fetchCSRF()
+	c.hdr.Set("Sec-Fetch-Site", "cross-site")
+	got = c.do("POST", "/login", map[string]any{"email": "admin@example.com", "password": "correct horse battery"})
+	if got.status != 400 && got.status != 403 {
+		t.Errorf("cross-site POST: %d", got.status)
+	}
+}
+
+func (c *client) freshToken() string {
+	c.fetchCSRF()
+	tok := c.csrf
+	c.csrf = ""
+	return tok
+}
+
+func testOpenRedirects(t *testing.T, a *app) {
+	for _, next := range []string{
+		"//evil.com", "/\\evil.com", "\\\\evil.com", "https://evil.com", "http:/evil.com", "/%2f%2fevil.com",
+		"/%5cevil.com", "javascript:alert(1)", "//evil.com@127.0.0.1", " //evil.com", "/\t/evil.com", "https:evil.com",
+	} {
+		c := a.client(t)
+		c.fetchCSRF()
+		got := c.do("POST", "/login?next="+url.QueryEscape(next), url.Values{
+			"email": {"admin@example.com"}, "password": {"correct horse battery"}, "csrf_token": {c.csrf},
+		})
+		if got.status != 303 || got.header.Get("Location") != "/" {
+			t.Errorf("next=%q: %d Location %q", next, got.status, got.header.Get("Location"))
+		}
+	}
+	c := a.client(t)
+	c.fetchCSRF()
+	got := c.do("POST", "/login?next=%2Fprotected%3Fx%3D1", url.Values{
+		"email": {"admin@example.com"}, "password": {"correct horse battery"}, "csrf_token": {c.csrf},
+	})
+	if got.header.Get("Location") != "/protected?x=1" {
+		t.Errorf("safe next: Location %q", got.header.Get("Location"))
+	}
+}
+
+func testMalformed(t *testing.T, a *app) {
+	c := a.client(t)
+	c.fetchCSRF()
+	for name, body := range map[string][]byte{
+		"a JSON string": []byte(`"str"`),
+		"a JSON array":  []byte(`[1,2]`),
+		"a number":      []byte(`42`),
+		"not JSON":      []byte(`{"email":`),
+		"wrong types":   []byte(`{"email": 5, "password": ["x"]}`),
+		"invalid UTF-8": []byte("{\"email\": \"a\xff@example.com\", \"password\": \"x\"}"),
+		"null":          []byte(`null`),
+		"nested object": []byte(`{"email": {"$ne": 1}, "password": "x"}`),
+		"huge":          bytes.Repeat([]byte("a"), 1<<20),
+		"deeply nested": []byte(strings.Repeat("[", 10000)),
+	} {
+		for _, path := range []string{"/login", "/register", "/reset", "/confirm"} {
+			got := c.do("POST", path, body)
+			if got.status != 400 && got.status != 413 {
+				t.Errorf("%s to %s: status %d: %.200s", name, path, got.status, got.raw)
+			}
+		}
+	}
+	// A 1 MB password is refused before any hashing: quickly.
+	start := time.Now()
+	got := c.do("POST", "/login", map[string]any{"email": "admin@example.com", "password": strings.Repeat("p", 1<<20)})
+	if got.status != 413 && got.status != 400 {
+		t.Errorf("1 MB password: %d", got.status)
+	}
+	got = c.do("POST", "/login", map[string]any{"email": "admin@example.com", "password": strings.Repeat("p", 60<<10)})
+	if got.status != 400 {
+		t.Errorf("60 KB password: %d", got.status)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("huge passwords took %v", d)
+	}
+}
+
+func testNoEnumeration(t *testing.T, a *app) {
+	c := a.client(t)
+	c.fetchCSRF()
+	c.do("POST", "/register", map[string]any{"email": "sleeper@example.com", "password": "sleeper password 1"})
+	confirm(t, a, "sleeper@example.com")
+	deactivate(t, a, "sleeper@example.com")
+	bodies := map[string][]byte{}
+	for name, creds := range map[string][2]string{
+		"unknown":        {"nobody@example.com", "some password 1"},
+		"wrong password": {"admin@example.com", "some password 1"},
+		"inactive":       {"sleeper@example.com", "sleeper password 1"},
+	} {
+		got := c.login(creds[0], creds[1], nil)
+		want(t, name, got, 400)
+		bodies[name] = got.raw
+	}
+	if !bytes.Equal(bodies["unknown"], bodies["wrong password"]) || !bytes.Equal(bodies["unknown"], bodies["inactive"]) {
+		t.Errorf("login answers differ:\n%s\n%s\n%s", bodies["unknown"], bodies["wrong password"], bodies["inactive"])
+	}
+	for _, path := range []string{"/reset", "/confirm"} {
+		known := c.do("POST", path, map[string]any{"email": "admin@example.com"})
+		unknown := c.do("POST", path, map[string]any{"email": "nobody@example.com"})
+		if known.status != unknown.status || !bytes.Equal(known.raw, unknown.raw) {
+			t.Errorf("%s answers differ: %s / %s", path, known.raw, unknown.raw)
+		}
+	}
+	passwordless := c.do("POST", "/login", map[string]any{"email": "nobody@example.com"})
+	want(t, "passwordless for an unknown address", passwordless, 200)
+	// The per-address mail limit answers alike for known and unknown.
+	var last [2]int
+	for range 7 {
+		last[0] = c.do("POST", "/reset", map[string]any{"email": "limit-unknown@example.com"}).status
+		last[1] = c.do("POST", "/reset", map[string]any{"email": "plain@example.com"}).status
+	}
+	if last[0] != 429 || last[1] != 429 {
+		t.Errorf("after 7 requests: statuses %v, want 429 for both", last)
+	}
+}
+
+// deactivate reaches into the app's database, as an admin would with the
+// CLI.
+func deactivate(t *testing.T, a *app, email string) {
+	t.Helper()
+	if !strings.HasPrefix(a.db, "sqlite") {
+		db, err := sql.Open("pgx", a.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec("UPDATE gatehouse_users SET active = false WHERE email_key = $1", email); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	db, err := sql.Open("sqlite", sqlitestore.DSN("/"+strings.TrimPrefix(a.db, "sqlite:///")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := sqlitestore.New(db)
+	u, err := s.UserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Active = false
+	if err := s.UpdateUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testConcurrentLogins(t *testing.T, a *app) {
+	var wg sync.WaitGroup
+	errs := make(chan string, 48)
+	for i := range 48 {
+		wg.Go(func() {
+			c := a.client(t)
+			if got := c.do("GET", "/login", nil); got.status != 200 {
+				errs <- fmt.Sprintf("client %d: GET /login %d", i, got.status)
+				return
+			}
+			email, pw := "admin@example.com", "correct horse battery"
+			if i%2 == 1 {
+				email, pw = "plain@example.com", "plain password 1"
+			}
+			if got := c.do("POST", "/login", map[string]any{"email": email, "password": pw}); got.status != 200 {
+				errs <- fmt.Sprintf("client %d: login %d %s", i, got.status, got.raw)
+				return
+			}
+			if got := c.do("GET", "/api/me", nil); got.status != 200 {
+				errs <- fmt.Sprintf("client %d: /api/me %d", i, got.status)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+func testHTML(t *testing.T, a *app) {
+	for _, path := range []string{"/login", "/register", "/reset", "/confirm"} {
+		resp, err := http.Get(a.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `name="csrf_token"`) || !strings.Contains(string(body), "<label for=") {
+			t.Errorf("GET %s: %d, page lacks a CSRF field or labels", path, resp.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest("GET", a.base+"/login", nil)
+	req.Header.Set("Accept-Language", "de-DE,de;q=0.9,en;q=0.5")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Passwort") || !strings.Contains(string(body), `lang="de"`) {
+		t.Errorf("German login page not German")
+	}
+}

@@ -1,0 +1,161 @@
+// Command conformance serves Flask-Security's JSON contract
+// (shared/CONTRACT.md, "The conformance app") for black-box tests: the port
+// of Flask-Security's quickstart.
+//
+//	PORT=8000 SMTP_HOST=127.0.0.1 SMTP_PORT=1025 go run ./examples/conformance
+//
+// Environment: PORT (default 8000), DATABASE_URL (sqlite:///abs.db,
+// sqlite://relative.db or postgres://...; default a SQLite file
+// conformance.db), SMTP_HOST and SMTP_PORT (default 127.0.0.1:1025; mail is
+// sent in plain text, for a local test server), SECRET_KEY (default: random
+// per start). It seeds roles admin and editor, admin@example.com /
+// "correct horse battery" (admin, confirmed) and plain@example.com /
+// "plain password 1" (confirmed).
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/dburl"
+	"github.com/gatehouse-auth/gatehouse/mail"
+)
+
+func main() {
+	if err := run(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	port := env("PORT", "8000")
+	db, err := dburl.Open(ctx, env("DATABASE_URL", "conformance.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	smtpPort, err := strconv.Atoi(env("SMTP_PORT", "1025"))
+	if err != nil {
+		return fmt.Errorf("SMTP_PORT: %w", err)
+	}
+	key := []byte(os.Getenv("SECRET_KEY"))
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	s := db.Store
+	auth, err := gatehouse.New(gatehouse.Config{
+		Users: s, Tokens: s, Roles: s,
+		SecretKeys:   [][]byte{key},
+		LoginURL:     "/login",
+		Registerable: true, Confirmable: true, Recoverable: true, Changeable: true,
+		Trackable: true, Passwordless: true, TokenAuth: true, BasicAuth: true,
+		Views: gatehouse.ViewsConfig{BaseURL: "http://127.0.0.1:" + port},
+		Mail: gatehouse.MailConfig{Mailer: &mail.SMTP{
+			Host: env("SMTP_HOST", "127.0.0.1"), Port: smtpPort, TLS: mail.None,
+			From: "Gatehouse <no-reply@example.com>", Timeout: 10 * time.Second,
+		}},
+		// Plain HTTP on 127.0.0.1: the library's default is Secure.
+		Cookie: gatehouse.CookieConfig{Insecure: true},
+		Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	if err := seed(ctx, auth); err != nil {
+		return err
+	}
+	go auth.Run(ctx)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: auth.Authenticate(routes(auth)), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	logger.Info("conformance app listening", "addr", "http://"+ln.Addr().String(), "database", db.Kind+" "+db.Where)
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func seed(ctx context.Context, auth *gatehouse.Manager) error {
+	for _, r := range []string{"admin", "editor"} {
+		if _, err := auth.FindOrCreateRole(ctx, r, ""); err != nil {
+			return err
+		}
+	}
+	for _, a := range []struct{ email, password, role string }{
+		{"admin@example.com", "correct horse battery", "admin"},
+		{"plain@example.com", "plain password 1", ""},
+	} {
+		if _, err := auth.FindUser(ctx, a.email); err == nil {
+			continue
+		}
+		u := &gatehouse.User{Email: a.email, Active: true, ConfirmedAt: time.Now()}
+		if err := auth.CreateUser(ctx, u, a.password); err != nil {
+			return err
+		}
+		if a.role != "" {
+			if err := auth.AddRole(ctx, u, a.role); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func routes(auth *gatehouse.Manager) http.Handler {
+	mux := http.NewServeMux()
+	auth.Mount(mux)
+	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := gatehouse.CurrentUser(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"id": u.ID, "email": u.Email})
+	})
+	mux.Handle("GET /api/me", auth.RequireLogin(me))
+	mux.Handle("GET /api/admin", auth.RequireRoles("admin")(me))
+	mux.Handle("GET /api/editors", auth.RequireAnyRole("editor", "admin")(me))
+	mux.Handle("GET /protected", auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := gatehouse.CurrentUser(r.Context())
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><title>Protected</title><h1>Protected</h1><p>Hello %s.</p>", html.EscapeString(u.Email))
+	})))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><title>Gatehouse</title><h1>Gatehouse conformance app</h1><p><a href="/login">Log in</a> · <a href="/register">Register</a></p>`)
+	})
+	return mux
+}

@@ -1,0 +1,99 @@
+package gatehouse
+
+import (
+	"context"
+	"net/http"
+)
+
+// ForgotView serves the reset path (Recoverable): GET the form, POST an
+// email to mail reset instructions. The answer is the same whether or not
+// the address has an account, and mails per address are rate-limited.
+func (m *Manager) ForgotView() http.Handler {
+	return m.view(func(w http.ResponseWriter, r *http.Request) {
+		if WantsJSON(r) {
+			m.ok(w, r, nil)
+			return
+		}
+		m.render(w, r, http.StatusOK, "forgot", "UI_FORGOT", page{Action: m.cfg.Views.Prefix + m.cfg.Views.ResetPath})
+	}, func(w http.ResponseWriter, r *http.Request, f form) {
+		m.mailRequest(w, r, f["email"], "forgot", "UI_FORGOT", m.cfg.Views.ResetPath, MsgGenericRecovery, MsgPasswordResetRequest,
+			func(ctx context.Context, lang string, u *User) {
+				if !u.Active {
+					return
+				}
+				tok, err := m.IssueToken(ctx, TokenReset, u, m.cfg.Views.ResetWithin)
+				if err != nil {
+					m.log.LogAttrs(ctx, levelError, "gatehouse: issuing reset token", attrEvent("store_error"), attrErr(err))
+					return
+				}
+				if m.mailUser(ctx, "reset_instructions", SubjectPasswordReset, lang, u, map[string]any{
+					"Link": m.link(m.cfg.Views.ResetPath, tok), "Within": humanDuration(m.cfg.Views.ResetWithin),
+				}) {
+					if h := m.cfg.Hooks.ResetInstructionsSent; h != nil {
+						h(ctx, u)
+					}
+				}
+			})
+	})
+}
+
+// ResetView serves the link in reset mails: GET checks the token (without
+// using it) and shows the form; POST password and password_confirm set the
+// new password, which uses the token up, ends every other session, mails a
+// notice, and logs the user in. The page sends Referrer-Policy: no-referrer
+// so the token never leaks to another site.
+func (m *Manager) ResetView() http.Handler {
+	return m.view(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		if _, err := m.checkToken(r.Context(), TokenReset, r.PathValue("token")); err != nil {
+			m.linkFailed(w, r, err, MsgInvalidResetPasswordToken, m.cfg.Views.ResetPath)
+			return
+		}
+		if WantsJSON(r) {
+			m.ok(w, r, nil)
+			return
+		}
+		m.render(w, r, http.StatusOK, "reset", "UI_RESET", page{Action: m.cfg.Views.Prefix + m.cfg.Views.ResetPath + "/" + r.PathValue("token")})
+	}, func(w http.ResponseWriter, r *http.Request, f form) {
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		ctx := r.Context()
+		raw := r.PathValue("token")
+		// Check the token first: a bad link should say so, not complain
+		// about the password.
+		if _, err := m.checkToken(ctx, TokenReset, raw); err != nil {
+			m.linkFailed(w, r, err, MsgInvalidResetPasswordToken, m.cfg.Views.ResetPath)
+			return
+		}
+		fe := &formErrors{}
+		m.checkNewPassword(r, fe, f["password"], f["password_confirm"], "password", "password_confirm", !WantsJSON(r))
+		if fe.any() {
+			m.fail(w, r, fe, "reset", "UI_RESET", page{Action: m.cfg.Views.Prefix + m.cfg.Views.ResetPath + "/" + raw})
+			return
+		}
+		u, err := m.RedeemToken(ctx, TokenReset, raw)
+		if err != nil {
+			m.linkFailed(w, r, err, MsgInvalidResetPasswordToken, m.cfg.Views.ResetPath)
+			return
+		}
+		if err := m.SetPassword(ctx, u, f["password"]); err != nil {
+			m.WriteError(w, r, err)
+			return
+		}
+		if h := m.cfg.Hooks.PasswordReset; h != nil {
+			h(ctx, u)
+		}
+		if !m.cfg.Mail.DisableResetNotice {
+			lang := m.language(r)
+			m.later(ctx, func(ctx context.Context) {
+				m.mailUser(ctx, "reset_notice", SubjectPasswordNotice, lang, u, map[string]any{})
+			})
+		}
+		if m.loginAllowed(u) {
+			if err := m.Login(w, r, u, LoginOptions{}); err != nil {
+				m.WriteError(w, r, err)
+				return
+			}
+		}
+		m.done(w, r, nil, m.cfg.Views.PostResetURL, MsgPasswordReset)
+	})
+}

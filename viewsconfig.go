@@ -1,0 +1,72 @@
+package gatehouse
+
+import (
+	"errors"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/password"
+)
+
+// viewDefaults fills in ViewsConfig, MailConfig and CSRFConfig defaults and
+// checks that features have what they need.
+func (c *Config) viewDefaults() []error {
+	var errs []error
+	v := &c.Views
+	for _, p := range []*struct {
+		f   *string
+		def string
+	}{
+		{&v.LoginPath, "/login"}, {&v.LogoutPath, "/logout"}, {&v.RegisterPath, "/register"},
+		{&v.ConfirmPath, "/confirm"}, {&v.ResetPath, "/reset"}, {&v.ChangePath, "/change"},
+		{&v.TokenHeader, "Authentication-Token"}, {&v.TokenQuery, "auth_token"}, {&v.BasicRealm, "Login Required"},
+		{&v.PostLogoutURL, "/"}, {&v.PostRegisterURL, c.PostLoginURL}, {&v.PostConfirmURL, c.PostLoginURL},
+		{&v.PostResetURL, c.PostLoginURL}, {&v.PostChangeURL, c.PostLoginURL},
+	} {
+		if *p.f == "" {
+			*p.f = p.def
+		}
+	}
+	for _, d := range []struct {
+		f   *time.Duration
+		def time.Duration
+	}{{&v.ConfirmWithin, 5 * 24 * time.Hour}, {&v.ResetWithin, 5 * 24 * time.Hour}, {&v.LoginWithin, 24 * time.Hour}} {
+		if *d.f <= 0 {
+			*d.f = d.def
+		}
+	}
+	if len(v.IdentityAttributes) == 0 {
+		v.IdentityAttributes = []string{"email"}
+	}
+	for _, a := range v.IdentityAttributes {
+		if a != "email" && a != "username" {
+			errs = append(errs, errors.New("identity attributes are \"email\" and \"username\""))
+		}
+	}
+	if slices.Contains(v.IdentityAttributes, "username") {
+		if _, ok := c.Users.(UsernameLookup); !ok && c.Users != nil {
+			errs = append(errs, errors.New("identity attribute username needs a user store that is a UsernameLookup"))
+		}
+	}
+	if v.PasswordPolicy == nil {
+		v.PasswordPolicy = password.Policy{}
+	}
+	mails := c.Confirmable || c.Recoverable || c.Passwordless
+	if mails {
+		if c.Mail.Mailer == nil && c.Mail.Send == nil {
+			errs = append(errs, errors.New("missing Mail.Mailer: Confirmable, Recoverable and Passwordless send mail"))
+		}
+		if c.Tokens == nil {
+			errs = append(errs, errors.New("missing Tokens: Confirmable, Recoverable and Passwordless need a TokenStore"))
+		}
+		u, err := url.Parse(v.BaseURL)
+		if v.BaseURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("missing Views.BaseURL (such as https://example.com): links in mails are built from it, never from the request's Host"))
+		}
+	}
+	if c.Mail.PerAddress.Count <= 0 {
+		c.Mail.PerAddress = Limit{Count: 5, Per: time.Hour}
+	}
+	return errs
+}
