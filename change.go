@@ -55,7 +55,7 @@ func (m *Manager) changePost(w http.ResponseWriter, r *http.Request, f form) {
 	if h := m.cfg.Hooks.PasswordChanged; h != nil {
 		h(ctx, u)
 	}
-	if !m.cfg.Mail.DisableChangeNotice && (m.cfg.Mail.Mailer != nil || m.cfg.Mail.Send != nil) {
+	if !m.cfg.Mail.DisableChangeNotice && m.canMail() {
 		lang := m.language(r)
 		m.later(ctx, func(ctx context.Context) {
 			m.mailUser(ctx, "change_notice", SubjectPasswordChangeNotice, lang, u, map[string]any{})

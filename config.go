@@ -357,6 +357,9 @@ type MailConfig struct {
 	// PerAddress caps the confirmation, reset and login mails one address
 	// gets. Default: 5 per hour.
 	PerAddress Limit
+	// RetryDelay is the wait before the first retry of a failed send; it
+	// doubles up to a minute, over 8 attempts. Default: 1 second.
+	RetryDelay time.Duration
 }
 
 // CSRFConfig configures CSRF protection. Every state-changing view needs a

@@ -16,9 +16,8 @@ import (
 type job func(ctx context.Context)
 
 const (
-	jobQueueSize  = 1024
-	mailAttempts  = 8 // about 4 minutes of retrying with backoff
-	mailBaseDelay = time.Second
+	jobQueueSize = 1024
+	mailAttempts = 8 // about 4 minutes of retrying with the default delay
 )
 
 // Run does gatehouse's background work until ctx is done: it sends mail
@@ -92,7 +91,7 @@ func (m *Manager) deliver(ctx context.Context, msg *Message) {
 	if m.running.Load() > 0 {
 		attempts = mailAttempts
 	}
-	delay := mailBaseDelay
+	delay := m.cfg.Mail.RetryDelay
 	for i := 1; ; i++ {
 		sendCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := m.cfg.Mail.Mailer.Send(sendCtx, msg)
@@ -114,6 +113,9 @@ func (m *Manager) deliver(ctx context.Context, msg *Message) {
 		delay = min(delay*2, time.Minute)
 	}
 }
+
+// canMail reports whether mail can be sent at all.
+func (m *Manager) canMail() bool { return m.cfg.Mail.Mailer != nil || m.cfg.Mail.Send != nil }
 
 // mailUser renders and delivers one mail.
 func (m *Manager) mailUser(ctx context.Context, kind, subjectKey, lang string, u *User, data map[string]any) bool {

@@ -82,7 +82,7 @@ func (m *Manager) ResetView() http.Handler {
 		if h := m.cfg.Hooks.PasswordReset; h != nil {
 			h(ctx, u)
 		}
-		if !m.cfg.Mail.DisableResetNotice {
+		if !m.cfg.Mail.DisableResetNotice && m.canMail() {
 			lang := m.language(r)
 			m.later(ctx, func(ctx context.Context) {
 				m.mailUser(ctx, "reset_notice", SubjectPasswordNotice, lang, u, map[string]any{})

@@ -87,7 +87,7 @@ func (m *Manager) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		h(ctx, u)
 	}
 	lang := m.language(r)
-	if m.cfg.Confirmable || !m.cfg.Mail.DisableWelcome && m.cfg.Mail.Mailer != nil {
+	if m.canMail() && (m.cfg.Confirmable || !m.cfg.Mail.DisableWelcome) {
 		m.later(ctx, func(ctx context.Context) { m.sendWelcome(ctx, lang, u) })
 	}
 	if m.cfg.Confirmable && !m.cfg.LoginWithoutConfirmation {

@@ -65,6 +65,9 @@ func (c *Config) viewDefaults() []error {
 			errs = append(errs, errors.New("missing Views.BaseURL (such as https://example.com): links in mails are built from it, never from the request's Host"))
 		}
 	}
+	if c.Mail.RetryDelay <= 0 {
+		c.Mail.RetryDelay = time.Second
+	}
 	if c.Mail.PerAddress.Count <= 0 {
 		c.Mail.PerAddress = Limit{Count: 5, Per: time.Hour}
 	}

@@ -67,6 +67,7 @@ fuzz() { go test -run '^$' -fuzz "^$2\$" -fuzztime "$FUZZTIME" "$1" >/dev/null |
 fuzz . FuzzIsSafeRedirect
 fuzz . FuzzOpenCookie
 fuzz . FuzzDecodeState
+fuzz . FuzzDecodeBody
 fuzz ./password FuzzParseHash
 fuzz ./token FuzzVerify
 

@@ -27,6 +27,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
+	"github.com/gatehouse-auth/gatehouse/internal/smtptest"
 	"github.com/gatehouse-auth/gatehouse/sqlitestore"
 )
 
@@ -48,7 +49,7 @@ func TestMain(m *testing.M) {
 
 type app struct {
 	base string
-	mail *mailServer
+	mail *smtptest.Server
 	db   string
 }
 
@@ -56,14 +57,14 @@ type app struct {
 // server, and waits until it answers.
 func startApp(t *testing.T, databaseURL string) *app {
 	t.Helper()
-	ms := startMailServer(t)
+	ms := smtptest.Start(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	smtpHost, smtpPort, _ := net.SplitHostPort(ms.addr)
+	smtpHost, smtpPort, _ := net.SplitHostPort(ms.Addr)
 	var logs bytes.Buffer
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), "PORT="+port, "DATABASE_URL="+databaseURL, "SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort)
@@ -285,8 +286,8 @@ func testRegister(t *testing.T, a *app) {
 	if got := c2.login("newbie@example.com", "wrong password!!", nil); strings.Contains(got.errors(), "confirmation") {
 		t.Errorf("unconfirmed login with a wrong password revealed the state: %s", got.raw)
 	}
-	m := a.mail.waitFor(t, "newbie@example.com", "Welcome")
-	link := m.link(t)
+	m := a.mail.WaitFor(t, "newbie@example.com", "Welcome")
+	link := m.Link(t)
 	if !strings.Contains(link, "/confirm/") {
 		t.Fatalf("welcome link %s", link)
 	}
@@ -346,8 +347,8 @@ func testReset(t *testing.T, a *app) {
 	if !bytes.Equal(known.raw, unknown.raw) {
 		t.Errorf("forgot answers differ:\n%s\n%s", known.raw, unknown.raw)
 	}
-	m := a.mail.waitFor(t, "plain@example.com", "reset")
-	link := a.path(m.link(t))
+	m := a.mail.WaitFor(t, "plain@example.com", "reset")
+	link := a.path(m.Link(t))
 	got := c.do("GET", link, nil)
 	want(t, "GET reset link", got, 200)
 	if got.header.Get("Referrer-Policy") != "no-referrer" {
@@ -357,18 +358,18 @@ func testReset(t *testing.T, a *app) {
 	want(t, "reset", c.do("POST", link, map[string]any{"password": "plain password 2", "password_confirm": "plain password 2"}), 200)
 	want(t, "reset link again", c.do("POST", link, map[string]any{"password": "plain password 3", "password_confirm": "plain password 3"}), 400)
 	want(t, "GET used link", c.do("GET", link, nil), 400)
-	a.mail.waitFor(t, "plain@example.com", "has been reset")
+	a.mail.WaitFor(t, "plain@example.com", "has been reset")
 	fresh := a.client(t)
 	want(t, "old password", fresh.login("plain@example.com", "plain password 1", nil), 400)
 	want(t, "new password", fresh.login("plain@example.com", "plain password 2", nil), 200)
 	// A superseded link fails: ask twice, use the first.
 	c.do("POST", "/reset", map[string]any{"email": "plain@example.com"})
-	first := a.path(a.mail.waitFor(t, "plain@example.com", "reset").link(t))
+	first := a.path(a.mail.WaitFor(t, "plain@example.com", "reset").Link(t))
 	c.do("POST", "/reset", map[string]any{"email": "plain@example.com"})
-	second := a.path(a.mail.waitFor(t, "plain@example.com", "reset").link(t))
+	second := a.path(a.mail.WaitFor(t, "plain@example.com", "reset").Link(t))
 	want(t, "superseded link", c.do("POST", first, map[string]any{"password": "plain password 9", "password_confirm": "plain password 9"}), 400)
 	want(t, "newest link", c.do("POST", second, map[string]any{"password": "plain password 1", "password_confirm": "plain password 1"}), 200)
-	a.mail.waitFor(t, "plain@example.com", "has been reset")
+	a.mail.WaitFor(t, "plain@example.com", "has been reset")
 	// The forged Host header does not make links point elsewhere.
 	c.hdr.Set("X-Forwarded-Host", "evil.example")
 	req, _ := http.NewRequest("POST", a.base+"/reset", strings.NewReader(`{"email":"plain@example.com"}`))
@@ -381,7 +382,7 @@ func testReset(t *testing.T, a *app) {
 	resp, err := http.DefaultClient.Do(req)
 	if err == nil {
 		resp.Body.Close()
-		if l := a.mail.waitFor(t, "plain@example.com", "reset").link(t); !strings.HasPrefix(l, a.base) {
+		if l := a.mail.WaitFor(t, "plain@example.com", "reset").Link(t); !strings.HasPrefix(l, a.base) {
 			t.Errorf("link built from the Host header: %s", l)
 		}
 	}
@@ -407,7 +408,7 @@ func testChange(t *testing.T, a *app) {
 	want(t, "wrong current password", c.do("POST", "/change", map[string]any{"password": "nope nope nope", "new_password": "second password 2"}), 400)
 	want(t, "same password", c.do("POST", "/change", map[string]any{"password": "first password 1", "new_password": "first password 1"}), 400)
 	want(t, "change", c.do("POST", "/change", map[string]any{"password": "first password 1", "new_password": "second password 2", "new_password_confirm": "second password 2"}), 200)
-	a.mail.waitFor(t, "changer@example.com", "changed")
+	a.mail.WaitFor(t, "changer@example.com", "changed")
 	want(t, "this session goes on", c.do("GET", "/api/me", nil), 200)
 	want(t, "the other session ended", other.do("GET", "/api/me", nil), 401)
 	bare := a.client(t)
@@ -419,7 +420,7 @@ func testChange(t *testing.T, a *app) {
 // confirm follows the welcome mail's link for email.
 func confirm(t *testing.T, a *app, email string) {
 	t.Helper()
-	link := a.mail.waitFor(t, email, "Welcome").link(t)
+	link := a.mail.WaitFor(t, email, "Welcome").Link(t)
 	want(t, "confirm "+email, a.client(t).do("GET", a.path(link), nil), 200)
 }
 
@@ -427,7 +428,7 @@ func testPasswordless(t *testing.T, a *app) {
 	c := a.client(t)
 	c.fetchCSRF()
 	want(t, "passwordless request", c.do("POST", "/login", map[string]any{"email": "admin@example.com"}), 200)
-	link := a.path(a.mail.waitFor(t, "admin@example.com", "Login instructions").link(t))
+	link := a.path(a.mail.WaitFor(t, "admin@example.com", "Login instructions").Link(t))
 	got := c.do("GET", link, nil)
 	want(t, "login link", got, 200)
 	want(t, "/api/admin after the link", c.do("GET", "/api/admin", nil), 200)

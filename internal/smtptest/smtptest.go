@@ -1,7 +1,9 @@
-package main_test
+// Package smtptest is a real SMTP server (emersion/go-smtp) on loopback for
+// tests: it keeps what it receives, MIME-decoded, so a test can read a mail
+// and follow its links.
+package smtptest
 
 import (
-	"bytes"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -17,43 +19,51 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// mailServer is a real SMTP server (emersion/go-smtp) on loopback that keeps
-// what it receives, decoded.
-type mailServer struct {
-	addr string
+// Server is a running test SMTP server.
+type Server struct {
+	// Addr is host:port.
+	Addr string
 	mu   sync.Mutex
-	msgs []received
+	msgs []Mail
 	cond *sync.Cond
 }
 
-type received struct {
-	to, subject, text, html string
+// Mail is one received message, decoded.
+type Mail struct {
+	To, Subject, Text, HTML string
 }
 
-func startMailServer(t *testing.T) *mailServer {
+// Start starts a server on a free loopback port, stopped at cleanup.
+func Start(t testing.TB) *Server {
 	t.Helper()
-	ms := &mailServer{}
+	return StartAt(t, "127.0.0.1:0")
+}
+
+// StartAt starts a server on addr, stopped at cleanup.
+func StartAt(t testing.TB, addr string) *Server {
+	t.Helper()
+	ms := &Server{}
 	ms.cond = sync.NewCond(&ms.mu)
 	s := smtp.NewServer(backend{ms})
 	s.Domain = "localhost"
 	s.AllowInsecureAuth = true
 	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms.addr = ln.Addr().String()
+	ms.Addr = ln.Addr().String()
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Close() })
 	return ms
 }
 
-type backend struct{ ms *mailServer }
+type backend struct{ ms *Server }
 
 func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{ms: b.ms}, nil }
 
 type session struct {
-	ms *mailServer
+	ms *Server
 	to string
 }
 
@@ -66,9 +76,9 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	rec := received{to: s.to}
+	rec := Mail{To: s.to}
 	dec := new(mime.WordDecoder)
-	rec.subject, _ = dec.DecodeHeader(msg.Header.Get("Subject"))
+	rec.Subject, _ = dec.DecodeHeader(msg.Header.Get("Subject"))
 	readPart(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body, &rec)
 	s.ms.mu.Lock()
 	s.ms.msgs = append(s.ms.msgs, rec)
@@ -77,7 +87,7 @@ func (s *session) Data(r io.Reader) error {
 	return nil
 }
 
-func readPart(contentType, encoding string, body io.Reader, rec *received) {
+func readPart(contentType, encoding string, body io.Reader, rec *Mail) {
 	mt, params, _ := mime.ParseMediaType(contentType)
 	if strings.HasPrefix(mt, "multipart/") {
 		mr := multipart.NewReader(body, params["boundary"])
@@ -96,15 +106,15 @@ func readPart(contentType, encoding string, body io.Reader, rec *received) {
 	b, _ := io.ReadAll(r)
 	switch mt {
 	case "text/plain":
-		rec.text = string(b)
+		rec.Text = string(b)
 	case "text/html":
-		rec.html = string(b)
+		rec.HTML = string(b)
 	}
 }
 
-// waitFor returns the first message to `to` whose subject contains
-// subject, received after skip earlier matches, waiting up to 10s.
-func (ms *mailServer) waitFor(t *testing.T, to, subject string) received {
+// WaitFor takes the first message to `to` whose subject contains subject,
+// waiting up to 10 seconds.
+func (ms *Server) WaitFor(t testing.TB, to, subject string) Mail {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	timer := time.AfterFunc(10*time.Second, func() { ms.mu.Lock(); ms.cond.Broadcast(); ms.mu.Unlock() })
@@ -113,7 +123,7 @@ func (ms *mailServer) waitFor(t *testing.T, to, subject string) received {
 	defer ms.mu.Unlock()
 	for {
 		for i, m := range ms.msgs {
-			if m.to == to && strings.Contains(m.subject, subject) {
+			if m.To == to && strings.Contains(m.Subject, subject) {
 				ms.msgs = append(ms.msgs[:i:i], ms.msgs[i+1:]...)
 				return m
 			}
@@ -125,18 +135,18 @@ func (ms *mailServer) waitFor(t *testing.T, to, subject string) received {
 	}
 }
 
-var linkRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/[^\s"<>]+`)
+var linkRE = regexp.MustCompile(`https?://[^\s"<>]+`)
 
-// link is the one link in a mail's text, checked to be the same in its
-// HTML part.
-func (r received) link(t *testing.T) string {
+// Link is the one link in a mail's text, checked to be in its HTML part
+// too.
+func (r Mail) Link(t testing.TB) string {
 	t.Helper()
-	l := linkRE.FindString(r.text)
+	l := linkRE.FindString(r.Text)
 	if l == "" {
-		t.Fatalf("no link in mail %q:\n%s", r.subject, r.text)
+		t.Fatalf("no link in mail %q:\n%s", r.Subject, r.Text)
 	}
-	if !bytes.Contains([]byte(r.html), []byte(l)) {
-		t.Errorf("HTML part lacks the link %s:\n%s", l, r.html)
+	if !strings.Contains(r.HTML, l) {
+		t.Errorf("HTML part lacks the link %s:\n%s", l, r.HTML)
 	}
 	return l
 }

@@ -1,0 +1,259 @@
+package gatehouse_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/gatehouse-auth/gatehouse"
+)
+
+// viewEnv serves Routes (plus a test page) with the given config changes;
+// mails go to a slice through the Mail.Send hook.
+type viewEnv struct {
+	*env
+	web   *httptest.Server
+	mu    sync.Mutex
+	mails []*gatehouse.Message
+}
+
+func newViewEnv(t *testing.T, change func(*gatehouse.Config), extra func(m *gatehouse.Manager, mux *http.ServeMux)) *viewEnv {
+	t.Helper()
+	ve := &viewEnv{}
+	ve.env = newEnv(t, func(c *gatehouse.Config) {
+		c.Roles = nil
+		c.Views.BaseURL = "https://app.example.com"
+		c.Mail.Send = func(_ context.Context, m *gatehouse.Message) error {
+			ve.mu.Lock()
+			defer ve.mu.Unlock()
+			ve.mails = append(ve.mails, m)
+			return nil
+		}
+		if change != nil {
+			change(c)
+		}
+	})
+	mux := http.NewServeMux()
+	ve.m.Mount(mux)
+	if extra != nil {
+		extra(ve.m, mux)
+	}
+	ve.web = httptest.NewServer(ve.m.Authenticate(mux))
+	t.Cleanup(ve.web.Close)
+	return ve
+}
+
+type jsonClient struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+	lang string
+}
+
+func (ve *viewEnv) jsonClient() *jsonClient {
+	jar, _ := cookiejar.New(nil)
+	return &jsonClient{t: ve.t, base: ve.web.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c *jsonClient) do(method, path, body string) (int, map[string]any, string) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	req.Header.Set("Accept", "application/json")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	if c.lang != "" {
+		req.Header.Set("Accept-Language", c.lang)
+	}
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var env struct {
+		Response map[string]any `json:"response"`
+	}
+	json.Unmarshal(raw, &env)
+	if tok, ok := env.Response["csrf_token"].(string); ok {
+		c.csrf = tok
+	}
+	return resp.StatusCode, env.Response, string(raw)
+}
+
+func TestMessagesInTheRequestLanguage(t *testing.T) {
+	t.Parallel()
+	ve := newViewEnv(t, nil, nil)
+	for lang, want := range map[string]string{
+		"ja":              "ユーザー名またはパスワードが正しくありません",
+		"fr-CH, fr;q=0.9": "Nom d'utilisateur ou mot de passe invalide",
+		"es":              "Nombre de usuario o contraseña no válidos",
+		"de":              "Ungültiger Benutzername oder ungültiges Passwort",
+		"zz, *":           "Invalid username or password",
+	} {
+		c := ve.jsonClient()
+		c.lang = lang
+		c.do("GET", "/login", "")
+		status, _, raw := c.do("POST", "/login", `{"email":"alice@example.com","password":"wrong password"}`)
+		if status != 400 || !strings.Contains(raw, want) {
+			t.Errorf("Accept-Language %q: %d %s, want %q", lang, status, raw, want)
+		}
+	}
+}
+
+func TestMessageOverridesAndLocalize(t *testing.T) {
+	t.Parallel()
+	ve := newViewEnv(t, func(c *gatehouse.Config) {
+		c.Messages = map[string]string{gatehouse.MsgGenericAuthnFailed: "Nope, %(who)s."}
+		c.Localize = func(r *http.Request, key, text string) string { return "[" + key + "] " + text }
+		c.Language = func(*http.Request) string { return "de" }
+	}, nil)
+	c := ve.jsonClient()
+	c.do("GET", "/login", "")
+	_, _, raw := c.do("POST", "/login", `{"email":"alice@example.com","password":"wrong password"}`)
+	if !strings.Contains(raw, "[GENERIC_AUTHN_FAILED] Nope, %(who)s.") {
+		t.Errorf("override and Localize not applied: %s", raw)
+	}
+	_, _, raw = c.do("POST", "/login", `{"email":"alice@example.com"}`)
+	if !strings.Contains(raw, "Kein Passwort angegeben") {
+		t.Errorf("Language hook not applied: %s", raw)
+	}
+}
+
+func TestPrefixTemplatesAndContext(t *testing.T) {
+	t.Parallel()
+	ve := newViewEnv(t, func(c *gatehouse.Config) {
+		c.Views.Prefix = "/auth"
+		c.Views.Templates = fstest.MapFS{"login.html": {Data: []byte(`{{define "content"}}<p id="custom">{{t "UI_LOGIN"}} {{.Extra.brand}} {{.Action}}</p>{{end}}`)}}
+		c.Views.Context = func(r *http.Request, view string, data map[string]any) { data["brand"] = "Acme" }
+	}, nil)
+	resp, err := http.Get(ve.web.URL + "/auth/login?next=/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `<p id="custom">Log in Acme /auth/login?next=%2Fx</p>`) {
+		t.Errorf("custom login page: %d %s", resp.StatusCode, body)
+	}
+	if resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("page security headers missing: %v", resp.Header)
+	}
+	if r, _ := http.Get(ve.web.URL + "/login"); r.StatusCode != 404 {
+		t.Errorf("unprefixed /login: %d", r.StatusCode)
+	}
+}
+
+func TestRegisterExtendedFormAndWelcome(t *testing.T) {
+	t.Parallel()
+	var registered []string
+	ve := newViewEnv(t, func(c *gatehouse.Config) {
+		c.Registerable = true
+		c.Views.OnRegister = func(r *http.Request, u *gatehouse.User, form map[string]string) error {
+			if form["nickname"] == "" {
+				return gatehouse.FieldErrors{"nickname": {"Pick a nickname"}}
+			}
+			u.Username = form["nickname"]
+			return nil
+		}
+		c.Hooks.Registered = func(_ context.Context, u *gatehouse.User) { registered = append(registered, u.Email+":"+u.Username) }
+	}, nil)
+	c := ve.jsonClient()
+	c.do("GET", "/register", "")
+	status, resp, raw := c.do("POST", "/register", `{"email":"bob@example.com","password":"bob's fine password"}`)
+	if status != 400 || !strings.Contains(raw, "Pick a nickname") || resp["field_errors"] == nil {
+		t.Fatalf("missing extended field: %d %s", status, raw)
+	}
+	status, _, raw = c.do("POST", "/register", `{"email":"bob@example.com","password":"bob's fine password","nickname":"bobby"}`)
+	if status != 200 {
+		t.Fatalf("register: %d %s", status, raw)
+	}
+	// Not Confirmable: logged in at once, and welcomed without a link.
+	if status, _, _ := c.do("GET", "/login", ""); status != 200 {
+		t.Error("GET /login after register")
+	}
+	if len(registered) != 1 || registered[0] != "bob@example.com:bobby" {
+		t.Errorf("Registered hook: %v", registered)
+	}
+	ve.mu.Lock()
+	defer ve.mu.Unlock()
+	if len(ve.mails) != 1 || ve.mails[0].Kind != "welcome" || strings.Contains(ve.mails[0].Text, "https://") {
+		t.Errorf("mails: %+v", ve.mails)
+	}
+}
+
+func TestDetailedErrorsOptIn(t *testing.T) {
+	t.Parallel()
+	ve := newViewEnv(t, func(c *gatehouse.Config) { c.Views.DetailedErrors = true; c.Recoverable = true }, nil)
+	c := ve.jsonClient()
+	c.do("GET", "/login", "")
+	for body, want := range map[string]string{
+		`{"email":"nobody@example.com","password":"x"}`:        "Specified user does not exist",
+		`{"email":"alice@example.com","password":"wrong one"}`: "Invalid password",
+	} {
+		if _, _, raw := c.do("POST", "/login", body); !strings.Contains(raw, want) {
+			t.Errorf("%s: %s, want %q", body, raw, want)
+		}
+	}
+	if _, _, raw := c.do("POST", "/reset", `{"email":"nobody@example.com"}`); !strings.Contains(raw, "Specified user does not exist") {
+		t.Errorf("detailed forgot: %s", raw)
+	}
+}
+
+func TestPermissionGuards(t *testing.T) {
+	t.Parallel()
+	ve := newViewEnv(t, func(c *gatehouse.Config) {}, nil)
+	cfg := ve.cfg
+	cfg.Roles = ve.store
+	m, _ := gatehouse.New(cfg)
+	ctx := context.Background()
+	m.FindOrCreateRole(ctx, "editor", "")
+	m.AddPermissions(ctx, "editor", "posts:write")
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	req := func(h http.Handler) int {
+		r := httptest.NewRequest("GET", "/", nil)
+		r = r.WithContext(gatehouse.NewContext(r.Context(), gatehouse.Principal{User: ve.user, Method: gatehouse.MethodSession}))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Code
+	}
+	if got := req(m.RequirePermissions("posts:write")(ok)); got != 204 {
+		t.Errorf("posts:write: %d", got)
+	}
+	if got := req(m.RequirePermissions("posts:write", "users:write")(ok)); got != 403 {
+		t.Errorf("posts:write+users:write: %d", got)
+	}
+	if got := req(m.RequireAnyPermission("users:write", "posts:write")(ok)); got != 204 {
+		t.Errorf("any of users:write, posts:write: %d", got)
+	}
+	// A session is not a token: browsers are sent to log in.
+	if got := req(m.RequireTokenAuth(ok)); got != http.StatusSeeOther {
+		t.Errorf("session through RequireTokenAuth: %d", got)
+	}
+}
+
+func TestRequireCSRFOnAppRoutes(t *testing.T) {
+	t.Parallel()
+	ve := newViewEnv(t, nil, func(m *gatehouse.Manager, mux *http.ServeMux) {
+		mux.Handle("POST /app/thing", m.RequireCSRF(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "done") })))
+	})
+	c := ve.jsonClient()
+	if status, _, _ := c.do("POST", "/app/thing", `{}`); status != 400 {
+		t.Errorf("no token: %d", status)
+	}
+	c.do("GET", "/login", "")
+	if status, _, raw := c.do("POST", "/app/thing", `{}`); status != 200 {
+		t.Errorf("with token: %d %s", status, raw)
+	}
+}
