@@ -15,7 +15,7 @@ import (
 var builtinTemplates embed.FS
 
 // pageNames are the built-in pages; each is rendered inside layout.html.
-var pageNames = []string{"login", "register", "forgot", "confirm", "reset", "change"}
+var pageNames = []string{"login", "register", "forgot", "confirm", "reset", "change", "error"}
 
 // readTemplate reads name from the override FS if it has it, else from the
 // built-in templates.
@@ -110,7 +110,9 @@ func (m *Manager) render(w http.ResponseWriter, r *http.Request, status int, vie
 		p.Form = map[string]string{}
 	}
 	if m.cfg.Views.Context != nil {
-		p.Extra = map[string]any{}
+		if p.Extra == nil {
+			p.Extra = map[string]any{}
+		}
 		m.cfg.Views.Context(r, view, p.Extra)
 	}
 	t, err := m.pages[view].Clone()

@@ -154,8 +154,24 @@ func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 		WriteJSON(w, status, resp)
 		return
 	}
+	if acceptsHTML(r) && m.pages != nil {
+		title := "UI_ERROR_TITLE"
+		switch status {
+		case http.StatusUnauthorized:
+			title = "UI_UNAUTHORIZED_TITLE"
+		case http.StatusForbidden:
+			title = "UI_FORBIDDEN_TITLE"
+		}
+		m.render(w, r, status, "error", title, page{Extra: map[string]any{"message": msg, "status": status}})
+		return
+	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	http.Error(w, msg, status)
+}
+
+// acceptsHTML reports whether r comes from a browser that takes HTML.
+func acceptsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // publicMessage is an error's text without the "gatehouse: " prefix.

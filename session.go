@@ -98,7 +98,7 @@ func (m *Manager) open(value string) (*sessionState, error) {
 	if len(value) > maxCookieBytes || len(value) < b64.EncodedLen(1+nonceSize+16) {
 		return nil, errBadCookie
 	}
-	raw, err := b64.DecodeString(value)
+	raw, err := b64.Strict().DecodeString(value)
 	// Check the decoded length too: the decoder skips \r and \n, so the
 	// encoded length alone proves nothing.
 	if err != nil || len(raw) < 1+nonceSize+16 || raw[0] != cookieVersion {

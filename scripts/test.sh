@@ -47,6 +47,13 @@ start_postgres() {
 
 start_postgres
 
+# Headless Chromium for the browser tests (examples/demo), from Debian.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing Chromium (Debian package)"
+  apt_install chromium
+fi
+export GATEHOUSE_ARTIFACTS="${GATEHOUSE_ARTIFACTS:-$PWD/artifacts}"
+
 echo "== gofmt"
 unformatted=$(gofmt -l . | grep -v '^vendor/' || true)
 if [ -n "$unformatted" ]; then
@@ -71,4 +78,5 @@ fuzz . FuzzDecodeBody
 fuzz ./password FuzzParseHash
 fuzz ./token FuzzVerify
 
+echo "== screenshots of the demo's pages: $GATEHOUSE_ARTIFACTS/screenshots"
 echo "== all passed"

@@ -48,10 +48,10 @@ func ParseOneTime(tok string) (selector, verifier string, err error) {
 	}
 	// Reject non-canonical encodings (stray low bits in the last character),
 	// so one token has exactly one spelling.
-	if _, err := b64.Strict().DecodeString(selector); err != nil {
+	if _, err := b64.DecodeString(selector); err != nil {
 		return "", "", ErrMalformed
 	}
-	if _, err := b64.Strict().DecodeString(verifier); err != nil {
+	if _, err := b64.DecodeString(verifier); err != nil {
 		return "", "", ErrMalformed
 	}
 	return selector, verifier, nil

@@ -33,7 +33,9 @@ const MinKeyLength = 32
 // servers whose clocks differ slightly.
 const clockSkew = time.Minute
 
-var b64 = base64.RawURLEncoding
+// b64 decodes strictly: the last character's spare bits must be zero, so
+// every token has exactly one spelling.
+var b64 = base64.RawURLEncoding.Strict()
 
 // Signer signs and verifies tokens for one purpose. Create it with
 // [NewSigner]; it is safe for concurrent use.

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/dburl"
+	"github.com/gatehouse-auth/gatehouse/mail"
+)
+
+const (
+	adminEmail    = "admin@example.com"
+	adminPassword = "correct horse battery"
+)
+
+// demo is the site: the Manager, its dev mailbox, and the handler.
+type demo struct {
+	auth    *gatehouse.Manager
+	mailbox *mail.Mailbox
+	handler http.Handler
+	where   string
+	close   func() error
+}
+
+func (d *demo) Close() error { return d.close() }
+
+// newDemo opens the database, configures gatehouse with every feature on,
+// seeds the admin account, and builds the site for base (the URL it is
+// served at, from which links in mails are made).
+func newDemo(ctx context.Context, database, base string, logTo io.Writer) (*demo, error) {
+	db, err := dburl.Open(ctx, database)
+	if err != nil {
+		return nil, err
+	}
+	key, err := secretKey(strings.TrimPrefix(strings.TrimPrefix(database, "sqlite:///"), "sqlite://") + ".key")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	box := &mail.Mailbox{}
+	s := db.Store
+	auth, err := gatehouse.New(gatehouse.Config{
+		Users: s, Tokens: s, Roles: s,
+		SecretKeys:   [][]byte{key},
+		LoginURL:     "/login",
+		Registerable: true, Confirmable: true, Recoverable: true, Changeable: true,
+		Trackable: true, Passwordless: true, TokenAuth: true,
+		Views: gatehouse.ViewsConfig{BaseURL: base},
+		Mail:  gatehouse.MailConfig{Mailer: box},
+		// The demo serves plain HTTP on localhost; the library default is Secure.
+		Cookie: gatehouse.CookieConfig{Insecure: true},
+		Logger: slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := seed(ctx, auth); err != nil {
+		db.Close()
+		return nil, err
+	}
+	d := &demo{auth: auth, mailbox: box, where: db.Kind + " " + db.Where, close: db.Close}
+	d.handler = auth.Authenticate(d.routes())
+	return d, nil
+}
+
+func seed(ctx context.Context, auth *gatehouse.Manager) error {
+	if _, err := auth.FindOrCreateRole(ctx, "admin", "Administrators"); err != nil {
+		return err
+	}
+	if _, err := auth.FindUser(ctx, adminEmail); err == nil {
+		return nil // made by an earlier run
+	}
+	u := &gatehouse.User{Email: adminEmail, Active: true, ConfirmedAt: time.Now()}
+	if err := auth.CreateUser(ctx, u, adminPassword); err != nil {
+		return err
+	}
+	return auth.AddRole(ctx, u, "admin")
+}
+
+// secretKey reads the key sessions are sealed with from path, making it on
+// first run, so logins survive a restart of the demo.
+func secretKey(path string) ([]byte, error) {
+	if key, err := os.ReadFile(path); err == nil && len(key) >= 32 {
+		return key, nil
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	return key, os.WriteFile(path, key, 0o600)
+}
+
+var linkRE = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+func (d *demo) routes() http.Handler {
+	auth := d.auth
+	page := template.Must(template.New("page").Funcs(auth.FuncMap()).Funcs(template.FuncMap{
+		"linkify": func(s string) template.HTML {
+			esc := template.HTMLEscapeString(s)
+			return template.HTML(linkRE.ReplaceAllStringFunc(esc, func(u string) string {
+				return `<a href="` + u + `">` + u + `</a>`
+			}))
+		},
+	}).Parse(pageHTML))
+	render := func(w http.ResponseWriter, r *http.Request, body string, data map[string]any) {
+		if data == nil {
+			data = map[string]any{}
+		}
+		data["R"], data["Body"] = r, body
+		data["CSRF"] = auth.CSRFToken(w, r)
+		data["Flashes"] = auth.Flashes(w, r)
+		if p, ok := gatehouse.FromContext(r.Context()); ok {
+			data["Method"] = p.Method.String()
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		page.Execute(w, data)
+	}
+	mux := http.NewServeMux()
+	auth.Mount(mux)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { render(w, r, "home", nil) })
+	mux.Handle("GET /protected", auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		render(w, r, "protected", nil)
+	})))
+	mux.Handle("GET /fresh", auth.RequireFresh(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		render(w, r, "fresh", nil)
+	})))
+	mux.Handle("GET /admin", auth.RequireRoles("admin")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		users, _ := auth.ListUsers(r.Context(), gatehouse.UserFilter{Limit: 50})
+		render(w, r, "admin", map[string]any{"Users": users})
+	})))
+	mux.HandleFunc("GET /dev/mail", func(w http.ResponseWriter, r *http.Request) {
+		render(w, r, "mail", map[string]any{"Mails": d.mailbox.Messages()})
+	})
+	return mux
+}
