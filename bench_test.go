@@ -3,12 +3,16 @@ package gatehouse_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/memstore"
+	"github.com/gatehouse-auth/gatehouse/password"
 )
 
 // BenchmarkLoginFailureTiming checks that a failed login costs the same
@@ -43,4 +47,73 @@ func BenchmarkLoginFailureTiming(b *testing.B) {
 	}
 	b.ReportMetric(float64(spent[1])/float64(spent[0]), "unknown/wrong")
 	b.ReportMetric(float64(spent[2])/float64(spent[0]), "inactive/wrong")
+}
+
+// BenchmarkAuthenticatedRequest is the hot path: one request through
+// Authenticate and RequireLogin to a handler that reads the user, per
+// mechanism, over memstore (so it measures gatehouse, not a database).
+// Compare with the bare handler line of the same run.
+func BenchmarkAuthenticatedRequest(b *testing.B) {
+	store := memstore.New()
+	m, err := gatehouse.New(gatehouse.Config{
+		Users: store, Tokens: store, SecretKeys: [][]byte{bytes.Repeat([]byte{1}, 32)},
+		Cookie: gatehouse.CookieConfig{Insecure: true}, TokenAuth: true,
+		Hasher: password.Upgrade{Current: password.Argon2id{Memory: 64, Time: 1}},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	u := &gatehouse.User{Email: "ada@example.com", Active: true, Roles: []string{"admin"}}
+	m.CreateUser(ctx, u, "correct horse battery")
+	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := gatehouse.CurrentUser(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"`+u.ID+`"}`)
+	})
+	guarded := m.Authenticate(m.RequireLogin(me))
+
+	// Log in once to get the cookies.
+	rec := httptest.NewRecorder()
+	login := httptest.NewRequest("POST", "/login", nil)
+	login.RemoteAddr, login.Header["User-Agent"] = "192.0.2.1:1234", []string{"bench"}
+	m.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.Login(w, r, u, gatehouse.LoginOptions{Remember: true})
+	})).ServeHTTP(rec, login)
+	cookies := map[string]string{}
+	for _, c := range rec.Result().Cookies() {
+		cookies[c.Name] = c.Name + "=" + c.Value
+	}
+	token := m.AuthToken(u)
+
+	cases := []struct {
+		name    string
+		handler http.Handler
+		header  http.Header
+	}{
+		{"bare", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"id":"1"}`)
+		}), http.Header{}},
+		{"session", guarded, http.Header{"Cookie": {cookies["gatehouse"]}}},
+		{"remember", guarded, http.Header{"Cookie": {cookies["remember_token"]}}},
+		{"token", guarded, http.Header{"Authentication-Token": {token}}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/api/me", nil)
+			req.RemoteAddr = "192.0.2.1:1234"
+			req.Header = c.header.Clone()
+			req.Header.Set("User-Agent", "bench")
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				c.handler.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
 }

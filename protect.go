@@ -6,17 +6,19 @@ import (
 	"net/http"
 )
 
-// identifier is Flask-Login's session identifier: a keyed hash of the
-// client's IP address and User-Agent, so the session does not carry either.
+// identifier is Flask-Login's session identifier: a hash of the client's
+// IP address and User-Agent, so the session does not carry either. It
+// lives only inside the sealed session, so it needs no key.
 func (m *Manager) identifier(r *http.Request) string {
-	mac := hmac.New(sha256.New, m.protectKey)
-	ip := m.clientIP(r)
-	if ip.IsValid() {
-		mac.Write(ip.AsSlice())
+	var buf [256]byte
+	b := buf[:0]
+	if ip := m.clientIP(r); ip.IsValid() {
+		b = ip.AppendTo(b)
 	}
-	mac.Write([]byte{0})
-	mac.Write([]byte(r.UserAgent()))
-	return b64.EncodeToString(mac.Sum(nil)[:12])
+	b = append(b, 0)
+	b = append(b, r.UserAgent()...)
+	sum := sha256.Sum256(b)
+	return b64.EncodeToString(sum[:12])
 }
 
 // protect applies session protection to a session with a user. It reports

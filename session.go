@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,33 +13,33 @@ import (
 )
 
 // sessionState is what a session holds, sealed into the cookie or kept by
-// the SessionStore. Short JSON keys keep the cookie small.
+// the SessionStore (encoded by encodeState).
 type sessionState struct {
-	ID       string  `json:"i"`           // random; hashed before it is stored anywhere
-	UserID   string  `json:"u,omitempty"` // empty: anonymous (flashes, next, CSRF)
-	Stamp    string  `json:"s,omitempty"` // stampHash of the user's SecurityStamp
-	Method   Method  `json:"m,omitempty"`
-	AuthTime int64   `json:"a,omitempty"` // unix seconds credentials were last verified
-	Fresh    bool    `json:"f,omitempty"`
-	Forced   bool    `json:"o,omitempty"` // logged in with LoginOptions.Force
-	Created  int64   `json:"c"`           // unix seconds: absolute timeout
-	Seen     int64   `json:"l"`           // unix seconds: idle timeout
-	Ident    string  `json:"p,omitempty"` // session protection identifier
-	Next     string  `json:"n,omitempty"` // NextInSession
-	CSRF     string  `json:"x,omitempty"` // secret the CSRF token is derived from
-	Flashes  []Flash `json:"fl,omitempty"`
+	ID       string // random; hashed before it is stored anywhere
+	UserID   string // empty: anonymous (flashes, next, CSRF)
+	Stamp    string // stampHash of the user's SecurityStamp
+	Method   Method
+	AuthTime int64 // unix seconds credentials were last verified
+	Fresh    bool
+	Forced   bool   // logged in with LoginOptions.Force
+	Created  int64  // unix seconds: absolute timeout
+	Seen     int64  // unix seconds: idle timeout
+	Ident    string // session protection identifier
+	Next     string // NextInSession
+	CSRF     string // secret the CSRF token is derived from
+	Flashes  []Flash
 }
 
 // Flash is a one-time message kept in the session until shown.
 type Flash struct {
-	Category string `json:"c"`
-	Message  string `json:"m"`
+	Category string
+	Message  string
 }
 
 const (
 	maxCookieBytes = 4096 // the whole Set-Cookie a browser must keep (RFC 6265 section 6.1)
-	cookieVersion  = 1
-	nonceSize      = 24 // XChaCha20-Poly1305
+	cookieVersion  = 2    // 1 was JSON inside; it no longer opens
+	nonceSize      = 24   // XChaCha20-Poly1305
 )
 
 var b64 = base64.RawURLEncoding
@@ -81,10 +80,7 @@ func (m *Manager) expired(s *sessionState, now time.Time) bool {
 // with the cookie name as associated data so a value cannot be moved to
 // another cookie.
 func (m *Manager) seal(s *sessionState) (string, error) {
-	plain, err := json.Marshal(s)
-	if err != nil {
-		return "", err
-	}
+	plain := encodeState(s)
 	aead := m.sealers[0]
 	buf := make([]byte, 1+nonceSize, 1+nonceSize+len(plain)+aead.Overhead())
 	buf[0] = cookieVersion
@@ -116,14 +112,6 @@ func (m *Manager) open(value string) (*sessionState, error) {
 }
 
 var errBadCookie = errors.New("gatehouse: bad session cookie")
-
-func decodeState(data []byte) (*sessionState, error) {
-	var s sessionState
-	if err := json.Unmarshal(data, &s); err != nil || s.ID == "" || s.Created == 0 || s.Seen == 0 {
-		return nil, errBadCookie
-	}
-	return &s, nil
-}
 
 // readSession loads the request's session, if it has a valid one: the
 // second result is false when the cookie was present but unusable, so the
@@ -202,10 +190,7 @@ func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, st *reqSt
 }
 
 func (m *Manager) saveServerSession(w http.ResponseWriter, r *http.Request, st *reqState) error {
-	data, err := json.Marshal(st.sess)
-	if err != nil {
-		return fmt.Errorf("gatehouse: encode session: %w", err)
-	}
+	data := encodeState(st.sess)
 	newToken := st.token == ""
 	if newToken {
 		st.token = randomID(32)

@@ -104,3 +104,12 @@ type Principal struct {
 	// downgraded by session protection (Flask-Login's fresh flag).
 	Fresh bool
 }
+
+// Clone returns a deep copy of u: stores hand out clones so callers may
+// change what they get.
+func (u *User) Clone() *User {
+	c := *u
+	c.Roles = slices.Clone(u.Roles)
+	c.RevokedSessions = slices.Clone(u.RevokedSessions)
+	return &c
+}

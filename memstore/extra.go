@@ -30,7 +30,7 @@ func (s *Store) UserByUsername(_ context.Context, username string) (*gatehouse.U
 	if !ok || username == "" {
 		return nil, fmt.Errorf("memstore: user by username: %w", gatehouse.ErrNotFound)
 	}
-	return copyUser(s.users[id]), nil
+	return s.users[id].Clone(), nil
 }
 
 // ListUsers implements gatehouse.UserLister.
@@ -45,7 +45,7 @@ func (s *Store) ListUsers(_ context.Context, f gatehouse.UserFilter) ([]*gatehou
 		if f.Role != "" && !u.HasRole(f.Role) {
 			continue
 		}
-		out = append(out, copyUser(u))
+		out = append(out, u.Clone())
 	}
 	slices.SortFunc(out, func(a, b *gatehouse.User) int {
 		x, errA := strconv.Atoi(a.ID)

@@ -49,13 +49,6 @@ func New() *Store {
 	}
 }
 
-func copyUser(u *gatehouse.User) *gatehouse.User {
-	c := *u
-	c.Roles = slices.Clone(u.Roles)
-	c.RevokedSessions = slices.Clone(u.RevokedSessions)
-	return &c
-}
-
 // UserByID implements gatehouse.UserStore.
 func (s *Store) UserByID(_ context.Context, id string) (*gatehouse.User, error) {
 	s.mu.RLock()
@@ -64,7 +57,7 @@ func (s *Store) UserByID(_ context.Context, id string) (*gatehouse.User, error) 
 	if !ok {
 		return nil, fmt.Errorf("memstore: user %q: %w", id, gatehouse.ErrNotFound)
 	}
-	return copyUser(u), nil
+	return u.Clone(), nil
 }
 
 // UserByEmail implements gatehouse.UserStore; the match is case-insensitive.
@@ -75,7 +68,7 @@ func (s *Store) UserByEmail(_ context.Context, email string) (*gatehouse.User, e
 	if !ok {
 		return nil, fmt.Errorf("memstore: user by email: %w", gatehouse.ErrNotFound)
 	}
-	return copyUser(s.users[id]), nil
+	return s.users[id].Clone(), nil
 }
 
 // CreateUser implements gatehouse.UserStore. It assigns sequential IDs.
@@ -100,7 +93,7 @@ func (s *Store) CreateUser(_ context.Context, u *gatehouse.User) error {
 	} else if _, taken := s.users[u.ID]; taken {
 		return fmt.Errorf("memstore: id: %w", gatehouse.ErrDuplicate)
 	}
-	s.users[u.ID] = copyUser(u)
+	s.users[u.ID] = u.Clone()
 	s.byEmail[email] = u.ID
 	if name != "" {
 		s.byName[name] = u.ID
@@ -125,7 +118,7 @@ func (s *Store) UpdateUser(_ context.Context, u *gatehouse.User) error {
 	}
 	delete(s.byEmail, strings.ToLower(old.Email))
 	delete(s.byName, strings.ToLower(old.Username))
-	s.users[u.ID] = copyUser(u)
+	s.users[u.ID] = u.Clone()
 	s.byEmail[email] = u.ID
 	if name != "" {
 		s.byName[name] = u.ID

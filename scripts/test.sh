@@ -13,38 +13,8 @@ if [ -z "${GATEHOUSE_SHARED:-}" ] && [ -d ../shared ]; then
   export GATEHOUSE_SHARED="$(cd ../shared && pwd)"
 fi
 
-# --- real servers the tests talk to -------------------------------------
-# Each is installed from Debian packages if missing and started just for this
-# run, on its own port and data directory, and stopped on exit.
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-apt_updated=
-apt_install() {
-  [ -n "$apt_updated" ] || { as_root apt-get update -qq; apt_updated=1; }
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
-}
-cleanup=()
-on_exit() { for c in "${cleanup[@]}"; do eval "$c" || true; done; }
-trap on_exit EXIT
-
-start_postgres() {
-  if [ -n "${GATEHOUSE_POSTGRES_DSN:-}" ]; then return; fi
-  if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
-    echo "== installing PostgreSQL (Debian package)"
-    apt_install postgresql
-  fi
-  local bin dir port=55432
-  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  dir=$(mktemp -d /tmp/gatehouse-pg.XXXXXX)
-  local run=()
-  if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; run=(runuser -u postgres --); fi
-  "${run[@]}" "$bin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
-  "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w start \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null
-  cleanup+=("${run[*]} $bin/pg_ctl -D $dir/data -m immediate stop >/dev/null; rm -rf $dir")
-  export GATEHOUSE_POSTGRES_DSN="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
-  echo "== PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
-}
-
+# Real servers the tests talk to (PostgreSQL, Chromium) come from lib.sh.
+source scripts/lib.sh
 start_postgres
 
 # Headless Chromium for the browser tests (examples/demo), from Debian.

@@ -10,6 +10,18 @@
 // The store implements gatehouse.UserStore, TokenStore, SessionStore,
 // RoleStore, RoleAssigner, LoginRecorder, UserLister, UserDeleter,
 // UsernameLookup and SessionLister.
+//
+// # User cache
+//
+// UserByID runs on every authenticated request, so the store keeps users in
+// memory while the database is unchanged. Each lookup asks SQLite's PRAGMA
+// data_version (on one connection the cache keeps), which changes when any
+// other connection, in any process, commits to the file; any commit empties
+// the cache. So a deactivation, password change or lost role, made by this
+// process, another one, or plain SQL, takes effect on the next request. The
+// cache is off for in-memory databases and pools of fewer than 4
+// connections; Store.UserCacheSize tunes or disables it; Store.Close
+// releases its connection.
 package sqlitestore
 
 import (
@@ -21,6 +33,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/sqlcore"
@@ -33,6 +46,14 @@ var migrations embed.FS
 // Store is a SQLite-backed gatehouse store, safe for concurrent use.
 type Store struct {
 	*sqlcore.Store
+
+	// UserCacheSize bounds the user cache (see UserByID): how many users it
+	// keeps. 0 means 10,000; negative turns the cache off. Set it before the
+	// first UserByID.
+	UserCacheSize int
+
+	cacheOnce sync.Once
+	cache     *userCache
 }
 
 var (
@@ -51,7 +72,7 @@ var (
 // New returns a Store over db. It does nothing to the database: call
 // Migrate before use.
 func New(db *sql.DB) *Store {
-	return &Store{sqlcore.New(db, sqlcore.Dialect{
+	return &Store{Store: sqlcore.New(db, sqlcore.Dialect{
 		Name:        "sqlitestore",
 		Placeholder: func(int) string { return "?" },
 		AggRoles:    "(SELECT group_concat(r.role, char(31)) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",

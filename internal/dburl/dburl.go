@@ -13,22 +13,38 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
-	"github.com/gatehouse-auth/gatehouse/internal/sqlcore"
+	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/pgstore"
 	"github.com/gatehouse-auth/gatehouse/sqlitestore"
 )
 
+// Store is what both SQL stores are: every store interface, and the
+// database under it.
+type Store interface {
+	gatehouse.UserStore
+	gatehouse.TokenStore
+	gatehouse.SessionStore
+	gatehouse.RoleStore
+	DB() *sql.DB
+}
+
 // DB is an opened, migrated store.
 type DB struct {
-	Store *sqlcore.Store
+	Store Store
 	// Kind is "sqlite" or "postgres"; Where is the file or host, for
 	// messages (never the password).
 	Kind, Where string
 	db          *sql.DB
+	close       func() error
 }
 
-// Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+// Close closes the store and the database.
+func (d *DB) Close() error {
+	if d.close != nil {
+		d.close()
+	}
+	return d.db.Close()
+}
 
 // SQLitePath returns the file a SQLite URL or path names, and whether the
 // URL is a SQLite one at all.
@@ -61,7 +77,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 			db.Close()
 			return nil, fmt.Errorf("opening %s: %w", path, err)
 		}
-		return &DB{Store: s.Store, Kind: "sqlite", Where: path, db: db}, nil
+		return &DB{Store: s, Kind: "sqlite", Where: path, db: db, close: s.Close}, nil
 	}
 	if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
 		return nil, fmt.Errorf("unsupported database URL %q: use sqlite:///path.db, a file path, or postgres://", redact(url))
@@ -75,7 +91,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", redact(url), err)
 	}
-	return &DB{Store: s.Store, Kind: "postgres", Where: redact(url), db: db}, nil
+	return &DB{Store: s, Kind: "postgres", Where: redact(url), db: db}, nil
 }
 
 // redact drops the password from a URL for messages.

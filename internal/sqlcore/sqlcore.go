@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
@@ -42,6 +43,13 @@ type Store struct {
 	db      *sql.DB
 	d       Dialect
 	userSQL string // SELECT ... FROM gatehouse_users u
+
+	// byID is UserByID's statement, prepared on first use: it runs once per
+	// authenticated request, and parsing its SQL each time cost more than
+	// running it. database/sql re-prepares it per connection as needed.
+	byIDOnce sync.Once
+	byID     *sql.Stmt
+	byIDErr  error
 }
 
 // New returns a Store over db.
@@ -182,7 +190,14 @@ func (s *Store) UserByID(ctx context.Context, id string) (*gatehouse.User, error
 	if !ok {
 		return nil, s.errf("user by id", gatehouse.ErrNotFound)
 	}
-	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(s.userSQL+" WHERE u.id = ?"), n))
+	s.byIDOnce.Do(func() {
+		s.byID, s.byIDErr = s.db.PrepareContext(context.WithoutCancel(ctx), s.q(s.userSQL+" WHERE u.id = ?"))
+	})
+	if s.byIDErr != nil {
+		u, err := scanUser(s.db.QueryRowContext(ctx, s.q(s.userSQL+" WHERE u.id = ?"), n))
+		return u, s.wrap("user by id", err)
+	}
+	u, err := scanUser(s.byID.QueryRowContext(ctx, n))
 	return u, s.wrap("user by id", err)
 }
 
@@ -236,6 +251,10 @@ func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
 			return s.errf("create user", fmt.Errorf("ID %q is not a positive integer", u.ID))
 		}
 		preset = n
+	}
+	if u.CreatedAt.IsZero() || u.UpdatedAt.IsZero() {
+		// Stores never read the clock; Manager.CreateUser sets both.
+		return s.errf("create user", errors.New("CreatedAt and UpdatedAt must be set"))
 	}
 	d := s.d
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
