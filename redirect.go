@@ -57,8 +57,13 @@ func isSafeRedirect(target string, allowedHosts []string) bool {
 	}
 	if strings.HasPrefix(target, "/") {
 		// A path on this site. "//" and "/\" are protocol-relative to
-		// browsers; backslashes were refused above.
-		return !strings.HasPrefix(target, "//")
+		// browsers; backslashes were refused above. It must also be a
+		// well-formed URL (no bad escapes, even in the fragment).
+		if strings.HasPrefix(target, "//") {
+			return false
+		}
+		_, err := url.Parse(target)
+		return err == nil
 	}
 	// Anything else must be an absolute http(s) URL to an allowed host.
 	if len(allowedHosts) == 0 {

@@ -62,6 +62,14 @@ func SQLitePath(url string) (string, bool) {
 	return url, !strings.Contains(url, "://")
 }
 
+// Pool sizes: database/sql keeps only 2 idle connections by default, so a
+// server under concurrent load would open and close connections all the
+// time (for PostgreSQL, a new backend process each).
+const (
+	maxOpen = 32
+	maxIdle = 32
+)
+
 // Open opens and migrates the database at url.
 func Open(ctx context.Context, url string) (*DB, error) {
 	if path, ok := SQLitePath(url); ok {
@@ -72,6 +80,8 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
+		db.SetMaxOpenConns(maxOpen)
+		db.SetMaxIdleConns(maxIdle)
 		s := sqlitestore.New(db)
 		if err := s.Migrate(ctx); err != nil {
 			db.Close()
@@ -86,6 +96,8 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", redact(url), err)
 	}
+	db.SetMaxOpenConns(maxOpen)
+	db.SetMaxIdleConns(maxIdle)
 	s := pgstore.New(db)
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
