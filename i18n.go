@@ -60,7 +60,8 @@ const (
 // catalogs holds every built-in text by language and key. It is read-only.
 var catalogs = map[string]map[string]string{
 	"en": {
-		"UI_HOME": "Home", "UI_FORBIDDEN_TITLE": "Access denied", "UI_ERROR_TITLE": "Something went wrong", "UI_UNAUTHORIZED_TITLE": "Please log in",
+		"UI_PASSWORDLESS_LEGEND": "Or log in without a password",
+		"UI_HOME":                "Home", "UI_FORBIDDEN_TITLE": "Access denied", "UI_ERROR_TITLE": "Something went wrong", "UI_UNAUTHORIZED_TITLE": "Please log in",
 		MsgUnauthenticated:           "You are not authenticated. Please supply the correct credentials.",
 		MsgUnauthorized:              "You do not have permission to view this resource.",
 		MsgReauthRequired:            "You must re-authenticate to access this endpoint",
@@ -123,7 +124,8 @@ var catalogs = map[string]map[string]string{
 		"UI_LINK_EXPIRES": "The link works once and expires in %(within)s.",
 	},
 	"de": {
-		"UI_HOME": "Startseite", "UI_FORBIDDEN_TITLE": "Zugriff verweigert", "UI_ERROR_TITLE": "Etwas ist schiefgelaufen", "UI_UNAUTHORIZED_TITLE": "Bitte melden Sie sich an",
+		"UI_PASSWORDLESS_LEGEND": "Oder ohne Passwort anmelden",
+		"UI_HOME":                "Startseite", "UI_FORBIDDEN_TITLE": "Zugriff verweigert", "UI_ERROR_TITLE": "Etwas ist schiefgelaufen", "UI_UNAUTHORIZED_TITLE": "Bitte melden Sie sich an",
 		MsgUnauthenticated:           "Sie sind nicht angemeldet. Bitte geben Sie die richtigen Anmeldedaten an.",
 		MsgUnauthorized:              "Sie haben keine Berechtigung, diese Ressource anzuzeigen.",
 		MsgReauthRequired:            "Sie müssen sich erneut anmelden, um auf diesen Endpunkt zuzugreifen",
@@ -186,7 +188,8 @@ var catalogs = map[string]map[string]string{
 		"UI_LINK_EXPIRES": "Der Link funktioniert einmal und läuft in %(within)s ab.",
 	},
 	"fr": {
-		"UI_HOME": "Accueil", "UI_FORBIDDEN_TITLE": "Accès refusé", "UI_ERROR_TITLE": "Une erreur s'est produite", "UI_UNAUTHORIZED_TITLE": "Veuillez vous connecter",
+		"UI_PASSWORDLESS_LEGEND": "Ou se connecter sans mot de passe",
+		"UI_HOME":                "Accueil", "UI_FORBIDDEN_TITLE": "Accès refusé", "UI_ERROR_TITLE": "Une erreur s'est produite", "UI_UNAUTHORIZED_TITLE": "Veuillez vous connecter",
 		MsgUnauthenticated:           "Vous n'êtes pas authentifié. Veuillez fournir les bons identifiants.",
 		MsgUnauthorized:              "Vous n'avez pas la permission de voir cette ressource.",
 		MsgReauthRequired:            "Vous devez vous authentifier à nouveau pour accéder à ce point d'accès",
@@ -249,7 +252,8 @@ var catalogs = map[string]map[string]string{
 		"UI_LINK_EXPIRES": "Le lien ne fonctionne qu'une fois et expire dans %(within)s.",
 	},
 	"es": {
-		"UI_HOME": "Inicio", "UI_FORBIDDEN_TITLE": "Acceso denegado", "UI_ERROR_TITLE": "Algo salió mal", "UI_UNAUTHORIZED_TITLE": "Inicie sesión",
+		"UI_PASSWORDLESS_LEGEND": "O inicie sesión sin contraseña",
+		"UI_HOME":                "Inicio", "UI_FORBIDDEN_TITLE": "Acceso denegado", "UI_ERROR_TITLE": "Algo salió mal", "UI_UNAUTHORIZED_TITLE": "Inicie sesión",
 		MsgUnauthenticated:           "No está autenticado. Proporcione las credenciales correctas.",
 		MsgUnauthorized:              "No tiene permiso para ver este recurso.",
 		MsgReauthRequired:            "Debe volver a autenticarse para acceder a este punto de acceso",
@@ -312,7 +316,8 @@ var catalogs = map[string]map[string]string{
 		"UI_LINK_EXPIRES": "El enlace funciona una vez y caduca en %(within)s.",
 	},
 	"ja": {
-		"UI_HOME": "ホーム", "UI_FORBIDDEN_TITLE": "アクセスが拒否されました", "UI_ERROR_TITLE": "問題が発生しました", "UI_UNAUTHORIZED_TITLE": "ログインしてください",
+		"UI_PASSWORDLESS_LEGEND": "またはパスワードなしでログイン",
+		"UI_HOME":                "ホーム", "UI_FORBIDDEN_TITLE": "アクセスが拒否されました", "UI_ERROR_TITLE": "問題が発生しました", "UI_UNAUTHORIZED_TITLE": "ログインしてください",
 		MsgUnauthenticated:           "認証されていません。正しい認証情報を入力してください。",
 		MsgUnauthorized:              "このリソースを表示する権限がありません。",
 		MsgReauthRequired:            "このエンドポイントにアクセスするには再認証が必要です",

@@ -62,7 +62,11 @@ func (f form) identity() string {
 func (m *Manager) loginPost(w http.ResponseWriter, r *http.Request, f form) {
 	ctx := r.Context()
 	identity, pw := f.identity(), f["password"]
-	if m.cfg.Passwordless && pw == "" && (f.bool("passwordless", false) || f["passwordless-email"] != "" || identity != "") {
+	_, hasPassword := f["password"]
+	// Passwordless: the page's own form says so; a JSON client sends an
+	// email and no password field at all (CONTRACT.md). A browser form
+	// with an empty password is a mistake to point out, not a mail to send.
+	if m.cfg.Passwordless && (f.bool("passwordless", false) || WantsJSON(r) && !hasPassword && identity != "") {
 		if identity == "" {
 			identity = strings.TrimSpace(f["passwordless-email"])
 		}
@@ -91,9 +95,7 @@ func (m *Manager) loginPost(w http.ResponseWriter, r *http.Request, f form) {
 		if m.cfg.Views.DetailedErrors {
 			m.detailedLoginError(ctx, r, fe, identity, err)
 		} else {
-			msg := m.Text(r, MsgGenericAuthnFailed)
-			fe.add("email", msg)
-			fe.add("password", msg)
+			fe.add("password", m.Text(r, MsgGenericAuthnFailed))
 		}
 	default:
 		m.WriteError(w, r, err)

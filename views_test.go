@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -255,5 +257,44 @@ func TestRequireCSRFOnAppRoutes(t *testing.T) {
 	c.do("GET", "/login", "")
 	if status, _, raw := c.do("POST", "/app/thing", `{}`); status != 200 {
 		t.Errorf("with token: %d %s", status, raw)
+	}
+}
+
+func TestPasswordlessFromTheBrowserForm(t *testing.T) {
+	t.Parallel()
+	ve2 := newViewEnv(t, func(c *gatehouse.Config) { c.Passwordless = true }, nil)
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page, _ := browser.Get(ve2.web.URL + "/login")
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil || !strings.Contains(string(body), `name="passwordless"`) {
+		t.Fatalf("login page lacks the CSRF field or the passwordless form")
+	}
+	post := func(form url.Values) (*http.Response, string) {
+		form.Set("csrf_token", string(m[1]))
+		resp, err := browser.PostForm(ve2.web.URL+"/login", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	// The password form with no password says so; no mail goes out.
+	resp, html := post(url.Values{"email": {"alice@example.com"}, "password": {""}})
+	if resp.StatusCode != 400 || !strings.Contains(html, "Password not provided") {
+		t.Errorf("empty password: %d", resp.StatusCode)
+	}
+	// The passwordless form mails a link.
+	resp, _ = post(url.Values{"passwordless": {"true"}, "passwordless-email": {"alice@example.com"}})
+	if resp.StatusCode != 303 {
+		t.Errorf("passwordless form: %d", resp.StatusCode)
+	}
+	ve2.mu.Lock()
+	defer ve2.mu.Unlock()
+	if len(ve2.mails) != 1 || ve2.mails[0].Kind != "login_instructions" || !strings.Contains(ve2.mails[0].Text, "https://app.example.com/login/") {
+		t.Errorf("mails: %+v", ve2.mails)
 	}
 }
