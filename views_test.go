@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
 )
@@ -296,5 +297,44 @@ func TestPasswordlessFromTheBrowserForm(t *testing.T) {
 	defer ve2.mu.Unlock()
 	if len(ve2.mails) != 1 || ve2.mails[0].Kind != "login_instructions" || !strings.Contains(ve2.mails[0].Text, "https://app.example.com/login/") {
 		t.Errorf("mails: %+v", ve2.mails)
+	}
+}
+
+func TestLoginByUsername(t *testing.T) {
+	t.Parallel()
+	ve := newViewEnv(t, func(c *gatehouse.Config) { c.Views.IdentityAttributes = []string{"email", "username"} }, nil)
+	ctx := context.Background()
+	u, _ := ve.store.UserByID(ctx, ve.user.ID)
+	u.Username = "alice"
+	ve.store.UpdateUser(ctx, u)
+	c := ve.jsonClient()
+	c.do("GET", "/login", "")
+	if status, _, raw := c.do("POST", "/login", `{"username":"ALICE","password":"correct horse battery"}`); status != 200 {
+		t.Errorf("login by username: %d %s", status, raw)
+	}
+	// Without the attribute, a username is nobody.
+	ve2 := newViewEnv(t, nil, nil)
+	c2 := ve2.jsonClient()
+	c2.do("GET", "/login", "")
+	if status, _, _ := c2.do("POST", "/login", `{"username":"alice","password":"correct horse battery"}`); status != 400 {
+		t.Errorf("username login without the attribute: %d", status)
+	}
+}
+
+func TestRememberRefreshEachRequest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *gatehouse.Config) { c.Remember.RefreshEachRequest = true })
+	c := e.client()
+	c.mustLogin(true)
+	first := c.cookie("remember_token").Value
+	e.clock.Advance(time.Hour)
+	r := c.get("/me")
+	wantStatus(t, "/me", r, 200)
+	var renewed bool
+	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
+		renewed = renewed || ck.Name == "remember_token" && ck.Value != first && ck.MaxAge > 0
+	}
+	if !renewed {
+		t.Errorf("remember cookie not renewed on a request: %v", r.header["Set-Cookie"])
 	}
 }
