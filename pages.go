@@ -117,13 +117,13 @@ func (m *Manager) render(w http.ResponseWriter, r *http.Request, status int, vie
 	}
 	t, err := m.pages[view].Clone()
 	if err != nil {
-		m.WriteError(w, r, err)
+		m.renderFailed(w, r, view, err)
 		return
 	}
 	t.Funcs(map[string]any{"t": func(key string, args ...string) string { return m.textLang(r, lang, key, args...) }})
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
-		m.WriteError(w, r, err)
+		m.renderFailed(w, r, view, err)
 		return
 	}
 	h := w.Header()
@@ -134,6 +134,15 @@ func (m *Manager) render(w http.ResponseWriter, r *http.Request, status int, vie
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// renderFailed answers a page that could not be rendered (a broken
+// template override, say) in plain text: never through WriteError, which
+// renders the error page and could fail the same way, forever.
+func (m *Manager) renderFailed(w http.ResponseWriter, r *http.Request, view string, err error) {
+	m.log.LogAttrs(r.Context(), levelError, "gatehouse: rendering page", attrEvent("template_error"), slogString("view", view), attrErr(err))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.Error(w, m.Text(r, MsgInternalError), http.StatusInternalServerError)
 }
 
 func (m *Manager) viewURLs() viewURLs {

@@ -338,3 +338,26 @@ func TestRememberRefreshEachRequest(t *testing.T) {
 		t.Errorf("remember cookie not renewed on a request: %v", r.header["Set-Cookie"])
 	}
 }
+
+// A broken template override answers 500 in plain text, and does not
+// recurse through the error page.
+func TestBrokenTemplateOverride(t *testing.T) {
+	t.Parallel()
+	ve := newViewEnv(t, func(c *gatehouse.Config) {
+		c.Views.Templates = fstest.MapFS{
+			"login.html": {Data: []byte(`{{define "content"}}{{index .Form "x" "y"}}{{end}}`)},
+			"error.html": {Data: []byte(`{{define "content"}}{{index .Form "x" "y"}}{{end}}`)},
+		}
+	}, nil)
+	req, _ := http.NewRequest("GET", ve.web.URL+"/login", nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(string(body), "Internal error.") {
+		t.Errorf("broken template: %d %s", resp.StatusCode, body)
+	}
+}
