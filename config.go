@@ -333,11 +333,6 @@ type ViewsConfig struct {
 	OnRegister func(r *http.Request, u *User, form map[string]string) error
 }
 
-// PasswordPolicy checks a new password; password.Policy is one.
-type PasswordPolicy interface {
-	Validate(ctx context.Context, password string) error
-}
-
 // MailConfig configures the mails the views send.
 type MailConfig struct {
 	// Mailer sends them. No default: a mailer that logs would write reset

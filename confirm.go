@@ -29,7 +29,7 @@ func (m *Manager) ConfirmView() http.Handler {
 					return
 				}
 				if m.mailUser(ctx, "confirmation_instructions", SubjectConfirm, lang, u, map[string]any{
-					"Link": m.link(m.cfg.Views.ConfirmPath, tok), "Within": humanDuration(m.cfg.Views.ConfirmWithin),
+					"Link": m.link(m.cfg.Views.ConfirmPath, tok), "Within": m.humanDuration(lang, m.cfg.Views.ConfirmWithin),
 				}) {
 					if h := m.cfg.Hooks.ConfirmInstructionsSent; h != nil {
 						h(ctx, u)

@@ -14,11 +14,7 @@ import (
 func (m *Manager) CSRFToken(w http.ResponseWriter, r *http.Request) string {
 	_, st := m.ensure(w, r)
 	if st.sess == nil || st.sess.CSRF == "" {
-		m.updateSession(w, r, func(s *sessionState) {
-			if s.CSRF == "" {
-				s.CSRF = randomID(32)
-			}
-		})
+		m.changeSession(w, r, st, func(s *sessionState) { s.CSRF = randomID(32) })
 	}
 	return csrfToken(st.sess.CSRF)
 }

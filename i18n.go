@@ -60,6 +60,7 @@ const (
 // catalogs holds every built-in text by language and key. It is read-only.
 var catalogs = map[string]map[string]string{
 	"en": {
+		"UI_DAY": "%(n)s day", "UI_DAYS": "%(n)s days", "UI_HOUR": "%(n)s hour", "UI_HOURS": "%(n)s hours", "UI_MINUTE": "%(n)s minute", "UI_MINUTES": "%(n)s minutes",
 		"UI_PASSWORDLESS_LEGEND": "Or log in without a password",
 		"UI_HOME":                "Home", "UI_FORBIDDEN_TITLE": "Access denied", "UI_ERROR_TITLE": "Something went wrong", "UI_UNAUTHORIZED_TITLE": "Please log in",
 		MsgUnauthenticated:           "You are not authenticated. Please supply the correct credentials.",
@@ -124,6 +125,7 @@ var catalogs = map[string]map[string]string{
 		"UI_LINK_EXPIRES": "The link works once and expires in %(within)s.",
 	},
 	"de": {
+		"UI_DAY": "%(n)s Tag", "UI_DAYS": "%(n)s Tagen", "UI_HOUR": "%(n)s Stunde", "UI_HOURS": "%(n)s Stunden", "UI_MINUTE": "%(n)s Minute", "UI_MINUTES": "%(n)s Minuten",
 		"UI_PASSWORDLESS_LEGEND": "Oder ohne Passwort anmelden",
 		"UI_HOME":                "Startseite", "UI_FORBIDDEN_TITLE": "Zugriff verweigert", "UI_ERROR_TITLE": "Etwas ist schiefgelaufen", "UI_UNAUTHORIZED_TITLE": "Bitte melden Sie sich an",
 		MsgUnauthenticated:           "Sie sind nicht angemeldet. Bitte geben Sie die richtigen Anmeldedaten an.",
@@ -188,6 +190,7 @@ var catalogs = map[string]map[string]string{
 		"UI_LINK_EXPIRES": "Der Link funktioniert einmal und läuft in %(within)s ab.",
 	},
 	"fr": {
+		"UI_DAY": "%(n)s jour", "UI_DAYS": "%(n)s jours", "UI_HOUR": "%(n)s heure", "UI_HOURS": "%(n)s heures", "UI_MINUTE": "%(n)s minute", "UI_MINUTES": "%(n)s minutes",
 		"UI_PASSWORDLESS_LEGEND": "Ou se connecter sans mot de passe",
 		"UI_HOME":                "Accueil", "UI_FORBIDDEN_TITLE": "Accès refusé", "UI_ERROR_TITLE": "Une erreur s'est produite", "UI_UNAUTHORIZED_TITLE": "Veuillez vous connecter",
 		MsgUnauthenticated:           "Vous n'êtes pas authentifié. Veuillez fournir les bons identifiants.",
@@ -252,6 +255,7 @@ var catalogs = map[string]map[string]string{
 		"UI_LINK_EXPIRES": "Le lien ne fonctionne qu'une fois et expire dans %(within)s.",
 	},
 	"es": {
+		"UI_DAY": "%(n)s día", "UI_DAYS": "%(n)s días", "UI_HOUR": "%(n)s hora", "UI_HOURS": "%(n)s horas", "UI_MINUTE": "%(n)s minuto", "UI_MINUTES": "%(n)s minutos",
 		"UI_PASSWORDLESS_LEGEND": "O inicie sesión sin contraseña",
 		"UI_HOME":                "Inicio", "UI_FORBIDDEN_TITLE": "Acceso denegado", "UI_ERROR_TITLE": "Algo salió mal", "UI_UNAUTHORIZED_TITLE": "Inicie sesión",
 		MsgUnauthenticated:           "No está autenticado. Proporcione las credenciales correctas.",
@@ -316,6 +320,7 @@ var catalogs = map[string]map[string]string{
 		"UI_LINK_EXPIRES": "El enlace funciona una vez y caduca en %(within)s.",
 	},
 	"ja": {
+		"UI_DAY": "%(n)s日", "UI_DAYS": "%(n)s日", "UI_HOUR": "%(n)s時間", "UI_HOURS": "%(n)s時間", "UI_MINUTE": "%(n)s分", "UI_MINUTES": "%(n)s分",
 		"UI_PASSWORDLESS_LEGEND": "またはパスワードなしでログイン",
 		"UI_HOME":                "ホーム", "UI_FORBIDDEN_TITLE": "アクセスが拒否されました", "UI_ERROR_TITLE": "問題が発生しました", "UI_UNAUTHORIZED_TITLE": "ログインしてください",
 		MsgUnauthenticated:           "認証されていません。正しい認証情報を入力してください。",
@@ -377,7 +382,7 @@ var catalogs = map[string]map[string]string{
 		"UI_RESET_LINK_INTRO": "パスワードを再設定するには、次のリンクを開いてください:", "UI_LOGIN_LINK_INTRO": "ログインするには、次のリンクを開いてください:",
 		"UI_WELCOME": "ようこそ！アカウント %(email)s の準備ができました。", "UI_RESET_NOTICE": "パスワードが再設定されました。",
 		"UI_CHANGE_NOTICE": "パスワードが変更されました。", "UI_NOT_YOU": "お心当たりがない場合は、このメールを無視するか、お問い合わせください。",
-		"UI_LINK_EXPIRES": "このリンクは一度だけ使用でき、%(within)s で期限切れになります。",
+		"UI_LINK_EXPIRES": "このリンクは一度だけ使用でき、%(within)sで期限切れになります。",
 	},
 }
 

@@ -217,7 +217,7 @@ func (m *Manager) NextURL(w http.ResponseWriter, r *http.Request) string {
 		if next == "" {
 			next = st.sess.Next
 		}
-		m.updateSession(w, r, func(s *sessionState) { s.Next = "" })
+		m.changeSession(w, r, st, func(s *sessionState) { s.Next = "" })
 	}
 	if next != "" && isSafeRedirect(next, m.cfg.AllowedRedirectHosts) {
 		return next
@@ -227,6 +227,8 @@ func (m *Manager) NextURL(w http.ResponseWriter, r *http.Request) string {
 
 // Flash adds a message for the next page to show (Flask's flash). The
 // session cookie is updated now, so call it before writing the response.
+// Mount Authenticate around handlers that flash several times in one
+// request: without it each call starts again from the request's cookie.
 func (m *Manager) Flash(w http.ResponseWriter, r *http.Request, category, message string) error {
 	return m.updateSession(w, r, func(s *sessionState) {
 		s.Flashes = append(s.Flashes, Flash{Category: category, Message: message})
@@ -241,7 +243,7 @@ func (m *Manager) Flashes(w http.ResponseWriter, r *http.Request) []Flash {
 		return nil
 	}
 	f := st.sess.Flashes
-	m.updateSession(w, r, func(s *sessionState) { s.Flashes = nil })
+	m.changeSession(w, r, st, func(s *sessionState) { s.Flashes = nil })
 	return f
 }
 
@@ -249,6 +251,13 @@ func (m *Manager) Flashes(w http.ResponseWriter, r *http.Request) []Flash {
 // if needed) and writes it.
 func (m *Manager) updateSession(w http.ResponseWriter, r *http.Request, change func(*sessionState)) error {
 	_, st := m.ensure(w, r)
+	return m.changeSession(w, r, st, change)
+}
+
+// changeSession is updateSession on a state the caller already holds, so a
+// caller that read st changes that same st: without Authenticate, each
+// ensure loads a state of its own.
+func (m *Manager) changeSession(w http.ResponseWriter, r *http.Request, st *reqState, change func(*sessionState)) error {
 	if st.sess == nil {
 		st.sess = m.newSession(m.cfg.Now())
 	}

@@ -57,9 +57,7 @@ func (m *Manager) sweep(ctx context.Context) {
 	if ts, ok := m.cfg.Tokens.(TokenSweeper); ok {
 		ts.DeleteExpiredTokens(ctx, now)
 	}
-	if ss, ok := m.cfg.Sessions.(interface {
-		DeleteExpiredSessions(context.Context, time.Time) (int, error)
-	}); ok {
+	if ss, ok := m.cfg.Sessions.(SessionSweeper); ok {
 		ss.DeleteExpiredSessions(ctx, now)
 	}
 }
@@ -150,24 +148,19 @@ func (m *Manager) allowMail(r *http.Request, purpose, email string) error {
 	return nil
 }
 
-func humanDuration(d time.Duration) string {
+// humanDuration says d in lang ("5 days", "5日"), for mails.
+func (m *Manager) humanDuration(lang string, d time.Duration) string {
+	n, unit := int(d/time.Minute), "UI_MINUTE"
 	switch {
 	case d%(24*time.Hour) == 0:
-		n := int(d / (24 * time.Hour))
-		return plural(n, "day")
+		n, unit = int(d/(24*time.Hour)), "UI_DAY"
 	case d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
-	default:
-		return plural(int(d/time.Minute), "minute")
+		n, unit = int(d/time.Hour), "UI_HOUR"
 	}
-}
-
-func plural(n int, unit string) string {
-	s := itoa(n) + " " + unit
 	if n != 1 {
-		s += "s"
+		unit += "S"
 	}
-	return s
+	return m.textLang(nil, lang, unit, "n", itoa(n))
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -209,7 +209,7 @@ func (m *Manager) RequireAnonymous(next http.Handler) http.Handler {
 			return
 		}
 		if WantsJSON(r) {
-			WriteJSON(w, http.StatusBadRequest, ErrorResponse{Errors: []string{m.Message(r, MsgAnonymousRequired)}})
+			WriteJSON(w, http.StatusBadRequest, ErrorResponse{Errors: []string{m.Text(r, MsgAnonymousRequired)}})
 			return
 		}
 		http.Redirect(w, r, m.cfg.PostLoginURL, http.StatusSeeOther)
@@ -273,11 +273,19 @@ func (m *Manager) NeedsRefresh(w http.ResponseWriter, r *http.Request) {
 
 func (m *Manager) redirectForLogin(w http.ResponseWriter, r *http.Request, target, msgKey, category string) {
 	next := r.URL.RequestURI()
-	if !m.cfg.Flash.Disable {
-		m.Flash(w, r, category, m.Message(r, msgKey))
+	flash := !m.cfg.Flash.Disable
+	if flash || m.cfg.NextInSession {
+		_, st := m.ensure(w, r)
+		m.changeSession(w, r, st, func(s *sessionState) {
+			if flash {
+				s.Flashes = append(s.Flashes, Flash{Category: category, Message: m.Text(r, msgKey)})
+			}
+			if m.cfg.NextInSession {
+				s.Next = next
+			}
+		})
 	}
 	if m.cfg.NextInSession {
-		m.updateSession(w, r, func(s *sessionState) { s.Next = next })
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return
 	}

@@ -22,7 +22,7 @@ func (m *Manager) passwordlessRequest(w http.ResponseWriter, r *http.Request, em
 				return
 			}
 			if m.mailUser(ctx, "login_instructions", SubjectPasswordless, lang, u, map[string]any{
-				"Link": m.link(m.cfg.Views.LoginPath, tok), "Within": humanDuration(m.cfg.Views.LoginWithin),
+				"Link": m.link(m.cfg.Views.LoginPath, tok), "Within": m.humanDuration(lang, m.cfg.Views.LoginWithin),
 			}) {
 				if h := m.cfg.Hooks.LoginInstructionsSent; h != nil {
 					h(ctx, u)

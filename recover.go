@@ -27,7 +27,7 @@ func (m *Manager) ForgotView() http.Handler {
 					return
 				}
 				if m.mailUser(ctx, "reset_instructions", SubjectPasswordReset, lang, u, map[string]any{
-					"Link": m.link(m.cfg.Views.ResetPath, tok), "Within": humanDuration(m.cfg.Views.ResetWithin),
+					"Link": m.link(m.cfg.Views.ResetPath, tok), "Within": m.humanDuration(lang, m.cfg.Views.ResetWithin),
 				}) {
 					if h := m.cfg.Hooks.ResetInstructionsSent; h != nil {
 						h(ctx, u)

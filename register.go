@@ -115,7 +115,7 @@ func (m *Manager) sendWelcome(ctx context.Context, lang string, u *User) {
 			return
 		}
 		data["Link"] = m.link(m.cfg.Views.ConfirmPath, tok)
-		data["Within"] = humanDuration(m.cfg.Views.ConfirmWithin)
+		data["Within"] = m.humanDuration(lang, m.cfg.Views.ConfirmWithin)
 	}
 	if m.mailUser(ctx, "welcome", SubjectRegister, lang, u, data) && m.cfg.Confirmable {
 		if h := m.cfg.Hooks.ConfirmInstructionsSent; h != nil {

@@ -23,10 +23,6 @@ const (
 	defaultRefreshMessage = "Please reauthenticate to access this page."
 )
 
-// Message returns the text for key in the request's language; see
-// [Manager.Text].
-func (m *Manager) Message(r *http.Request, key string) string { return m.Text(r, key) }
-
 // WantsJSON reports whether r should get JSON answers (CONTRACT.md,
 // "Negotiation"): its body is JSON, or application/json is the type it
 // prefers most in Accept.
@@ -112,16 +108,16 @@ func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 	switch status {
 	case http.StatusInternalServerError:
 		m.log.LogAttrs(r.Context(), levelError, "gatehouse: internal error", attrEvent("internal_error"), attrErr(err))
-		msg = m.Message(r, MsgInternalError)
+		msg = m.Text(r, MsgInternalError)
 	case http.StatusUnauthorized:
-		msg = m.Message(r, MsgUnauthenticated)
+		msg = m.Text(r, MsgUnauthenticated)
 		if errorIs(err, ErrNotFresh) {
-			msg = m.Message(r, MsgReauthRequired)
+			msg = m.Text(r, MsgReauthRequired)
 		}
 	case http.StatusForbidden:
-		msg = m.Message(r, MsgUnauthorized)
+		msg = m.Text(r, MsgUnauthorized)
 		if errorIs(err, ErrCSRF) {
-			msg = m.Message(r, MsgCSRFFailed)
+			msg = m.Text(r, MsgCSRFFailed)
 		}
 	case http.StatusTooManyRequests:
 		msg = m.Text(r, MsgRateLimited)
@@ -154,7 +150,7 @@ func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 		WriteJSON(w, status, resp)
 		return
 	}
-	if acceptsHTML(r) && m.pages != nil {
+	if acceptsHTML(r) {
 		title := "UI_ERROR_TITLE"
 		switch status {
 		case http.StatusUnauthorized:

@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"net/http"
 	"time"
 )
 
@@ -249,4 +250,26 @@ type Limiter interface {
 	// Allow records one event for key at now and reports whether it is
 	// within l; if not, retryAfter says when the next one would be.
 	Allow(ctx context.Context, key string, l Limit, now time.Time) (ok bool, retryAfter time.Duration, err error)
+}
+
+// SessionSweeper removes expired server-side sessions; Manager.Run calls it
+// now and then. Optional: expired sessions are refused either way.
+type SessionSweeper interface {
+	// DeleteExpiredSessions removes sessions that expired before the given
+	// time and reports how many went.
+	DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error)
+}
+
+// PasswordPolicy checks a new password at register, change and reset;
+// password.Policy is one.
+type PasswordPolicy interface {
+	// Validate returns nil if password may be set, else an error saying
+	// why (password.ErrTooShort, ErrCommon, ErrBreached, ...).
+	Validate(ctx context.Context, password string) error
+}
+
+// Router is anything the views can be mounted on with Go 1.22 patterns
+// ("GET /login"), such as *http.ServeMux.
+type Router interface {
+	Handle(pattern string, handler http.Handler)
 }

@@ -8,12 +8,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/password"
 )
 
-// Router is anything views can be mounted on with Go 1.22 patterns, such
-// as *http.ServeMux.
-type Router interface {
-	Handle(pattern string, handler http.Handler)
-}
-
 // Mount adds the enabled views to r under Config.Views.Prefix: login,
 // logout, and, as configured, register, confirm, reset, change and
 // passwordless login. Requests reach them through Authenticate if it wraps

@@ -361,3 +361,25 @@ func TestBrokenTemplateOverride(t *testing.T) {
 		t.Errorf("broken template: %d %s", resp.StatusCode, body)
 	}
 }
+
+// Mails are written in the language of the request that caused them,
+// durations included.
+func TestMailInTheRequestLanguage(t *testing.T) {
+	t.Parallel()
+	ve := newViewEnv(t, func(c *gatehouse.Config) { c.Recoverable = true }, nil)
+	c := ve.jsonClient()
+	c.lang = "ja"
+	c.do("GET", "/reset", "")
+	if status, _, raw := c.do("POST", "/reset", `{"email":"alice@example.com"}`); status != 200 {
+		t.Fatalf("forgot: %d %s", status, raw)
+	}
+	ve.mu.Lock()
+	defer ve.mu.Unlock()
+	if len(ve.mails) != 1 {
+		t.Fatalf("%d mails", len(ve.mails))
+	}
+	m := ve.mails[0]
+	if m.Subject != "パスワード再設定の手順" || !strings.Contains(m.Text, "5日で期限切れ") || strings.Contains(m.Text, "days") {
+		t.Errorf("Japanese mail: %q\n%s", m.Subject, m.Text)
+	}
+}

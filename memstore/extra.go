@@ -20,6 +20,8 @@ var (
 	_ gatehouse.UserDeleter    = (*Store)(nil)
 	_ gatehouse.UsernameLookup = (*Store)(nil)
 	_ gatehouse.SessionLister  = (*Store)(nil)
+	_ gatehouse.SessionSweeper = (*Store)(nil)
+	_ gatehouse.TokenSweeper   = (*Store)(nil)
 )
 
 // UserByUsername implements gatehouse.UsernameLookup.

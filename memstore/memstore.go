@@ -278,8 +278,7 @@ func (s *Store) DeleteExpiredTokens(_ context.Context, before time.Time) (int, e
 	return n, nil
 }
 
-// DeleteExpiredSessions removes sessions that expired before the given
-// time and reports how many went.
+// DeleteExpiredSessions implements gatehouse.SessionSweeper.
 func (s *Store) DeleteExpiredSessions(_ context.Context, before time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

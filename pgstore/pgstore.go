@@ -45,6 +45,8 @@ var (
 	_ gatehouse.UserDeleter    = (*Store)(nil)
 	_ gatehouse.UsernameLookup = (*Store)(nil)
 	_ gatehouse.SessionLister  = (*Store)(nil)
+	_ gatehouse.SessionSweeper = (*Store)(nil)
+	_ gatehouse.TokenSweeper   = (*Store)(nil)
 )
 
 func placeholder(n int) string { return "$" + strconv.Itoa(n) }
@@ -58,6 +60,7 @@ func New(db *sql.DB) *Store {
 		AggRoles:    "(SELECT string_agg(r.role, chr(31) ORDER BY r.role) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",
 		Time:        sqlcore.Timestamp,
 		IsUnique:    isUnique,
+		NoLimit:     "ALL",
 		SyncIDs:     "SELECT setval(pg_get_serial_sequence('gatehouse_users', 'id'), (SELECT max(id) FROM gatehouse_users))",
 	})}
 }

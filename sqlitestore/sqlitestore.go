@@ -67,6 +67,8 @@ var (
 	_ gatehouse.UserDeleter    = (*Store)(nil)
 	_ gatehouse.UsernameLookup = (*Store)(nil)
 	_ gatehouse.SessionLister  = (*Store)(nil)
+	_ gatehouse.SessionSweeper = (*Store)(nil)
+	_ gatehouse.TokenSweeper   = (*Store)(nil)
 )
 
 // New returns a Store over db. It does nothing to the database: call
@@ -78,6 +80,7 @@ func New(db *sql.DB) *Store {
 		AggRoles:    "(SELECT group_concat(r.role, char(31)) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",
 		Time:        sqlcore.MicroTime,
 		IsUnique:    isUnique,
+		NoLimit:     "-1",
 	})}
 }
 

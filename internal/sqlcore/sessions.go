@@ -65,8 +65,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]*gatehouse.S
 	return out, s.wrap("user sessions", rows.Err())
 }
 
-// DeleteExpiredSessions removes sessions that expired before the given
-// time and reports how many went.
+// DeleteExpiredSessions implements gatehouse.SessionSweeper.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error) {
 	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM gatehouse_sessions WHERE expires_at < ?"), s.d.Time(before))
 	if err != nil {

@@ -36,6 +36,9 @@ type Dialect struct {
 	// SyncIDs, if set, runs after a user is inserted with a preset ID, to
 	// move the ID generator past it.
 	SyncIDs string
+	// NoLimit is what LIMIT takes to mean "no limit" ("-1", "ALL"), for an
+	// OFFSET without a LIMIT.
+	NoLimit string
 }
 
 // Store implements the gatehouse store interfaces over db.
@@ -324,17 +327,17 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		return nil
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, stmt := range []string{
-			"DELETE FROM gatehouse_user_roles WHERE user_id = ?",
-			"DELETE FROM gatehouse_tokens WHERE user_id = ?",
-			"DELETE FROM gatehouse_sessions WHERE user_id = ?",
-			"DELETE FROM gatehouse_users WHERE id = ?",
+		// Tokens and sessions key users by the ID string; the rest by integer.
+		for _, d := range []struct {
+			stmt string
+			arg  any
+		}{
+			{"DELETE FROM gatehouse_user_roles WHERE user_id = ?", n},
+			{"DELETE FROM gatehouse_tokens WHERE user_id = ?", id},
+			{"DELETE FROM gatehouse_sessions WHERE user_id = ?", id},
+			{"DELETE FROM gatehouse_users WHERE id = ?", n},
 		} {
-			arg := any(n)
-			if strings.Contains(stmt, "tokens") || strings.Contains(stmt, "sessions") {
-				arg = id
-			}
-			if _, err := tx.ExecContext(ctx, s.q(stmt), arg); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(d.stmt), d.arg); err != nil {
 				return err
 			}
 		}
@@ -362,10 +365,7 @@ func (s *Store) ListUsers(ctx context.Context, f gatehouse.UserFilter) ([]*gateh
 	}
 	if f.Offset > 0 {
 		if f.Limit <= 0 {
-			query += " LIMIT -1"
-			if s.d.Placeholder(1) != "?" {
-				query = strings.TrimSuffix(query, " LIMIT -1") + " LIMIT ALL"
-			}
+			query += " LIMIT " + s.d.NoLimit
 		}
 		query += " OFFSET " + strconv.Itoa(f.Offset)
 	}
