@@ -1,7 +1,7 @@
 package gatehouse
 
 import (
-	"context"
+	"errors"
 	"net/http"
 )
 
@@ -31,8 +31,14 @@ func (m *Manager) changePost(w http.ResponseWriter, r *http.Request, f form) {
 	switch {
 	case current == "" && u.PasswordHash != "":
 		fe.add("password", m.Text(r, MsgPasswordNotProvided))
-	case u.PasswordHash != "" && m.hasher.Compare(u.PasswordHash, current) != nil:
-		fe.add("password", m.Text(r, MsgInvalidPassword))
+	case u.PasswordHash != "":
+		switch err := m.compare(ctx, u.PasswordHash, current); {
+		case errors.Is(err, ErrInvalidCredentials):
+			fe.add("password", m.Text(r, MsgInvalidPassword))
+		case err != nil:
+			m.WriteError(w, r, err)
+			return
+		}
 	}
 	m.checkNewPassword(r, fe, next, f["new_password_confirm"], "new_password", "new_password_confirm", !WantsJSON(r))
 	if !fe.any() && next == current {
@@ -43,7 +49,11 @@ func (m *Manager) changePost(w http.ResponseWriter, r *http.Request, f form) {
 		m.fail(w, r, fe, "change", "UI_CHANGE", page)
 		return
 	}
-	if err := m.SetPassword(ctx, u, next); err != nil {
+	var notice *mailPayload
+	if !m.cfg.Mail.DisableChangeNotice {
+		notice = &mailPayload{Kind: mailChangeNotice, Lang: m.language(r)}
+	}
+	if err := m.setPassword(ctx, u, next, notice); err != nil {
 		m.WriteError(w, r, err)
 		return
 	}
@@ -54,12 +64,6 @@ func (m *Manager) changePost(w http.ResponseWriter, r *http.Request, f form) {
 	}
 	if h := m.cfg.Hooks.PasswordChanged; h != nil {
 		h(ctx, u)
-	}
-	if !m.cfg.Mail.DisableChangeNotice && m.canMail() {
-		lang := m.language(r)
-		m.later(ctx, func(ctx context.Context) {
-			m.mailUser(ctx, "change_notice", SubjectPasswordChangeNotice, lang, u, map[string]any{})
-		})
 	}
 	m.done(w, r, map[string]any{"user": m.userPayload(u)}, m.cfg.Views.PostChangeURL, MsgPasswordChange)
 }

@@ -27,9 +27,14 @@ type Config struct {
 	// Roles is the role catalog (names, descriptions, permissions). Default:
 	// none: users carry role names, and permission checks find nothing.
 	Roles RoleStore
-	// Hasher hashes passwords. Default: password.Argon2id{} behind a
-	// concurrency limit of one hash per CPU.
+	// Hasher hashes passwords. Default: password.Argon2id{}.
 	Hasher PasswordHasher
+	// Hashing bounds how many password hashes run and wait at once.
+	Hashing HashingConfig
+	// StoreTimeout is the deadline of every store call: a database that is
+	// down or frozen costs a request at most this long, then a 503.
+	// Default: 5 seconds.
+	StoreTimeout time.Duration
 
 	// SecretKeys seal session cookies and sign remember cookies and tokens.
 	// The first key seals and signs; every key opens and verifies, so a new
@@ -333,14 +338,18 @@ type ViewsConfig struct {
 	OnRegister func(r *http.Request, u *User, form map[string]string) error
 }
 
-// MailConfig configures the mails the views send.
+// MailConfig configures the mails the views send. Mail goes through a
+// durable outbox that Manager.Run's workers send from (see [Outbox]).
 type MailConfig struct {
 	// Mailer sends them. No default: a mailer that logs would write reset
-	// links to logs. Required with Confirmable, Recoverable or Passwordless.
+	// links to logs. Required with Confirmable, Recoverable or
+	// Passwordless, and with Registerable or Changeable unless their
+	// mails are turned off. Use [MailerFunc] to hand mail to a queue of
+	// the application's own.
 	Mailer Mailer
-	// Send, if set, is called instead of queueing, so the app can use its
-	// own queue; it should not block.
-	Send func(ctx context.Context, m *Message) error
+	// Outbox keeps mail until it is sent. Default: Config.Users, if it is
+	// an Outbox (the SQL stores and memstore are).
+	Outbox Outbox
 	// Templates overrides the built-in mail templates by file name
 	// (reset_instructions.html and .txt, ...).
 	Templates fs.FS
@@ -352,9 +361,23 @@ type MailConfig struct {
 	// PerAddress caps the confirmation, reset and login mails one address
 	// gets. Default: 5 per hour.
 	PerAddress Limit
+	// Workers is how many mails Manager.Run sends at once. Default: 2.
+	Workers int
 	// RetryDelay is the wait before the first retry of a failed send; it
-	// doubles up to a minute, over 8 attempts. Default: 1 second.
-	RetryDelay time.Duration
+	// doubles with each attempt up to MaxRetryDelay. Defaults: 1 second,
+	// 10 minutes.
+	RetryDelay, MaxRetryDelay time.Duration
+	// GiveUpAfter is how long a mail is retried before it is given up.
+	// A permanent refusal (an SMTP 5xx) is never retried. Default: 24
+	// hours.
+	GiveUpAfter time.Duration
+	// SendTimeout bounds one attempt to send. Default: 30 seconds.
+	SendTimeout time.Duration
+	// Lease is how long a worker holds a job it is sending: if the process
+	// dies, another worker (in this process after a restart, or another
+	// instance) takes the job once the lease lapses. It must exceed
+	// SendTimeout. Default: 2 minutes.
+	Lease time.Duration
 }
 
 // CSRFConfig configures CSRF protection. Every state-changing view needs a
@@ -474,6 +497,9 @@ func (c Config) withDefaults() (Config, error) {
 		if u.url != "" && !isSafeRedirect(u.url, c.AllowedRedirectHosts) {
 			errs = append(errs, fmt.Errorf("redirect %s %q is not a path on this site or an allowed host", u.name, u.url))
 		}
+	}
+	if c.StoreTimeout <= 0 {
+		c.StoreTimeout = defaultStoreTimeout
 	}
 	if c.Protection > ProtectionOff {
 		errs = append(errs, fmt.Errorf("unknown Protection %d", c.Protection))

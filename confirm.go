@@ -1,7 +1,6 @@
 package gatehouse
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -18,24 +17,7 @@ func (m *Manager) ConfirmView() http.Handler {
 		}
 		m.render(w, r, http.StatusOK, "confirm", "UI_SEND_CONFIRM", page{Action: m.cfg.Views.Prefix + m.cfg.Views.ConfirmPath})
 	}, func(w http.ResponseWriter, r *http.Request, f form) {
-		m.mailRequest(w, r, f["email"], "confirm", "UI_SEND_CONFIRM", m.cfg.Views.ConfirmPath, MsgGenericConfirmation, MsgConfirmationRequest,
-			func(ctx context.Context, lang string, u *User) {
-				if u.IsConfirmed() || !u.Active {
-					return
-				}
-				tok, err := m.IssueToken(ctx, TokenConfirm, u, m.cfg.Views.ConfirmWithin)
-				if err != nil {
-					m.log.LogAttrs(ctx, levelError, "gatehouse: issuing confirm token", attrEvent("store_error"), attrErr(err))
-					return
-				}
-				if m.mailUser(ctx, "confirmation_instructions", SubjectConfirm, lang, u, map[string]any{
-					"Link": m.link(m.cfg.Views.ConfirmPath, tok), "Within": m.humanDuration(lang, m.cfg.Views.ConfirmWithin),
-				}) {
-					if h := m.cfg.Hooks.ConfirmInstructionsSent; h != nil {
-						h(ctx, u)
-					}
-				}
-			})
+		m.mailRequest(w, r, f["email"], "confirm", "UI_SEND_CONFIRM", m.cfg.Views.ConfirmPath, MsgGenericConfirmation, MsgConfirmationRequest, mailConfirm)
 	})
 }
 
@@ -51,12 +33,12 @@ func (m *Manager) ConfirmLinkView() http.Handler {
 			return
 		}
 		if !u.IsConfirmed() {
-			u.ConfirmedAt = m.cfg.Now()
-			u.UpdatedAt = u.ConfirmedAt
-			if err := m.cfg.Users.UpdateUser(ctx, u); err != nil {
+			now := m.cfg.Now()
+			if err := m.st.users.UpdateUser(ctx, u.ID, UserChange{ConfirmedAt: &now, UpdatedAt: now}); err != nil {
 				m.WriteError(w, r, err)
 				return
 			}
+			u.ConfirmedAt, u.UpdatedAt = now, now
 			if h := m.cfg.Hooks.Confirmed; h != nil {
 				h(ctx, u)
 			}
@@ -91,9 +73,11 @@ func (m *Manager) linkFailed(w http.ResponseWriter, r *http.Request, err error, 
 
 // mailRequest is the shared body of "send me a link" requests (confirm,
 // reset, passwordless): validate the address, rate-limit it (known or
-// not), answer at once with the same message for every address, and do the
-// lookup, token and mail later, off the request path.
-func (m *Manager) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail, view, titleKey, path, genericKey, detailedKey string, send func(ctx context.Context, lang string, u *User)) {
+// not), queue a request for the mail, and answer at once with the same
+// message for every address. The request costs the same for every
+// address: the outbox worker looks the address up, issues the token and
+// sends the mail.
+func (m *Manager) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail, view, titleKey, path, genericKey, detailedKey, kind string) {
 	ctx := r.Context()
 	fe := &formErrors{}
 	email, err := ValidateEmail(rawEmail)
@@ -111,28 +95,29 @@ func (m *Manager) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail, 
 		m.WriteError(w, r, err)
 		return
 	}
+	mail := mailPayload{Kind: kind, Email: email, Lang: m.language(r)}
 	if m.cfg.Views.DetailedErrors {
 		u, err := m.lookupIdentity(ctx, email)
 		if err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				m.WriteError(w, r, err)
+				return
+			}
 			fe.add("email", m.Text(r, MsgUserDoesNotExist))
 			m.fail(w, r, fe, view, titleKey, p)
 			return
 		}
-		send(context.WithoutCancel(ctx), m.language(r), u)
+		if err := m.enqueueMail(ctx, mail); err != nil {
+			m.WriteError(w, r, err)
+			return
+		}
 		m.done(w, r, nil, m.cfg.Views.Prefix+path, detailedKey, "email", u.Email)
 		return
 	}
-	lang := m.language(r)
-	m.later(ctx, func(ctx context.Context) {
-		u, err := m.lookupIdentity(ctx, email)
-		if err != nil {
-			if !errors.Is(err, ErrNotFound) {
-				m.log.LogAttrs(ctx, levelError, "gatehouse: looking up user", attrEvent("store_error"), attrErr(err))
-			}
-			return
-		}
-		send(ctx, lang, u)
-	})
+	if err := m.enqueueMail(ctx, mail); err != nil {
+		m.WriteError(w, r, err)
+		return
+	}
 	if WantsJSON(r) {
 		m.ok(w, r, nil)
 		return

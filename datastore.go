@@ -7,14 +7,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 )
 
 // Flask-Security's UserDatastore operations, over the configured stores.
-// Optional store capabilities (RoleAssigner, LoginRecorder, UserDeleter,
-// UserLister, UsernameLookup) are detected once, in New.
+// Optional store capabilities (UserDeleter, UserLister, UsernameLookup)
+// are detected once, in New.
 
 // ValidateEmail normalises email (see [NormalizeEmail]) and checks its
 // syntax: at most 254 bytes, a local part of at most 64, no spaces or
@@ -70,16 +69,26 @@ func ValidateEmail(email string) (string, error) {
 
 // CreateUser validates and normalises u.Email, hashes password into
 // u.PasswordHash (an empty password leaves the user without one), gives u a
-// SecurityStamp if it has none, and stores u. ErrDuplicate (wrapped) if the
-// email or username is taken.
+// SecurityStamp if it has none, and stores u with its Roles in one step
+// (each must be in the role catalog, if there is one). ErrDuplicate
+// (wrapped) if the email or username is taken.
 func (m *Manager) CreateUser(ctx context.Context, u *User, password string) error {
+	return m.createUser(ctx, u, password, nil)
+}
+
+// createUser is CreateUser that also queues a mail, if mail is not nil, in
+// the same transaction: a user is never stored without its welcome mail.
+func (m *Manager) createUser(ctx context.Context, u *User, password string, mail *mailPayload) error {
 	email, err := ValidateEmail(u.Email)
 	if err != nil {
 		return err
 	}
 	u.Email = email
+	if err := m.checkRoles(ctx, u.Roles); err != nil {
+		return err
+	}
 	if password != "" {
-		if u.PasswordHash, err = m.hasher.Hash(password); err != nil {
+		if u.PasswordHash, err = m.hash(ctx, password); err != nil {
 			return fmt.Errorf("gatehouse: create user: %w", err)
 		}
 	}
@@ -91,10 +100,33 @@ func (m *Manager) CreateUser(ctx context.Context, u *User, password string) erro
 		u.CreatedAt = now
 	}
 	u.UpdatedAt = now
-	if err := m.cfg.Users.CreateUser(ctx, u); err != nil {
+	err = m.inTx(ctx, func(ctx context.Context) error {
+		if err := m.st.users.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if mail != nil {
+			mail.UserID = u.ID
+			return m.enqueueMail(ctx, *mail)
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("gatehouse: create user: %w", err)
 	}
 	m.log.LogAttrs(ctx, levelInfo, "gatehouse: user created", attrEvent("user_created"), attrUser(u))
+	return nil
+}
+
+// checkRoles checks that roles are in the catalog, if there is one.
+func (m *Manager) checkRoles(ctx context.Context, roles []string) error {
+	if m.st.roles == nil {
+		return nil
+	}
+	for _, role := range roles {
+		if _, err := m.st.roles.Role(ctx, role); err != nil {
+			return fmt.Errorf("gatehouse: role %q: %w", role, err)
+		}
+	}
 	return nil
 }
 
@@ -104,9 +136,9 @@ func (m *Manager) CreateUser(ctx context.Context, u *User, password string) erro
 func (m *Manager) FindUser(ctx context.Context, identity string) (*User, error) {
 	identity = strings.TrimSpace(identity)
 	if strings.Contains(identity, "@") {
-		return m.cfg.Users.UserByEmail(ctx, NormalizeEmail(identity))
+		return m.st.users.UserByEmail(ctx, NormalizeEmail(identity))
 	}
-	if ul, ok := m.cfg.Users.(UsernameLookup); ok && identity != "" {
+	if ul := m.st.byUsername; ul != nil && identity != "" {
 		return ul.UserByUsername(ctx, identity)
 	}
 	return nil, fmt.Errorf("gatehouse: find user: %w", ErrNotFound)
@@ -114,8 +146,8 @@ func (m *Manager) FindUser(ctx context.Context, identity string) (*User, error) 
 
 // ListUsers lists users, if the store is a [UserLister].
 func (m *Manager) ListUsers(ctx context.Context, f UserFilter) ([]*User, error) {
-	ul, ok := m.cfg.Users.(UserLister)
-	if !ok {
+	ul := m.st.lister
+	if ul == nil {
 		return nil, errors.New("gatehouse: the user store cannot list users (it is not a UserLister)")
 	}
 	return ul.ListUsers(ctx, f)
@@ -124,20 +156,20 @@ func (m *Manager) ListUsers(ctx context.Context, f UserFilter) ([]*User, error) 
 // DeleteUser deletes a user with its roles, sessions and tokens, if the
 // store is a [UserDeleter]. nil if the user does not exist.
 func (m *Manager) DeleteUser(ctx context.Context, id string) error {
-	ud, ok := m.cfg.Users.(UserDeleter)
-	if !ok {
+	ud := m.st.deleter
+	if ud == nil {
 		return errors.New("gatehouse: the user store cannot delete users (it is not a UserDeleter)")
 	}
 	if err := ud.DeleteUser(ctx, id); err != nil {
 		return fmt.Errorf("gatehouse: delete user: %w", err)
 	}
-	if m.cfg.Sessions != nil {
-		if err := m.cfg.Sessions.DeleteUserSessions(ctx, id); err != nil {
+	if m.st.sessions != nil {
+		if err := m.st.sessions.DeleteUserSessions(ctx, id); err != nil {
 			return fmt.Errorf("gatehouse: delete user: %w", err)
 		}
 	}
-	if m.cfg.Tokens != nil {
-		if err := m.cfg.Tokens.DeleteUserTokens(ctx, id); err != nil {
+	if m.st.tokens != nil {
+		if err := m.st.tokens.DeleteUserTokens(ctx, id); err != nil {
 			return fmt.Errorf("gatehouse: delete user: %w", err)
 		}
 	}
@@ -147,23 +179,27 @@ func (m *Manager) DeleteUser(ctx context.Context, id string) error {
 
 // SetActive activates or deactivates u and saves it. Deactivation rotates
 // the SecurityStamp, so the user's sessions, remember cookies and tokens
-// stop working at once (Flask-Security's deactivate_user).
+// stop working at once (Flask-Security's deactivate_user). Only those
+// fields are written: a concurrent password or role change stands, and so
+// does this.
 func (m *Manager) SetActive(ctx context.Context, u *User, active bool) error {
-	if u.Active == active {
-		return nil
-	}
-	u.Active = active
-	u.UpdatedAt = m.cfg.Now()
+	now := m.cfg.Now()
+	c := UserChange{Active: &active, UpdatedAt: now}
+	var stamp string
 	if !active {
-		u.SecurityStamp = NewSecurityStamp()
-		u.RevokedSessions = nil
+		stamp = NewSecurityStamp()
+		c.SecurityStamp = &stamp
 	}
-	if err := m.cfg.Users.UpdateUser(ctx, u); err != nil {
+	if err := m.st.users.UpdateUser(ctx, u.ID, c); err != nil {
 		return fmt.Errorf("gatehouse: set active: %w", err)
 	}
-	if !active && m.cfg.Sessions != nil {
-		if err := m.cfg.Sessions.DeleteUserSessions(ctx, u.ID); err != nil {
-			return fmt.Errorf("gatehouse: set active: %w", err)
+	u.Active, u.UpdatedAt = active, now
+	if !active {
+		u.SecurityStamp, u.RevokedSessions = stamp, nil
+		if m.st.sessions != nil {
+			if err := m.st.sessions.DeleteUserSessions(ctx, u.ID); err != nil {
+				return fmt.Errorf("gatehouse: set active: %w", err)
+			}
 		}
 	}
 	event := "user_activated"
@@ -180,10 +216,10 @@ func (m *Manager) ToggleActive(ctx context.Context, u *User) error {
 }
 
 func (m *Manager) roles() (RoleStore, error) {
-	if m.cfg.Roles == nil {
+	if m.st.roles == nil {
 		return nil, errors.New("gatehouse: no role catalog (Config.Roles)")
 	}
-	return m.cfg.Roles, nil
+	return m.st.roles, nil
 }
 
 // CreateRole adds a role to the catalog. ErrDuplicate (wrapped) if the name
@@ -269,67 +305,39 @@ func normalizePermissions(p []string) []string {
 }
 
 // AddRole gives u the role (it must exist in the catalog, if there is one)
-// and saves it; nil if u already has it.
+// and saves it; nil if u already has it. Only the role is written.
 func (m *Manager) AddRole(ctx context.Context, u *User, role string) error {
-	if m.cfg.Roles != nil {
-		if _, err := m.cfg.Roles.Role(ctx, role); err != nil {
-			return fmt.Errorf("gatehouse: role %q: %w", role, err)
-		}
+	if err := m.checkRoles(ctx, []string{role}); err != nil {
+		return err
 	}
-	if ra, ok := m.cfg.Users.(RoleAssigner); ok {
-		if err := ra.AddUserRole(ctx, u.ID, role); err != nil {
-			return fmt.Errorf("gatehouse: add role: %w", err)
-		}
-		if !slices.Contains(u.Roles, role) {
-			u.Roles = append(u.Roles, role)
-		}
-		return nil
+	if err := m.st.users.UpdateUser(ctx, u.ID, UserChange{AddRoles: []string{role}, UpdatedAt: m.cfg.Now()}); err != nil {
+		return fmt.Errorf("gatehouse: add role: %w", err)
 	}
-	return m.updateRoles(ctx, u, func(r []string) []string {
-		if slices.Contains(r, role) {
-			return r
-		}
-		return append(r, role)
-	})
+	if !slices.Contains(u.Roles, role) {
+		u.Roles = append(u.Roles, role)
+	}
+	return nil
 }
 
 // RemoveRole takes the role from u and saves it; nil if u did not have it.
+// Only the role is written.
 func (m *Manager) RemoveRole(ctx context.Context, u *User, role string) error {
-	if ra, ok := m.cfg.Users.(RoleAssigner); ok {
-		if err := ra.RemoveUserRole(ctx, u.ID, role); err != nil {
-			return fmt.Errorf("gatehouse: remove role: %w", err)
-		}
-		u.Roles = slices.DeleteFunc(u.Roles, func(r string) bool { return r == role })
-		return nil
+	if err := m.st.users.UpdateUser(ctx, u.ID, UserChange{RemoveRoles: []string{role}, UpdatedAt: m.cfg.Now()}); err != nil {
+		return fmt.Errorf("gatehouse: remove role: %w", err)
 	}
-	return m.updateRoles(ctx, u, func(r []string) []string {
-		return slices.DeleteFunc(r, func(s string) bool { return s == role })
-	})
-}
-
-func (m *Manager) updateRoles(ctx context.Context, u *User, change func([]string) []string) error {
-	fresh, err := m.cfg.Users.UserByID(ctx, u.ID)
-	if err != nil {
-		return fmt.Errorf("gatehouse: roles: %w", err)
-	}
-	fresh.Roles = change(fresh.Roles)
-	fresh.UpdatedAt = m.cfg.Now()
-	if err := m.cfg.Users.UpdateUser(ctx, fresh); err != nil {
-		return fmt.Errorf("gatehouse: roles: %w", err)
-	}
-	*u = *fresh
+	u.Roles = slices.DeleteFunc(u.Roles, func(r string) bool { return r == role })
 	return nil
 }
 
 // Permissions returns the union of the permissions of u's roles, sorted.
 // Without a role catalog users have none.
 func (m *Manager) Permissions(ctx context.Context, u *User) ([]string, error) {
-	if m.cfg.Roles == nil || u == nil {
+	if m.st.roles == nil || u == nil {
 		return nil, nil
 	}
 	var perms []string
 	for _, name := range u.Roles {
-		r, err := m.cfg.Roles.Role(ctx, name)
+		r, err := m.st.roles.Role(ctx, name)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
@@ -342,40 +350,32 @@ func (m *Manager) Permissions(ctx context.Context, u *User) ([]string, error) {
 }
 
 // RecordLogin updates u's login tracking (Flask-Security's trackable) with
-// the request's time and client IP (see Config.ClientIP).
+// the request's time and client IP (see Config.ClientIP), atomically, so
+// concurrent logins all count.
 func (m *Manager) RecordLogin(ctx context.Context, u *User, r *http.Request) error {
 	now := m.cfg.Now()
 	ip := ""
 	if a := m.clientIP(r); a.IsValid() {
 		ip = a.String()
 	}
-	if lr, ok := m.cfg.Users.(LoginRecorder); ok {
-		if err := lr.RecordLogin(ctx, u.ID, now, ip); err != nil {
-			return fmt.Errorf("gatehouse: record login: %w", err)
-		}
-	} else {
-		fresh, err := m.cfg.Users.UserByID(ctx, u.ID)
-		if err != nil {
-			return fmt.Errorf("gatehouse: record login: %w", err)
-		}
-		trackLogin(fresh, now, ip)
-		if err := m.cfg.Users.UpdateUser(ctx, fresh); err != nil {
-			return fmt.Errorf("gatehouse: record login: %w", err)
-		}
+	if err := m.st.users.UpdateUser(ctx, u.ID, UserChange{Login: &LoginRecord{At: now, IP: ip}, UpdatedAt: now}); err != nil {
+		return fmt.Errorf("gatehouse: record login: %w", err)
 	}
-	trackLogin(u, now, ip)
+	trackLogin(u, LoginRecord{At: now, IP: ip})
 	return nil
 }
 
-// trackLogin applies one login to u's tracking fields.
-func trackLogin(u *User, at time.Time, ip string) {
+// trackLogin applies one login to u's tracking fields: the current login
+// becomes the last one (or, for a first login, both are this one), and
+// LoginCount goes up by one.
+func trackLogin(u *User, l LoginRecord) {
 	u.LastLoginAt, u.LastLoginIP = u.CurrentLoginAt, u.CurrentLoginIP
 	if u.LastLoginAt.IsZero() {
-		u.LastLoginAt = at
+		u.LastLoginAt = l.At
 	}
 	if u.LastLoginIP == "" {
-		u.LastLoginIP = ip
+		u.LastLoginIP = l.IP
 	}
-	u.CurrentLoginAt, u.CurrentLoginIP = at, ip
+	u.CurrentLoginAt, u.CurrentLoginIP = l.At, l.IP
 	u.LoginCount++
 }

@@ -144,8 +144,8 @@ func TestDatastoreOps(t *testing.T) {
 	}
 }
 
-// Without a catalog and without a RoleAssigner, roles still work through
-// UpdateUser.
+// A store with only the four UserStore methods gets roles and tracking
+// through UpdateUser; the optional abilities report errors.
 type plainUsers struct{ gatehouse.UserStore }
 
 func TestRolesWithoutOptionalInterfaces(t *testing.T) {

@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -47,7 +48,41 @@ var (
 	// ErrCSRF means a state-changing request failed cross-site request
 	// forgery checks.
 	ErrCSRF = errors.New("gatehouse: CSRF check failed")
+	// ErrConflict is the store contract for a conditional change whose
+	// condition no longer held (see [UserChange.IfPasswordHash]) or a mail
+	// job claimed by another worker.
+	ErrConflict = errors.New("gatehouse: changed concurrently")
+	// ErrUnavailable means a store or the password hasher cannot serve the
+	// request now: a database that is down, frozen, full, read-only or
+	// locked, or more logins waiting to hash than the limit allows. It is
+	// answered 503 with Retry-After; [*UnavailableError] carries the wait.
+	// Stores wrap such failures with it.
+	ErrUnavailable = errors.New("gatehouse: temporarily unavailable")
+	// ErrMailRejected is a permanent mail failure (an SMTP 5xx reply, such
+	// as no such mailbox): the outbox does not retry it. Mailers wrap it.
+	ErrMailRejected = errors.New("gatehouse: mail rejected")
 )
+
+// UnavailableError is an [ErrUnavailable] that says how long to wait
+// before trying again, and what failed (logged, never shown).
+type UnavailableError struct {
+	RetryAfter time.Duration
+	Err        error
+}
+
+// Error implements error.
+func (e *UnavailableError) Error() string {
+	if e.Err == nil {
+		return ErrUnavailable.Error()
+	}
+	return ErrUnavailable.Error() + ": " + e.Err.Error()
+}
+
+// Is reports whether target is [ErrUnavailable].
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// Unwrap returns the underlying failure.
+func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // RateLimitError reports that a limit was hit and when to try again. Its Is
 // method reports true for [ErrRateLimited].
@@ -94,6 +129,10 @@ var statusCodes = []struct {
 	{ErrNotFresh, http.StatusUnauthorized},
 	{ErrForbidden, http.StatusForbidden},
 	{ErrCSRF, http.StatusForbidden},
+	{ErrUnavailable, http.StatusServiceUnavailable},
+	{context.Canceled, http.StatusServiceUnavailable},
+	{context.DeadlineExceeded, http.StatusServiceUnavailable},
+	{ErrConflict, http.StatusConflict},
 	{ErrNotFound, http.StatusNotFound},
 	{ErrRateLimited, http.StatusTooManyRequests},
 	{ErrTooLarge, http.StatusRequestEntityTooLarge},
@@ -107,8 +146,9 @@ var statusCodes = []struct {
 }
 
 // StatusCode maps err to the HTTP status gatehouse's handlers use: 200 for
-// nil, 400 for validation errors, 401, 403, 404, 413 or 429 for the matching
-// sentinels, and 500 for anything else (whose detail is logged, never shown).
+// nil, 400 for validation errors, 401, 403, 404, 409, 413, 429 or 503 for
+// the matching sentinels (503 also for a context that was canceled or ran
+// out of time), and 500 for anything else (whose detail is logged, never shown).
 func StatusCode(err error) int {
 	if err == nil {
 		return http.StatusOK

@@ -30,10 +30,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	hash, _ := auth.HashPassword("correct horse battery")
-	store.CreateUser(context.Background(), &gatehouse.User{
-		Email: "ada@example.com", PasswordHash: hash, Active: true, SecurityStamp: gatehouse.NewSecurityStamp(),
-	})
+	auth.CreateUser(context.Background(), &gatehouse.User{Email: "ada@example.com", Active: true}, "correct horse battery")
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,8 @@ type Manager struct {
 	cfg    Config
 	log    *slog.Logger
 	hasher PasswordHasher
+	gate   *hashGate
+	st     stores
 
 	sealers    []cipher.AEAD // one per secret key; [0] seals
 	remember   *token.Signer
@@ -34,8 +36,12 @@ type Manager struct {
 	dummyHash func() string
 	limiter   Limiter
 	pages     map[string]*htmltemplate.Template
-	jobs      chan job
-	running   atomic.Int32
+
+	mailer     Mailer
+	mailKeys   []cipher.AEAD // seal outbox payloads; [0] seals
+	wake       chan struct{} // a job was queued in this process
+	workers    atomic.Int32  // Run calls in progress
+	warnedIdle atomic.Bool
 }
 
 // New validates cfg, fills in its defaults and returns a Manager.
@@ -44,14 +50,20 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{cfg: cfg, log: cfg.Logger}
+	m := &Manager{cfg: cfg, log: cfg.Logger, st: newStores(&cfg), gate: newHashGate(cfg.Hashing)}
 	for _, k := range cfg.SecretKeys {
 		aead, err := chacha20poly1305.NewX(deriveKey(k, "session cookie"))
 		if err != nil {
 			return nil, fmt.Errorf("gatehouse: %w", err)
 		}
 		m.sealers = append(m.sealers, aead)
+		if aead, err = chacha20poly1305.NewX(deriveKey(k, "mail outbox")); err != nil {
+			return nil, fmt.Errorf("gatehouse: %w", err)
+		}
+		m.mailKeys = append(m.mailKeys, aead)
 	}
+	m.mailer = cfg.Mail.Mailer
+	m.wake = make(chan struct{}, 1)
 	rememberKeys := make([][]byte, len(cfg.SecretKeys))
 	for i, k := range cfg.SecretKeys {
 		rememberKeys[i] = deriveKey(k, "remember cookie")
@@ -70,7 +82,7 @@ func New(cfg Config) (*Manager, error) {
 
 	m.hasher = cfg.Hasher
 	if m.hasher == nil {
-		m.hasher = password.Limit(password.Argon2id{}, 0)
+		m.hasher = password.Argon2id{}
 	}
 	m.dummyHash = sync.OnceValue(func() string {
 		h, err := m.hasher.Hash("gatehouse dummy password for timing")
@@ -84,7 +96,6 @@ func New(cfg Config) (*Manager, error) {
 	if m.limiter == nil {
 		m.limiter = newMemLimiter()
 	}
-	m.jobs = make(chan job, jobQueueSize)
 	m.xorigin = http.NewCrossOriginProtection()
 	for _, o := range cfg.CSRF.TrustedOrigins {
 		if err := m.xorigin.AddTrustedOrigin(o); err != nil {

@@ -44,6 +44,7 @@ const (
 	MsgGenericLoginInstructions   = "GENERIC_LOGIN_INSTRUCTIONS"
 	MsgBadRequest                 = "BAD_REQUEST"
 	MsgRateLimited                = "RATE_LIMITED"
+	MsgUnavailable                = "UNAVAILABLE"
 	MsgLoggedOut                  = "LOGGED_OUT"
 	MsgLoginSuccessful            = "LOGIN_SUCCESSFUL"
 	SubjectRegister               = "EMAIL_SUBJECT_REGISTER"
@@ -68,6 +69,7 @@ var catalogs = map[string]map[string]string{
 		MsgReauthRequired:            "You must re-authenticate to access this endpoint",
 		MsgAnonymousRequired:         "You can only access this endpoint when not logged in.",
 		MsgInternalError:             "Internal error.",
+		MsgUnavailable:               "The service is busy or briefly unavailable. Please try again in a moment.",
 		MsgCSRFFailed:                "The CSRF token is missing or invalid.",
 		MsgLoginRequired:             "Please log in to access this page.",
 		MsgRefreshRequired:           "Please reauthenticate to access this page.",
@@ -133,6 +135,7 @@ var catalogs = map[string]map[string]string{
 		MsgReauthRequired:            "Sie müssen sich erneut anmelden, um auf diesen Endpunkt zuzugreifen",
 		MsgAnonymousRequired:         "Dieser Endpunkt ist nur ohne Anmeldung erreichbar.",
 		MsgInternalError:             "Interner Fehler.",
+		MsgUnavailable:               "Der Dienst ist ausgelastet oder kurz nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.",
 		MsgCSRFFailed:                "Das CSRF-Token fehlt oder ist ungültig.",
 		MsgLoginRequired:             "Bitte melden Sie sich an, um diese Seite zu sehen.",
 		MsgRefreshRequired:           "Bitte melden Sie sich erneut an, um diese Seite zu sehen.",
@@ -198,6 +201,7 @@ var catalogs = map[string]map[string]string{
 		MsgReauthRequired:            "Vous devez vous authentifier à nouveau pour accéder à ce point d'accès",
 		MsgAnonymousRequired:         "Ce point d'accès n'est accessible que sans être connecté.",
 		MsgInternalError:             "Erreur interne.",
+		MsgUnavailable:               "Le service est surchargé ou momentanément indisponible. Veuillez réessayer dans un instant.",
 		MsgCSRFFailed:                "Le jeton CSRF est manquant ou invalide.",
 		MsgLoginRequired:             "Veuillez vous connecter pour accéder à cette page.",
 		MsgRefreshRequired:           "Veuillez vous authentifier à nouveau pour accéder à cette page.",
@@ -263,6 +267,7 @@ var catalogs = map[string]map[string]string{
 		MsgReauthRequired:            "Debe volver a autenticarse para acceder a este punto de acceso",
 		MsgAnonymousRequired:         "Solo puede acceder a este punto de acceso sin haber iniciado sesión.",
 		MsgInternalError:             "Error interno.",
+		MsgUnavailable:               "El servicio está ocupado o no disponible por un momento. Inténtelo de nuevo en unos instantes.",
 		MsgCSRFFailed:                "El token CSRF falta o no es válido.",
 		MsgLoginRequired:             "Inicie sesión para acceder a esta página.",
 		MsgRefreshRequired:           "Vuelva a autenticarse para acceder a esta página.",
@@ -328,6 +333,7 @@ var catalogs = map[string]map[string]string{
 		MsgReauthRequired:            "このエンドポイントにアクセスするには再認証が必要です",
 		MsgAnonymousRequired:         "このエンドポイントはログインしていない状態でのみ利用できます。",
 		MsgInternalError:             "内部エラーが発生しました。",
+		MsgUnavailable:               "サービスが混み合っているか、一時的に利用できません。少し待ってからもう一度お試しください。",
 		MsgCSRFFailed:                "CSRF トークンがないか、無効です。",
 		MsgLoginRequired:             "このページにアクセスするにはログインしてください。",
 		MsgRefreshRequired:           "このページにアクセスするには再認証してください。",

@@ -6,38 +6,62 @@ import (
 	"time"
 )
 
-// memLimiter is the default Limiter: a sliding log of event times per key,
-// in process memory, swept as it goes.
+// memLimiterKeys bounds the keys the in-process limiter remembers, so a
+// flood of distinct addresses cannot grow it without end: about 100 bytes a
+// key, 10 MB in all.
+const memLimiterKeys = 100_000
+
+// memLimiter is the default Limiter: the generic cell rate algorithm (GCRA)
+// in process memory. Each key keeps one time, its "theoretical arrival
+// time": Count events may come at once, then one every Per/Count. Keys
+// whose time has passed hold nothing worth keeping and are dropped when
+// the map is full; if it is still full, arbitrary keys are forgotten
+// (they start again from a clean slate, which errs on the side of letting
+// mail through rather than refusing everyone).
 type memLimiter struct {
-	mu     sync.Mutex
-	events map[string][]time.Time
-	sweep  time.Time
+	mu  sync.Mutex
+	tat map[string]time.Time
+	max int
 }
 
-func newMemLimiter() *memLimiter { return &memLimiter{events: map[string][]time.Time{}} }
+func newMemLimiter() *memLimiter {
+	return &memLimiter{tat: map[string]time.Time{}, max: memLimiterKeys}
+}
 
 func (l *memLimiter) Allow(_ context.Context, key string, lim Limit, now time.Time) (bool, time.Duration, error) {
+	if lim.Count <= 0 || lim.Per <= 0 {
+		return true, 0, nil
+	}
+	interval := lim.Per / time.Duration(lim.Count)
+	burst := lim.Per - interval
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	since := now.Add(-lim.Per)
-	if now.Sub(l.sweep) > lim.Per {
-		for k, ev := range l.events {
-			if len(ev) == 0 || !ev[len(ev)-1].After(since) {
-				delete(l.events, k)
-			}
-		}
-		l.sweep = now
+	tat, ok := l.tat[key]
+	if !ok || tat.Before(now) {
+		tat = now
 	}
-	ev := l.events[key]
-	i := 0
-	for i < len(ev) && !ev[i].After(since) {
-		i++
+	if wait := tat.Sub(now) - burst; wait > 0 {
+		return false, wait, nil
 	}
-	ev = ev[i:]
-	if len(ev) >= lim.Count {
-		l.events[key] = ev
-		return false, ev[0].Add(lim.Per).Sub(now), nil
+	if !ok && len(l.tat) >= l.max {
+		l.shed(now)
 	}
-	l.events[key] = append(ev, now)
+	l.tat[key] = tat.Add(interval)
 	return true, 0, nil
+}
+
+// shed makes room: first the keys that have expired, then, if that was
+// not enough, a tenth of the rest.
+func (l *memLimiter) shed(now time.Time) {
+	for k, t := range l.tat {
+		if !t.After(now) {
+			delete(l.tat, k)
+		}
+	}
+	for k := range l.tat {
+		if len(l.tat) < l.max-l.max/10 {
+			break
+		}
+		delete(l.tat, k)
+	}
 }

@@ -55,7 +55,7 @@ func (m *Manager) load(w http.ResponseWriter, r *http.Request) *reqState {
 	dirty := false
 
 	if sess != nil && sess.UserID != "" {
-		u, err := m.cfg.Users.UserByID(ctx, sess.UserID)
+		u, err := m.st.users.UserByID(ctx, sess.UserID)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			// Flask-Login: a user loader that finds nobody drops the ID.
@@ -69,7 +69,7 @@ func (m *Manager) load(w http.ResponseWriter, r *http.Request) *reqState {
 			m.log.LogAttrs(ctx, levelWarn, "gatehouse: session refused: security stamp changed", attrEvent("stamp_mismatch"), attrUser(u))
 			m.dropUser(sess)
 			dirty = true
-		case m.cfg.Sessions == nil && revoked(u, sess.ID):
+		case m.st.sessions == nil && revoked(u, sess.ID):
 			m.log.LogAttrs(ctx, levelWarn, "gatehouse: session refused: replayed after logout", attrEvent("session_replayed"), attrUser(u))
 			st.sess = nil // never re-issue anything from a revoked session
 			if w != nil {
@@ -164,9 +164,9 @@ func (m *Manager) fromRemember(w http.ResponseWriter, r *http.Request, st *reqSt
 	if st.sess != nil {
 		flashes, next = st.sess.Flashes, st.sess.Next
 	}
-	if st.token != "" && m.cfg.Sessions != nil {
+	if st.token != "" && m.st.sessions != nil {
 		// Rotate: the anonymous server session gives way to a new one.
-		if err := m.cfg.Sessions.DeleteSession(ctx, sessionKey(st.token)); err != nil {
+		if err := m.st.sessions.DeleteSession(ctx, sessionKey(st.token)); err != nil {
 			m.log.LogAttrs(ctx, levelError, "gatehouse: delete session", attrEvent("store_error"), attrErr(err))
 		}
 		st.token = ""

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 )
 
@@ -77,12 +76,13 @@ const maxRevocations = 32
 // endSession ends st's current session for good: a server-side session is
 // deleted; a cookie session's ID (and the remember cookie's) is recorded
 // with its user until it would have expired, so a copy replayed later is
-// refused.
+// refused. Each record is an atomic append: concurrent logouts of one user
+// all stand.
 func (m *Manager) endSession(r *http.Request, st *reqState) error {
 	ctx := r.Context()
-	if m.cfg.Sessions != nil {
+	if m.st.sessions != nil {
 		if st.token != "" {
-			if err := m.cfg.Sessions.DeleteSession(ctx, sessionKey(st.token)); err != nil {
+			if err := m.st.sessions.DeleteSession(ctx, sessionKey(st.token)); err != nil {
 				return fmt.Errorf("gatehouse: delete session: %w", err)
 			}
 			st.token = ""
@@ -97,26 +97,30 @@ func (m *Manager) endSession(r *http.Request, st *reqState) error {
 	if p, _, _, ok := m.readRemember(r); ok && p.UserID == st.sess.UserID {
 		revs = append(revs, SessionRevocation{ID: sessionKey(p.ID), Until: time.Unix(p.Until, 0)})
 	}
-	// Read the user again just before writing, to lose as little as
-	// possible of a concurrent logout's update.
-	u, err := m.cfg.Users.UserByID(ctx, st.sess.UserID)
-	if errors.Is(err, ErrNotFound) {
+	live := 0
+	if u := st.p.User; u != nil && u.ID == st.sess.UserID {
+		for _, rs := range u.RevokedSessions {
+			if rs.Until.After(now) {
+				live++
+			}
+		}
+	}
+	if live+len(revs) > maxRevocations {
+		stamp := NewSecurityStamp()
+		if err := m.st.users.UpdateUser(ctx, st.sess.UserID, UserChange{SecurityStamp: &stamp, UpdatedAt: now}); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("gatehouse: logout: %w", err)
+		}
+		m.log.LogAttrs(ctx, levelInfo, "gatehouse: too many live logged-out sessions; security stamp rotated", attrEvent("stamp_rotated"), slogString(keyUserID, st.sess.UserID))
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("gatehouse: logout: %w", err)
-	}
-	kept := slices.DeleteFunc(slices.Clone(u.RevokedSessions), func(rs SessionRevocation) bool { return !rs.Until.After(now) })
-	kept = append(kept, revs...)
-	if len(kept) > maxRevocations {
-		u.SecurityStamp = NewSecurityStamp()
-		kept = nil
-		m.log.LogAttrs(ctx, levelInfo, "gatehouse: too many live logged-out sessions; security stamp rotated", attrEvent("stamp_rotated"), attrUser(u))
-	}
-	u.RevokedSessions = kept
-	u.UpdatedAt = now
-	if err := m.cfg.Users.UpdateUser(ctx, u); err != nil {
-		return fmt.Errorf("gatehouse: logout: %w", err)
+	for _, rev := range revs {
+		err := m.st.users.UpdateUser(ctx, st.sess.UserID, UserChange{RevokeSession: &rev, UpdatedAt: now})
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("gatehouse: logout: %w", err)
+		}
 	}
 	return nil
 }

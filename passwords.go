@@ -14,32 +14,48 @@ import (
 // spending the same hashing time on both (a dummy hash is checked for
 // unknown users), and ErrInactive for a deactivated account, only once the
 // password is right. A hash made by an older scheme or weaker parameters
-// is replaced by a fresh one on success.
+// is replaced by a fresh one on success. When too many hashes are waiting
+// it fails at once with an ErrUnavailable (answer 503), and it never hashes
+// for a request whose context is done.
 func (m *Manager) VerifyPassword(ctx context.Context, identity, password string) (*User, error) {
 	u, err := m.lookupIdentity(ctx, identity)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("gatehouse: verify password: %w", err)
 	}
 	if u == nil || u.PasswordHash == "" {
-		m.hasher.Compare(m.dummyHash(), password)
+		if err := m.compare(ctx, m.dummyHash(), password); !errors.Is(err, ErrInvalidCredentials) && err != nil {
+			return nil, err
+		}
 		return nil, ErrInvalidCredentials
 	}
-	if err := m.hasher.Compare(u.PasswordHash, password); err != nil {
-		return nil, ErrInvalidCredentials
+	if err := m.compare(ctx, u.PasswordHash, password); err != nil {
+		return nil, err
 	}
 	if !u.Active {
 		return u, ErrInactive
 	}
 	if m.hasher.NeedsRehash(u.PasswordHash) {
-		if h, err := m.hasher.Hash(password); err == nil {
-			u.PasswordHash = h
-			u.UpdatedAt = m.cfg.Now()
-			if err := m.cfg.Users.UpdateUser(ctx, u); err != nil {
-				m.log.LogAttrs(ctx, levelError, "gatehouse: storing rehashed password", attrEvent("store_error"), attrErr(err))
-			}
-		}
+		m.rehash(ctx, u, password)
 	}
 	return u, nil
+}
+
+// rehash stores a fresh hash of password for u, unless the stored hash
+// changed meanwhile (a password change must win).
+func (m *Manager) rehash(ctx context.Context, u *User, password string) {
+	h, err := m.hash(ctx, password)
+	if err != nil {
+		return
+	}
+	now := m.cfg.Now()
+	err = m.st.users.UpdateUser(ctx, u.ID, UserChange{PasswordHash: &h, IfPasswordHash: &u.PasswordHash, UpdatedAt: now})
+	switch {
+	case err == nil:
+		u.PasswordHash, u.UpdatedAt = h, now
+	case errors.Is(err, ErrConflict):
+	default:
+		m.log.LogAttrs(ctx, levelError, "gatehouse: storing rehashed password", attrEvent("store_error"), attrErr(err))
+	}
 }
 
 // lookupIdentity finds a user by an identity attribute.
@@ -47,9 +63,9 @@ func (m *Manager) lookupIdentity(ctx context.Context, identity string) (*User, e
 	identity = strings.TrimSpace(identity)
 	attrs := m.cfg.Views.IdentityAttributes
 	if strings.Contains(identity, "@") && slices.Contains(attrs, "email") {
-		return m.cfg.Users.UserByEmail(ctx, NormalizeEmail(identity))
+		return m.st.users.UserByEmail(ctx, NormalizeEmail(identity))
 	}
-	if ul, ok := m.cfg.Users.(UsernameLookup); ok && identity != "" && slices.Contains(attrs, "username") {
+	if ul := m.st.byUsername; ul != nil && identity != "" && slices.Contains(attrs, "username") {
 		return ul.UserByUsername(ctx, identity)
 	}
 	return nil, ErrNotFound
@@ -57,27 +73,42 @@ func (m *Manager) lookupIdentity(ctx context.Context, identity string) (*User, e
 
 // SetPassword hashes password into u, rotates its SecurityStamp (ending its
 // other sessions, remember cookies, auth tokens and pending reset links),
-// and saves u. Check the password against a policy first (package
-// password's Policy).
+// and saves those two fields (nothing else of u is written, so a
+// concurrent deactivation or role change stands). Check the password
+// against a policy first (package password's Policy).
 func (m *Manager) SetPassword(ctx context.Context, u *User, password string) error {
-	h, err := m.hasher.Hash(password)
+	return m.setPassword(ctx, u, password, nil)
+}
+
+// setPassword is SetPassword that also queues a notice mail, if notice is
+// not nil, in the same transaction.
+func (m *Manager) setPassword(ctx context.Context, u *User, password string, notice *mailPayload) error {
+	h, err := m.hash(ctx, password)
 	if err != nil {
 		return fmt.Errorf("gatehouse: set password: %w", err)
 	}
-	u.PasswordHash = h
-	u.SecurityStamp = NewSecurityStamp()
-	u.RevokedSessions = nil
-	u.UpdatedAt = m.cfg.Now()
-	if err := m.cfg.Users.UpdateUser(ctx, u); err != nil {
+	stamp, now := NewSecurityStamp(), m.cfg.Now()
+	err = m.inTx(ctx, func(ctx context.Context) error {
+		if err := m.st.users.UpdateUser(ctx, u.ID, UserChange{PasswordHash: &h, SecurityStamp: &stamp, UpdatedAt: now}); err != nil {
+			return err
+		}
+		if m.st.tokens != nil {
+			if err := m.st.tokens.DeleteUserTokens(ctx, u.ID, TokenReset, TokenLogin); err != nil {
+				return err
+			}
+		}
+		if notice != nil {
+			notice.UserID = u.ID
+			return m.enqueueMail(ctx, *notice)
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("gatehouse: set password: %w", err)
 	}
-	if m.cfg.Tokens != nil {
-		if err := m.cfg.Tokens.DeleteUserTokens(ctx, u.ID, TokenReset, TokenLogin); err != nil {
-			return fmt.Errorf("gatehouse: set password: %w", err)
-		}
-	}
-	if m.cfg.Sessions != nil {
-		if err := m.cfg.Sessions.DeleteUserSessions(ctx, u.ID); err != nil {
+	u.PasswordHash, u.SecurityStamp, u.RevokedSessions, u.UpdatedAt = h, stamp, nil, now
+	if m.st.sessions != nil {
+		if err := m.st.sessions.DeleteUserSessions(ctx, u.ID); err != nil {
 			return fmt.Errorf("gatehouse: set password: %w", err)
 		}
 	}
@@ -85,8 +116,11 @@ func (m *Manager) SetPassword(ctx context.Context, u *User, password string) err
 	return nil
 }
 
-// HashPassword hashes password with the configured hasher.
-func (m *Manager) HashPassword(password string) (string, error) { return m.hasher.Hash(password) }
+// HashPassword hashes password with the configured hasher, under the
+// hashing limit (Config.Hashing).
+func (m *Manager) HashPassword(ctx context.Context, password string) (string, error) {
+	return m.hash(ctx, password)
+}
 
 // NormalizeEmail trims spaces and lower-cases the domain part, which is
 // case-insensitive (RFC 5321); stores compare the whole address

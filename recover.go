@@ -1,7 +1,6 @@
 package gatehouse
 
 import (
-	"context"
 	"net/http"
 )
 
@@ -16,24 +15,7 @@ func (m *Manager) ForgotView() http.Handler {
 		}
 		m.render(w, r, http.StatusOK, "forgot", "UI_FORGOT", page{Action: m.cfg.Views.Prefix + m.cfg.Views.ResetPath})
 	}, func(w http.ResponseWriter, r *http.Request, f form) {
-		m.mailRequest(w, r, f["email"], "forgot", "UI_FORGOT", m.cfg.Views.ResetPath, MsgGenericRecovery, MsgPasswordResetRequest,
-			func(ctx context.Context, lang string, u *User) {
-				if !u.Active {
-					return
-				}
-				tok, err := m.IssueToken(ctx, TokenReset, u, m.cfg.Views.ResetWithin)
-				if err != nil {
-					m.log.LogAttrs(ctx, levelError, "gatehouse: issuing reset token", attrEvent("store_error"), attrErr(err))
-					return
-				}
-				if m.mailUser(ctx, "reset_instructions", SubjectPasswordReset, lang, u, map[string]any{
-					"Link": m.link(m.cfg.Views.ResetPath, tok), "Within": m.humanDuration(lang, m.cfg.Views.ResetWithin),
-				}) {
-					if h := m.cfg.Hooks.ResetInstructionsSent; h != nil {
-						h(ctx, u)
-					}
-				}
-			})
+		m.mailRequest(w, r, f["email"], "forgot", "UI_FORGOT", m.cfg.Views.ResetPath, MsgGenericRecovery, MsgPasswordResetRequest, mailReset)
 	})
 }
 
@@ -45,7 +27,7 @@ func (m *Manager) ForgotView() http.Handler {
 func (m *Manager) ResetView() http.Handler {
 	return m.view(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Referrer-Policy", "no-referrer")
-		if _, err := m.checkToken(r.Context(), TokenReset, r.PathValue("token")); err != nil {
+		if _, err := m.PeekToken(r.Context(), TokenReset, r.PathValue("token")); err != nil {
 			m.linkFailed(w, r, err, MsgInvalidResetPasswordToken, m.cfg.Views.ResetPath)
 			return
 		}
@@ -60,7 +42,7 @@ func (m *Manager) ResetView() http.Handler {
 		raw := r.PathValue("token")
 		// Check the token first: a bad link should say so, not complain
 		// about the password.
-		if _, err := m.checkToken(ctx, TokenReset, raw); err != nil {
+		if _, err := m.PeekToken(ctx, TokenReset, raw); err != nil {
 			m.linkFailed(w, r, err, MsgInvalidResetPasswordToken, m.cfg.Views.ResetPath)
 			return
 		}
@@ -75,18 +57,16 @@ func (m *Manager) ResetView() http.Handler {
 			m.linkFailed(w, r, err, MsgInvalidResetPasswordToken, m.cfg.Views.ResetPath)
 			return
 		}
-		if err := m.SetPassword(ctx, u, f["password"]); err != nil {
+		var notice *mailPayload
+		if !m.cfg.Mail.DisableResetNotice {
+			notice = &mailPayload{Kind: mailResetNotice, Lang: m.language(r)}
+		}
+		if err := m.setPassword(ctx, u, f["password"], notice); err != nil {
 			m.WriteError(w, r, err)
 			return
 		}
 		if h := m.cfg.Hooks.PasswordReset; h != nil {
 			h(ctx, u)
-		}
-		if !m.cfg.Mail.DisableResetNotice && m.canMail() {
-			lang := m.language(r)
-			m.later(ctx, func(ctx context.Context) {
-				m.mailUser(ctx, "reset_notice", SubjectPasswordNotice, lang, u, map[string]any{})
-			})
 		}
 		if m.loginAllowed(u) {
 			if err := m.Login(w, r, u, LoginOptions{}); err != nil {

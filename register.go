@@ -1,7 +1,6 @@
 package gatehouse
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -74,7 +73,11 @@ func (m *Manager) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		}
 		u.Email = email // the hook may not change the checked address
 	}
-	if err := m.CreateUser(ctx, u, f["password"]); err != nil {
+	var welcome *mailPayload
+	if m.cfg.Confirmable || !m.cfg.Mail.DisableWelcome {
+		welcome = &mailPayload{Kind: mailWelcome, Lang: m.language(r)}
+	}
+	if err := m.createUser(ctx, u, f["password"], welcome); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			fe.add("email", m.Text(r, MsgEmailAlreadyAssociated, "email", email))
 			m.fail(w, r, fe, "register", "UI_REGISTER", m.registerPage(f))
@@ -85,10 +88,6 @@ func (m *Manager) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 	}
 	if h := m.cfg.Hooks.Registered; h != nil {
 		h(ctx, u)
-	}
-	lang := m.language(r)
-	if m.canMail() && (m.cfg.Confirmable || !m.cfg.Mail.DisableWelcome) {
-		m.later(ctx, func(ctx context.Context) { m.sendWelcome(ctx, lang, u) })
 	}
 	if m.cfg.Confirmable && !m.cfg.LoginWithoutConfirmation {
 		m.done(w, r, map[string]any{"user": m.userPayload(u)}, m.cfg.Views.PostRegisterURL, MsgConfirmRegistration, "email", u.Email)
@@ -103,23 +102,4 @@ func (m *Manager) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		return
 	}
 	m.done(w, r, map[string]any{"user": m.userPayload(u)}, m.cfg.Views.PostRegisterURL, "")
-}
-
-// sendWelcome mails the welcome, with a confirmation link if Confirmable.
-func (m *Manager) sendWelcome(ctx context.Context, lang string, u *User) {
-	data := map[string]any{}
-	if m.cfg.Confirmable {
-		tok, err := m.IssueToken(ctx, TokenConfirm, u, m.cfg.Views.ConfirmWithin)
-		if err != nil {
-			m.log.LogAttrs(ctx, levelError, "gatehouse: issuing confirm token", attrEvent("store_error"), attrErr(err))
-			return
-		}
-		data["Link"] = m.link(m.cfg.Views.ConfirmPath, tok)
-		data["Within"] = m.humanDuration(lang, m.cfg.Views.ConfirmWithin)
-	}
-	if m.mailUser(ctx, "welcome", SubjectRegister, lang, u, data) && m.cfg.Confirmable {
-		if h := m.cfg.Hooks.ConfirmInstructionsSent; h != nil {
-			h(ctx, u)
-		}
-	}
 }

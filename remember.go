@@ -60,7 +60,7 @@ func (m *Manager) readRemember(r *http.Request) (p rememberPayload, issued time.
 // userForRemember loads the user a remember cookie names and checks that the
 // cookie still speaks for them.
 func (m *Manager) userForRemember(ctx context.Context, p rememberPayload) (*User, error) {
-	u, err := m.cfg.Users.UserByID(ctx, p.UserID)
+	u, err := m.st.users.UserByID(ctx, p.UserID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"context"
 	"encoding/json"
 	"mime"
 	"net/http"
@@ -118,6 +119,16 @@ func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 		msg = m.Text(r, MsgUnauthorized)
 		if errorIs(err, ErrCSRF) {
 			msg = m.Text(r, MsgCSRFFailed)
+		}
+	case http.StatusServiceUnavailable:
+		retry := storeRetry
+		if ue, ok := errorAs[*UnavailableError](err); ok {
+			retry = ue.RetryAfter
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(retry.Seconds()))))
+		msg = m.Text(r, MsgUnavailable)
+		if !errorIs(err, context.Canceled) {
+			m.log.LogAttrs(r.Context(), levelWarn, "gatehouse: unavailable", attrEvent("unavailable"), attrErr(err))
 		}
 	case http.StatusTooManyRequests:
 		msg = m.Text(r, MsgRateLimited)

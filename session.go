@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -80,13 +81,7 @@ func (m *Manager) expired(s *sessionState, now time.Time) bool {
 // with the cookie name as associated data so a value cannot be moved to
 // another cookie.
 func (m *Manager) seal(s *sessionState) (string, error) {
-	plain := encodeState(s)
-	aead := m.sealers[0]
-	buf := make([]byte, 1+nonceSize, 1+nonceSize+len(plain)+aead.Overhead())
-	buf[0] = cookieVersion
-	rand.Read(buf[1:])
-	buf = aead.Seal(buf, buf[1:1+nonceSize], plain, []byte(m.cfg.Cookie.Name))
-	return b64.EncodeToString(buf), nil
+	return b64.EncodeToString(sealBox(m.sealers[0], cookieVersion, encodeState(s), []byte(m.cfg.Cookie.Name))), nil
 }
 
 // open decrypts a cookie value made by seal under any current key.
@@ -95,20 +90,38 @@ func (m *Manager) open(value string) (*sessionState, error) {
 		return nil, errBadCookie
 	}
 	raw, err := b64.Strict().DecodeString(value)
-	// Check the decoded length too: the decoder skips \r and \n, so the
-	// encoded length alone proves nothing.
-	if err != nil || len(raw) < 1+nonceSize+16 || raw[0] != cookieVersion {
+	// openBox checks the decoded length too: the decoder skips \r and \n,
+	// so the encoded length alone proves nothing.
+	if err != nil {
 		return nil, errBadCookie
 	}
-	nonce, box := raw[1:1+nonceSize], raw[1+nonceSize:]
-	for _, aead := range m.sealers {
-		plain, err := aead.Open(nil, nonce, box, []byte(m.cfg.Cookie.Name))
-		if err != nil {
-			continue
-		}
-		return decodeState(plain)
+	plain, ok := openBox(m.sealers, cookieVersion, raw, []byte(m.cfg.Cookie.Name))
+	if !ok {
+		return nil, errBadCookie
 	}
-	return nil, errBadCookie
+	return decodeState(plain)
+}
+
+// sealBox encrypts plain: version || nonce || ciphertext, authenticated
+// with ad.
+func sealBox(aead cipher.AEAD, version byte, plain, ad []byte) []byte {
+	out := make([]byte, 1+nonceSize, 1+nonceSize+len(plain)+aead.Overhead())
+	out[0] = version
+	rand.Read(out[1:])
+	return aead.Seal(out, out[1:1+nonceSize], plain, ad)
+}
+
+// openBox decrypts a box made by sealBox with any of aeads (key rotation).
+func openBox(aeads []cipher.AEAD, version byte, box, ad []byte) ([]byte, bool) {
+	if len(box) < 1+nonceSize+16 || box[0] != version {
+		return nil, false
+	}
+	for _, aead := range aeads {
+		if plain, err := aead.Open(nil, box[1:1+nonceSize], box[1+nonceSize:], ad); err == nil {
+			return plain, true
+		}
+	}
+	return nil, false
 }
 
 var errBadCookie = errors.New("gatehouse: bad session cookie")
@@ -121,7 +134,7 @@ func (m *Manager) readSession(ctx context.Context, r *http.Request) (s *sessionS
 	if err != nil {
 		return nil, "", true
 	}
-	if m.cfg.Sessions == nil {
+	if m.st.sessions == nil {
 		s, err := m.open(c.Value)
 		if err != nil {
 			m.log.LogAttrs(ctx, levelDebug, "gatehouse: session cookie refused", attrEvent("session_invalid"))
@@ -132,7 +145,7 @@ func (m *Manager) readSession(ctx context.Context, r *http.Request) (s *sessionS
 	if len(c.Value) != 43 { // 32 random bytes, base64url
 		return nil, "", false
 	}
-	stored, err := m.cfg.Sessions.Session(ctx, sessionKey(c.Value))
+	stored, err := m.st.sessions.Session(ctx, sessionKey(c.Value))
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
 			m.log.LogAttrs(ctx, levelError, "gatehouse: session store", attrEvent("store_error"), attrErr(err))
@@ -159,8 +172,8 @@ func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, st *reqSt
 	h.Set("Cache-Control", "no-store")
 	h.Add("Vary", "Cookie")
 	if st.sess == nil {
-		if st.token != "" && m.cfg.Sessions != nil {
-			if err := m.cfg.Sessions.DeleteSession(r.Context(), sessionKey(st.token)); err != nil {
+		if st.token != "" && m.st.sessions != nil {
+			if err := m.st.sessions.DeleteSession(r.Context(), sessionKey(st.token)); err != nil {
 				return fmt.Errorf("gatehouse: delete session: %w", err)
 			}
 			st.token = ""
@@ -168,7 +181,7 @@ func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, st *reqSt
 		setCookie(w, m.sessionCookie("", -1))
 		return nil
 	}
-	if m.cfg.Sessions != nil {
+	if m.st.sessions != nil {
 		return m.saveServerSession(w, r, st)
 	}
 	for {
@@ -206,7 +219,7 @@ func (m *Manager) saveServerSession(w http.ResponseWriter, r *http.Request, st *
 	if ip.IsValid() {
 		rec.IP = ip.String()
 	}
-	if err := m.cfg.Sessions.SaveSession(r.Context(), rec); err != nil {
+	if err := m.st.sessions.SaveSession(r.Context(), rec); err != nil {
 		return fmt.Errorf("gatehouse: save session: %w", err)
 	}
 	if newToken || m.cfg.Session.Persistent {

@@ -266,9 +266,8 @@ func TestDeletedOrDeactivatedUser(t *testing.T) {
 
 	c2 := e.client()
 	c2.mustLogin(false)
-	u, _ := e.store.UserByID(ctx, e.user.ID)
-	u.Active = false
-	e.store.UpdateUser(ctx, u)
+	off := false
+	e.store.UpdateUser(ctx, e.user.ID, gatehouse.UserChange{Active: &off, UpdatedAt: time.Now()})
 	wantStatus(t, "deactivated user", c2.get("/me"), http.StatusSeeOther)
 	if r := c2.login("alice@example.com", alicePassword, false); r.status != http.StatusBadRequest || !strings.Contains(r.body, "disabled") {
 		t.Errorf("inactive login: %d %q", r.status, r.body)

@@ -14,14 +14,13 @@ func NewSecurityStamp() string { return randomID(16) }
 // by rotating its SecurityStamp (and, with a SessionStore, deleting its
 // server-side sessions). The current request's own session ends with them.
 func (m *Manager) LogoutEverywhere(ctx context.Context, u *User) error {
-	u.SecurityStamp = NewSecurityStamp()
-	u.RevokedSessions = nil
-	u.UpdatedAt = m.cfg.Now()
-	if err := m.cfg.Users.UpdateUser(ctx, u); err != nil {
+	stamp, now := NewSecurityStamp(), m.cfg.Now()
+	if err := m.st.users.UpdateUser(ctx, u.ID, UserChange{SecurityStamp: &stamp, UpdatedAt: now}); err != nil {
 		return fmt.Errorf("gatehouse: logout everywhere: %w", err)
 	}
-	if m.cfg.Sessions != nil {
-		if err := m.cfg.Sessions.DeleteUserSessions(ctx, u.ID); err != nil {
+	u.SecurityStamp, u.RevokedSessions, u.UpdatedAt = stamp, nil, now
+	if m.st.sessions != nil {
+		if err := m.st.sessions.DeleteUserSessions(ctx, u.ID); err != nil {
 			return fmt.Errorf("gatehouse: logout everywhere: %w", err)
 		}
 	}
@@ -32,8 +31,8 @@ func (m *Manager) LogoutEverywhere(ctx context.Context, u *User) error {
 // UserSessions lists u's live server-side sessions, newest first. It needs
 // a Config.Sessions store that is a [SessionLister].
 func (m *Manager) UserSessions(ctx context.Context, u *User) ([]*Session, error) {
-	sl, ok := m.cfg.Sessions.(SessionLister)
-	if !ok {
+	sl := m.st.sessionLister
+	if sl == nil {
 		return nil, errors.New("gatehouse: listing sessions needs a SessionStore that is a SessionLister")
 	}
 	all, err := sl.UserSessions(ctx, u.ID)
@@ -47,17 +46,17 @@ func (m *Manager) UserSessions(ctx context.Context, u *User) ([]*Session, error)
 // RevokeSession ends one of u's server-side sessions, by the ID that
 // UserSessions reported. ErrNotFound (wrapped) if u has no such session.
 func (m *Manager) RevokeSession(ctx context.Context, u *User, id string) error {
-	if m.cfg.Sessions == nil {
+	if m.st.sessions == nil {
 		return errors.New("gatehouse: revoking single sessions needs a SessionStore")
 	}
-	s, err := m.cfg.Sessions.Session(ctx, id)
+	s, err := m.st.sessions.Session(ctx, id)
 	if err != nil {
 		return fmt.Errorf("gatehouse: revoke session: %w", err)
 	}
 	if s.UserID != u.ID {
 		return fmt.Errorf("gatehouse: revoke session: %w", ErrNotFound)
 	}
-	if err := m.cfg.Sessions.DeleteSession(ctx, id); err != nil {
+	if err := m.st.sessions.DeleteSession(ctx, id); err != nil {
 		return fmt.Errorf("gatehouse: revoke session: %w", err)
 	}
 	m.log.LogAttrs(ctx, levelInfo, "gatehouse: session revoked", attrEvent("session_revoked"), attrUser(u))

@@ -3,6 +3,7 @@ package gatehouse
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -20,13 +21,89 @@ type UserStore interface {
 	// UserByEmail receives an already-normalised email and matches it
 	// case-insensitively. ErrNotFound (wrapped) if absent.
 	UserByEmail(ctx context.Context, email string) (*User, error)
-	// CreateUser stores u and assigns u.ID if it is empty. It returns an
-	// error wrapping ErrDuplicate if the email (or a non-empty username) is
-	// taken.
+	// CreateUser stores u with its Roles in one transaction and assigns u.ID
+	// if it is empty: a crash never leaves a user without the roles it was
+	// created with. It returns an error wrapping ErrDuplicate if the email
+	// (or a non-empty username) is taken.
 	CreateUser(ctx context.Context, u *User) error
-	// UpdateUser replaces the stored user, roles included. ErrNotFound
-	// (wrapped) if absent; ErrDuplicate if the new email or username is taken.
-	UpdateUser(ctx context.Context, u *User) error
+	// UpdateUser applies c to the user with id atomically, writing only what
+	// c sets, so concurrent changes of different concerns (a password
+	// change and a deactivation, a role removal and a logout) never undo
+	// each other. ErrNotFound (wrapped) if there is no such user;
+	// ErrDuplicate if a new email or username is taken; ErrConflict if c's
+	// condition (IfPasswordHash) no longer holds, and then nothing changes.
+	UpdateUser(ctx context.Context, id string, c UserChange) error
+}
+
+// UserChange is one atomic change to a stored user (see
+// [UserStore.UpdateUser]). Nil fields are left as they are.
+type UserChange struct {
+	Email         *string
+	Username      *string
+	PasswordHash  *string
+	Active        *bool
+	ConfirmedAt   *time.Time
+	SecurityStamp *string // setting it also empties RevokedSessions
+	// AddRoles and RemoveRoles give and take roles; adding a role the user
+	// has, or removing one it lacks, is not an error.
+	AddRoles, RemoveRoles []string
+	// RevokeSession is appended to RevokedSessions (revocations that
+	// expired before UpdatedAt may be dropped on the way).
+	RevokeSession *SessionRevocation
+	// Login records a login (Flask-Security's trackable): the current login
+	// becomes the last one, Login becomes the current one, and LoginCount
+	// goes up by one.
+	Login *LoginRecord
+	// IfPasswordHash makes the change conditional: it applies only if the
+	// stored PasswordHash still equals *IfPasswordHash (else ErrConflict),
+	// as a rehash on login must not undo a password change.
+	IfPasswordHash *string
+	// UpdatedAt is set on every change; stores never read the clock.
+	UpdatedAt time.Time
+}
+
+// Apply makes c on u, as a store that keeps whole users (memstore, say)
+// does under its lock: ErrConflict if c's condition fails, and then u is
+// unchanged. It does not check uniqueness.
+func (c UserChange) Apply(u *User) error {
+	if c.IfPasswordHash != nil && u.PasswordHash != *c.IfPasswordHash {
+		return ErrConflict
+	}
+	set(&u.Email, c.Email)
+	set(&u.Username, c.Username)
+	set(&u.PasswordHash, c.PasswordHash)
+	set(&u.Active, c.Active)
+	set(&u.ConfirmedAt, c.ConfirmedAt)
+	if c.SecurityStamp != nil {
+		u.SecurityStamp, u.RevokedSessions = *c.SecurityStamp, nil
+	}
+	for _, r := range c.AddRoles {
+		if !slices.Contains(u.Roles, r) {
+			u.Roles = append(u.Roles, r)
+		}
+	}
+	u.Roles = slices.DeleteFunc(u.Roles, func(r string) bool { return slices.Contains(c.RemoveRoles, r) })
+	if c.RevokeSession != nil {
+		u.RevokedSessions = slices.DeleteFunc(u.RevokedSessions, func(rs SessionRevocation) bool { return rs.Until.Before(c.UpdatedAt) })
+		u.RevokedSessions = append(u.RevokedSessions, *c.RevokeSession)
+	}
+	if c.Login != nil {
+		trackLogin(u, *c.Login)
+	}
+	u.UpdatedAt = c.UpdatedAt
+	return nil
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// LoginRecord is one login for [UserChange.Login].
+type LoginRecord struct {
+	At time.Time
+	IP string
 }
 
 // Session is a server-side session as a [SessionStore] keeps it.
@@ -155,28 +232,6 @@ type RoleStore interface {
 	UpdateRole(ctx context.Context, r *Role) error
 }
 
-// RoleAssigner changes one user's roles atomically, so concurrent changes
-// do not lose each other (UpdateUser replaces the whole user). Optional;
-// without it the Manager reads, changes and writes the user.
-type RoleAssigner interface {
-	// AddUserRole gives the user the role; nil if it already has it.
-	// ErrNotFound (wrapped) if the user does not exist.
-	AddUserRole(ctx context.Context, userID, role string) error
-	// RemoveUserRole takes the role from the user; nil if it did not have
-	// it. ErrNotFound (wrapped) if the user does not exist.
-	RemoveUserRole(ctx context.Context, userID, role string) error
-}
-
-// LoginRecorder records a login atomically (Flask-Security's trackable):
-// last login becomes the previous current login, current login becomes at
-// and ip, and the count goes up by one. Optional; without it the Manager
-// reads, changes and writes the user.
-type LoginRecorder interface {
-	// RecordLogin updates the tracking fields. ErrNotFound (wrapped) if the
-	// user does not exist.
-	RecordLogin(ctx context.Context, userID string, at time.Time, ip string) error
-}
-
 // UserFilter selects users for [UserLister].
 type UserFilter struct {
 	// Email, if set, matches addresses containing it (case-insensitive).
@@ -228,12 +283,78 @@ type Message struct {
 }
 
 // Mailer sends email. Package mail has an SMTP implementation and a
-// development mailbox. Send may block; gatehouse calls it off the request
-// path when Manager.Run is running.
+// development mailbox. Gatehouse calls it only from the outbox worker
+// ([Manager.Run]), never on a request, so Send may block (within ctx).
 type Mailer interface {
-	// Send delivers m or returns an error; gatehouse retries failed sends
-	// with backoff when Manager.Run is running.
+	// Send delivers m or returns an error. An error wrapping
+	// ErrMailRejected is permanent (an SMTP 5xx: no such mailbox, say) and
+	// is not retried; any other error is retried with backoff.
 	Send(ctx context.Context, m *Message) error
+}
+
+// MailJob is one mail in the [Outbox]. Everything that names the recipient
+// or carries a link is in Payload, sealed by the Manager: a store never
+// holds an address, a token or a link in the clear.
+type MailJob struct {
+	// ID is assigned by Enqueue.
+	ID string
+	// Kind names the mail ("reset_instructions", ...), for operators.
+	Kind string
+	// Payload is sealed and opaque to the store; the Manager replaces it
+	// as the job moves on (a request becomes a rendered message), and
+	// empties it once the job is finished.
+	Payload []byte
+	// Attempts counts sends tried so far.
+	Attempts int
+	// DueAt is when the job may next be claimed.
+	DueAt     time.Time
+	CreatedAt time.Time
+	// SentAt is when the job finished: sent, or found to have nothing to
+	// send. FailedAt is when it was given up. Finished jobs are never
+	// claimed again.
+	SentAt   time.Time
+	FailedAt time.Time
+	// Error is the last failure, for operators; never a secret.
+	Error string
+	// Claim identifies the worker's claim, set by ClaimMail; ClaimedUntil
+	// is when the claim lapses and another worker may take the job.
+	Claim        string
+	ClaimedUntil time.Time
+}
+
+// Outbox keeps mail jobs durably until they are sent, so neither an SMTP
+// outage nor a crash loses a mail, and several app instances can share
+// one outbox. Stores never read the clock: every time comes from the
+// Manager.
+type Outbox interface {
+	// Enqueue stores j, with no claim, and assigns j.ID.
+	Enqueue(ctx context.Context, j *MailJob) error
+	// ClaimMail atomically picks one job that is unfinished, due
+	// (DueAt <= now) and not claimed (ClaimedUntil <= now), gives it a new
+	// Claim held until now+lease, and returns it: of concurrent callers in
+	// any number of processes, only one gets a given job. Jobs are picked
+	// in DueAt order. ErrNotFound (wrapped) if none is ready.
+	ClaimMail(ctx context.Context, now time.Time, lease time.Duration) (*MailJob, error)
+	// UpdateMail writes j's Payload, Attempts, DueAt, SentAt, FailedAt,
+	// Error and ClaimedUntil (zero releases the claim), provided j.Claim
+	// still holds the job; ErrConflict (wrapped) if another worker has
+	// claimed it since, and ErrNotFound if it is gone.
+	UpdateMail(ctx context.Context, j *MailJob) error
+	// DeleteFinishedMail removes jobs that were sent or given up before
+	// the given time and reports how many went.
+	DeleteFinishedMail(ctx context.Context, before time.Time) (int, error)
+}
+
+// Transactor is implemented by a store that keeps several of a Manager's
+// stores in one database (the SQL stores keep users, tokens and the
+// outbox). InTx runs fn in one transaction: every store call fn makes
+// with the context it is given is part of it, and is undone if fn fails.
+// The Manager uses it, when Users, Tokens and Outbox are one store, so
+// that a user and the mail confirming it, or a token and the mail that
+// carries it, are written together or not at all. Nested calls join the
+// outer transaction.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
 // Limit is a rate: at most Count events Per period.

@@ -15,22 +15,35 @@ import (
 // link. Earlier tokens of the same kind for u are deleted: only the newest
 // link works.
 func (m *Manager) IssueToken(ctx context.Context, kind TokenKind, u *User, ttl time.Duration) (string, error) {
-	if m.cfg.Tokens == nil {
+	if m.st.tokens == nil {
 		return "", errors.New("gatehouse: IssueToken needs Config.Tokens")
 	}
-	if err := m.cfg.Tokens.DeleteUserTokens(ctx, u.ID, kind); err != nil {
-		return "", fmt.Errorf("gatehouse: issue token: %w", err)
+	raw, t := m.newToken(kind, u, ttl)
+	if err := m.inTx(ctx, func(ctx context.Context) error { return m.saveToken(ctx, t) }); err != nil {
+		return "", err
 	}
+	return raw, nil
+}
+
+// newToken makes a one-time token for u without storing it.
+func (m *Manager) newToken(kind TokenKind, u *User, ttl time.Duration) (string, *Token) {
 	ot := token.NewOneTime()
 	now := m.cfg.Now()
-	t := &Token{
+	return ot.Token, &Token{
 		Kind: kind, Selector: ot.Selector, VerifierHash: ot.VerifierHash, UserID: u.ID,
 		Stamp: stampHash(u.SecurityStamp), Email: u.Email, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
-	if err := m.cfg.Tokens.CreateToken(ctx, t); err != nil {
-		return "", fmt.Errorf("gatehouse: issue token: %w", err)
+}
+
+// saveToken stores t in place of the user's earlier tokens of its kind.
+func (m *Manager) saveToken(ctx context.Context, t *Token) error {
+	if err := m.st.tokens.DeleteUserTokens(ctx, t.UserID, t.Kind); err != nil {
+		return fmt.Errorf("gatehouse: issue token: %w", err)
 	}
-	return ot.Token, nil
+	if err := m.st.tokens.CreateToken(ctx, t); err != nil {
+		return fmt.Errorf("gatehouse: issue token: %w", err)
+	}
+	return nil
 }
 
 // RedeemToken takes a one-time token of kind and returns its user. It
@@ -40,29 +53,45 @@ func (m *Manager) IssueToken(ctx context.Context, kind TokenKind, u *User, ttl t
 // kind, or one issued before the user's SecurityStamp changed (a password
 // change by any route).
 func (m *Manager) RedeemToken(ctx context.Context, kind TokenKind, raw string) (*User, error) {
-	if m.cfg.Tokens == nil {
-		return nil, errors.New("gatehouse: RedeemToken needs Config.Tokens")
+	return m.verifyToken(ctx, kind, raw, true)
+}
+
+// PeekToken checks a one-time token as RedeemToken does, without using it
+// up, for a page that shows a form before the token is redeemed.
+func (m *Manager) PeekToken(ctx context.Context, kind TokenKind, raw string) (*User, error) {
+	return m.verifyToken(ctx, kind, raw, false)
+}
+
+// verifyToken is the one check behind RedeemToken and PeekToken.
+func (m *Manager) verifyToken(ctx context.Context, kind TokenKind, raw string, take bool) (*User, error) {
+	if m.st.tokens == nil {
+		return nil, errors.New("gatehouse: one-time tokens need Config.Tokens")
 	}
 	sel, ver, err := token.ParseOneTime(raw)
 	if err != nil {
 		return nil, ErrTokenInvalid
 	}
-	t, err := m.cfg.Tokens.TakeToken(ctx, kind, sel)
+	var t *Token
+	if take {
+		t, err = m.st.tokens.TakeToken(ctx, kind, sel)
+	} else {
+		t, err = m.st.tokens.Token(ctx, kind, sel)
+	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrTokenInvalid
 	}
 	if err != nil {
-		return nil, fmt.Errorf("gatehouse: redeem token: %w", err)
+		return nil, fmt.Errorf("gatehouse: check token: %w", err)
 	}
 	if t.Kind != kind || !token.CheckVerifier(ver, t.VerifierHash) || !m.cfg.Now().Before(t.ExpiresAt) {
 		return nil, ErrTokenInvalid
 	}
-	u, err := m.cfg.Users.UserByID(ctx, t.UserID)
+	u, err := m.st.users.UserByID(ctx, t.UserID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrTokenInvalid
 	}
 	if err != nil {
-		return nil, fmt.Errorf("gatehouse: redeem token: %w", err)
+		return nil, fmt.Errorf("gatehouse: check token: %w", err)
 	}
 	if !equalStamp(t.Stamp, u.SecurityStamp) {
 		return nil, ErrTokenInvalid
@@ -98,7 +127,7 @@ func (m *Manager) UserFromAuthToken(ctx context.Context, tok string, maxAge time
 	if json.Unmarshal(raw, &p) != nil || p.UserID == "" {
 		return nil, ErrTokenInvalid
 	}
-	u, err := m.cfg.Users.UserByID(ctx, p.UserID)
+	u, err := m.st.users.UserByID(ctx, p.UserID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrTokenInvalid
 	}

@@ -81,9 +81,8 @@ func TestOneTimeTokenRefusals(t *testing.T) {
 	// A password change, by any route, kills pending reset links: the token
 	// is bound to the SecurityStamp even if the store kept it.
 	pending := issue(gatehouse.TokenConfirm, time.Hour)
-	u, _ := e.store.UserByID(ctx, e.user.ID)
-	u.SecurityStamp = gatehouse.NewSecurityStamp() // as a direct SQL update would
-	e.store.UpdateUser(ctx, u)
+	stamp := gatehouse.NewSecurityStamp() // as a direct SQL update would
+	e.store.UpdateUser(ctx, e.user.ID, gatehouse.UserChange{SecurityStamp: &stamp, UpdatedAt: time.Now()})
 	redeem("after the stamp changed", gatehouse.TokenConfirm, pending)
 }
 
@@ -118,8 +117,8 @@ func TestAuthToken(t *testing.T) {
 		t.Errorf("after password change: %v", err)
 	}
 	tok2 := e.m.AuthToken(u)
-	u.Active = false
-	e.store.UpdateUser(ctx, u)
+	off := false
+	e.store.UpdateUser(ctx, u.ID, gatehouse.UserChange{Active: &off, UpdatedAt: time.Now()})
 	if _, err := e.m.UserFromAuthToken(ctx, tok2, 0); !errors.Is(err, gatehouse.ErrInactive) {
 		t.Errorf("inactive user: %v", err)
 	}

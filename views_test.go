@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +20,7 @@ import (
 )
 
 // viewEnv serves Routes (plus a test page) with the given config changes;
-// mails go to a slice through the Mail.Send hook.
+// mails go to a slice through a MailerFunc, when sent() sends what is due.
 type viewEnv struct {
 	*env
 	web   *httptest.Server
@@ -33,12 +34,12 @@ func newViewEnv(t *testing.T, change func(*gatehouse.Config), extra func(m *gate
 	ve.env = newEnv(t, func(c *gatehouse.Config) {
 		c.Roles = nil
 		c.Views.BaseURL = "https://app.example.com"
-		c.Mail.Send = func(_ context.Context, m *gatehouse.Message) error {
+		c.Mail.Mailer = gatehouse.MailerFunc(func(_ context.Context, m *gatehouse.Message) error {
 			ve.mu.Lock()
 			defer ve.mu.Unlock()
 			ve.mails = append(ve.mails, m)
 			return nil
-		}
+		})
 		if change != nil {
 			change(c)
 		}
@@ -51,6 +52,17 @@ func newViewEnv(t *testing.T, change func(*gatehouse.Config), extra func(m *gate
 	ve.web = httptest.NewServer(ve.m.Authenticate(mux))
 	t.Cleanup(ve.web.Close)
 	return ve
+}
+
+// sent sends the mail that is due and returns every mail sent so far.
+func (ve *viewEnv) sent() []*gatehouse.Message {
+	ve.t.Helper()
+	if _, err := ve.m.SendPending(context.Background()); err != nil {
+		ve.t.Fatal(err)
+	}
+	ve.mu.Lock()
+	defer ve.mu.Unlock()
+	return slices.Clone(ve.mails)
 }
 
 type jsonClient struct {
@@ -189,10 +201,8 @@ func TestRegisterExtendedFormAndWelcome(t *testing.T) {
 	if len(registered) != 1 || registered[0] != "bob@example.com:bobby" {
 		t.Errorf("Registered hook: %v", registered)
 	}
-	ve.mu.Lock()
-	defer ve.mu.Unlock()
-	if len(ve.mails) != 1 || ve.mails[0].Kind != "welcome" || strings.Contains(ve.mails[0].Text, "https://") {
-		t.Errorf("mails: %+v", ve.mails)
+	if mails := ve.sent(); len(mails) != 1 || mails[0].Kind != "welcome" || strings.Contains(mails[0].Text, "https://") {
+		t.Errorf("mails: %+v", mails)
 	}
 }
 
@@ -293,10 +303,8 @@ func TestPasswordlessFromTheBrowserForm(t *testing.T) {
 	if resp.StatusCode != 303 {
 		t.Errorf("passwordless form: %d", resp.StatusCode)
 	}
-	ve2.mu.Lock()
-	defer ve2.mu.Unlock()
-	if len(ve2.mails) != 1 || ve2.mails[0].Kind != "login_instructions" || !strings.Contains(ve2.mails[0].Text, "https://app.example.com/login/") {
-		t.Errorf("mails: %+v", ve2.mails)
+	if mails := ve2.sent(); len(mails) != 1 || mails[0].Kind != "login_instructions" || !strings.Contains(mails[0].Text, "https://app.example.com/login/") {
+		t.Errorf("mails: %+v", mails)
 	}
 }
 
@@ -304,9 +312,8 @@ func TestLoginByUsername(t *testing.T) {
 	t.Parallel()
 	ve := newViewEnv(t, func(c *gatehouse.Config) { c.Views.IdentityAttributes = []string{"email", "username"} }, nil)
 	ctx := context.Background()
-	u, _ := ve.store.UserByID(ctx, ve.user.ID)
-	u.Username = "alice"
-	ve.store.UpdateUser(ctx, u)
+	name := "alice"
+	ve.store.UpdateUser(ctx, ve.user.ID, gatehouse.UserChange{Username: &name, UpdatedAt: time.Now()})
 	c := ve.jsonClient()
 	c.do("GET", "/login", "")
 	if status, _, raw := c.do("POST", "/login", `{"username":"ALICE","password":"correct horse battery"}`); status != 200 {
@@ -373,12 +380,11 @@ func TestMailInTheRequestLanguage(t *testing.T) {
 	if status, _, raw := c.do("POST", "/reset", `{"email":"alice@example.com"}`); status != 200 {
 		t.Fatalf("forgot: %d %s", status, raw)
 	}
-	ve.mu.Lock()
-	defer ve.mu.Unlock()
-	if len(ve.mails) != 1 {
-		t.Fatalf("%d mails", len(ve.mails))
+	mails := ve.sent()
+	if len(mails) != 1 {
+		t.Fatalf("%d mails", len(mails))
 	}
-	m := ve.mails[0]
+	m := mails[0]
 	if m.Subject != "パスワード再設定の手順" || !strings.Contains(m.Text, "5日で期限切れ") || strings.Contains(m.Text, "days") {
 		t.Errorf("Japanese mail: %q\n%s", m.Subject, m.Text)
 	}

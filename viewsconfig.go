@@ -52,11 +52,19 @@ func (c *Config) viewDefaults() []error {
 	if v.PasswordPolicy == nil {
 		v.PasswordPolicy = password.Policy{}
 	}
-	mails := c.Confirmable || c.Recoverable || c.Passwordless
-	if mails {
-		if c.Mail.Mailer == nil && c.Mail.Send == nil {
-			errs = append(errs, errors.New("missing Mail.Mailer: Confirmable, Recoverable and Passwordless send mail"))
+	if c.Mail.Outbox == nil {
+		c.Mail.Outbox, _ = c.Users.(Outbox)
+	}
+	linkMails := c.Confirmable || c.Recoverable || c.Passwordless
+	if linkMails || c.Registerable && !c.Mail.DisableWelcome || c.Changeable && !c.Mail.DisableChangeNotice {
+		if c.Mail.Mailer == nil {
+			errs = append(errs, errors.New("missing Mail.Mailer: Confirmable, Recoverable and Passwordless send mail, and so do Registerable and Changeable unless Mail.DisableWelcome and Mail.DisableChangeNotice are set"))
 		}
+		if c.Mail.Outbox == nil {
+			errs = append(errs, errors.New("missing Mail.Outbox: mail waits in a durable outbox until it is sent; use a store that is an Outbox"))
+		}
+	}
+	if linkMails {
 		if c.Tokens == nil {
 			errs = append(errs, errors.New("missing Tokens: Confirmable, Recoverable and Passwordless need a TokenStore"))
 		}
@@ -65,11 +73,26 @@ func (c *Config) viewDefaults() []error {
 			errs = append(errs, errors.New("missing Views.BaseURL (such as https://example.com): links in mails are built from it, never from the request's Host"))
 		}
 	}
-	if c.Mail.RetryDelay <= 0 {
-		c.Mail.RetryDelay = time.Second
+	mc := &c.Mail
+	for _, d := range []struct {
+		f   *time.Duration
+		def time.Duration
+	}{
+		{&mc.RetryDelay, time.Second}, {&mc.MaxRetryDelay, defaultMaxRetry}, {&mc.GiveUpAfter, defaultGiveUp},
+		{&mc.SendTimeout, defaultSendTimeout}, {&mc.Lease, defaultMailLease},
+	} {
+		if *d.f <= 0 {
+			*d.f = d.def
+		}
 	}
-	if c.Mail.PerAddress.Count <= 0 {
-		c.Mail.PerAddress = Limit{Count: 5, Per: time.Hour}
+	if mc.Lease <= mc.SendTimeout {
+		errs = append(errs, errors.New("Mail.Lease must exceed Mail.SendTimeout, or a slow send could be taken over and sent twice"))
+	}
+	if mc.Workers <= 0 {
+		mc.Workers = defaultMailWorkers
+	}
+	if mc.PerAddress.Count <= 0 {
+		mc.PerAddress = Limit{Count: 5, Per: time.Hour}
 	}
 	return errs
 }

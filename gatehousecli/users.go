@@ -33,7 +33,7 @@ func usersCreate(fs *flag.FlagSet) func(*cli, []string) error {
 				return err
 			}
 		}
-		u := &gatehouse.User{Email: args[0], Username: strings.TrimSpace(*username), Active: !*inactive}
+		u := &gatehouse.User{Email: args[0], Username: strings.TrimSpace(*username), Active: !*inactive, Roles: roles}
 		if *confirmed {
 			u.ConfirmedAt = time.Now()
 		}
@@ -44,12 +44,10 @@ func usersCreate(fs *flag.FlagSet) func(*cli, []string) error {
 			if errors.Is(err, gatehouse.ErrBadRequest) {
 				return usagef("%v", strings.TrimPrefix(err.Error(), "gatehouse: bad request: "))
 			}
-			return err
-		}
-		for _, r := range roles {
-			if err := c.m.AddRole(c.ctx, u, r); err != nil {
-				return fmt.Errorf("user %s created, but role %q: %w", u.Email, r, err)
+			if errors.Is(err, gatehouse.ErrNotFound) { // a role not in the catalog
+				return fmt.Errorf("user not created: %w", err)
 			}
+			return err
 		}
 		c.printf("created user %s (id %s)\n", u.Email, u.ID)
 		return nil

@@ -55,7 +55,10 @@ type SMTP struct {
 
 var _ gatehouse.Mailer = (*SMTP)(nil)
 
-// Send implements gatehouse.Mailer: one connection per message.
+// Send implements gatehouse.Mailer: one connection per message. A
+// permanent refusal by the server (an SMTP 5xx reply) wraps
+// gatehouse.ErrMailRejected, so the outbox does not retry it; anything
+// else (the server unreachable, a 4xx) is worth retrying.
 func (s *SMTP) Send(ctx context.Context, m *gatehouse.Message) error {
 	if s.Host == "" || s.From == "" {
 		return errors.New("mail: SMTP needs Host and From")
@@ -115,6 +118,11 @@ func (s *SMTP) Send(ctx context.Context, m *gatehouse.Message) error {
 		return fmt.Errorf("mail: %w", err)
 	}
 	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+		var se *gomail.SendError
+		if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
+			// A permanent refusal (no such mailbox, say): retrying cannot help.
+			return fmt.Errorf("mail: %s:%d refused the message (SMTP %d): %w: %w", s.Host, port, se.ErrorCode(), gatehouse.ErrMailRejected, err)
+		}
 		return fmt.Errorf("mail: sending to %s:%d: %w", s.Host, port, err)
 	}
 	return nil

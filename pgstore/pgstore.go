@@ -8,8 +8,8 @@
 //	err = store.Migrate(ctx)
 //
 // The store implements gatehouse.UserStore, TokenStore, SessionStore,
-// RoleStore, RoleAssigner, LoginRecorder, UserLister, UserDeleter,
-// UsernameLookup and SessionLister.
+// RoleStore, Outbox, Transactor, UserLister, UserDeleter, UsernameLookup
+// and SessionLister.
 package pgstore
 
 import (
@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/sqlcore"
@@ -39,8 +40,8 @@ var (
 	_ gatehouse.TokenStore     = (*Store)(nil)
 	_ gatehouse.SessionStore   = (*Store)(nil)
 	_ gatehouse.RoleStore      = (*Store)(nil)
-	_ gatehouse.RoleAssigner   = (*Store)(nil)
-	_ gatehouse.LoginRecorder  = (*Store)(nil)
+	_ gatehouse.Outbox         = (*Store)(nil)
+	_ gatehouse.Transactor     = (*Store)(nil)
 	_ gatehouse.UserLister     = (*Store)(nil)
 	_ gatehouse.UserDeleter    = (*Store)(nil)
 	_ gatehouse.UsernameLookup = (*Store)(nil)
@@ -55,13 +56,16 @@ func placeholder(n int) string { return "$" + strconv.Itoa(n) }
 // Migrate before use.
 func New(db *sql.DB) *Store {
 	return &Store{sqlcore.New(db, sqlcore.Dialect{
-		Name:        "pgstore",
-		Placeholder: placeholder,
-		AggRoles:    "(SELECT string_agg(r.role, chr(31) ORDER BY r.role) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",
-		Time:        sqlcore.Timestamp,
-		IsUnique:    isUnique,
-		NoLimit:     "ALL",
-		SyncIDs:     "SELECT setval(pg_get_serial_sequence('gatehouse_users', 'id'), (SELECT max(id) FROM gatehouse_users))",
+		Name:          "pgstore",
+		Placeholder:   placeholder,
+		AggRoles:      "(SELECT string_agg(r.role, chr(31) ORDER BY r.role) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",
+		AggRevoked:    "(SELECT string_agg(r.id || ' ' || r.until_us, ',') FROM gatehouse_revoked_sessions r WHERE r.user_id = u.id)",
+		Time:          sqlcore.Timestamp,
+		IsUnique:      isUnique,
+		IsUnavailable: isUnavailable,
+		NoLimit:       "ALL",
+		SkipLocked:    " FOR UPDATE SKIP LOCKED",
+		SyncIDs:       "SELECT setval(pg_get_serial_sequence('gatehouse_users', 'id'), (SELECT max(id) FROM gatehouse_users))",
 	})}
 }
 
@@ -83,6 +87,29 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("pgstore: %w", err)
 	}
 	return nil
+}
+
+// isUnavailable recognises the SQLSTATEs of a server that cannot take the
+// work now: connection exceptions (08), insufficient resources (53: disk
+// full, too many connections), operator intervention (57: shutting down,
+// starting up, statement cancelled by a timeout), system errors (58),
+// serialization failures and deadlocks (40001, 40P01), a read-only
+// standby (25006) and a lock not available (55P03).
+func isUnavailable(err error) bool {
+	var st interface{ SQLState() string }
+	if !errors.As(err, &st) {
+		return false
+	}
+	code := st.SQLState()
+	switch {
+	case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "53"), strings.HasPrefix(code, "57"), strings.HasPrefix(code, "58"):
+		return true
+	}
+	switch code {
+	case "40001", "40P01", "25006", "55P03":
+		return true
+	}
+	return false
 }
 
 // isUnique recognises SQLSTATE 23505 (unique_violation) from pgx or lib/pq

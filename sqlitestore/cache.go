@@ -154,7 +154,7 @@ func (c *userCache) close() error {
 func (s *Store) UserByID(ctx context.Context, id string) (*gatehouse.User, error) {
 	s.cacheOnce.Do(func() { s.cache = newUserCache(context.WithoutCancel(ctx), s.DB(), s.UserCacheSize) })
 	c := s.cache
-	if c == nil {
+	if _, inTx := s.Tx(ctx); c == nil || inTx {
 		return s.Store.UserByID(ctx, id)
 	}
 	v, err := c.check(ctx)

@@ -40,17 +40,16 @@ func TestUserCacheSeesOtherProcesses(t *testing.T) {
 		b.UserByID(ctx, u.ID)
 	}
 	// Process B deactivates, rotates the stamp and drops the role.
-	bu, _ := b.UserByID(ctx, u.ID)
-	bu.Active, bu.SecurityStamp, bu.Roles = false, "s2", nil
-	if err := b.UpdateUser(ctx, bu); err != nil {
+	off, stamp := false, "s2"
+	if err := b.UpdateUser(ctx, u.ID, gatehouse.UserChange{Active: &off, SecurityStamp: &stamp, RemoveRoles: []string{"admin"}, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := a.UserByID(ctx, u.ID)
 	if err != nil || got.Active || got.SecurityStamp != "s2" || len(got.Roles) != 0 {
 		t.Fatalf("process A still sees the old user: %+v, %v", got, err)
 	}
-	// A role added with the atomic helper, then a plain SQL change.
-	b.AddUserRole(ctx, u.ID, "editor")
+	// A role added, then a plain SQL change.
+	b.UpdateUser(ctx, u.ID, gatehouse.UserChange{AddRoles: []string{"editor"}, UpdatedAt: now})
 	if got, _ := a.UserByID(ctx, u.ID); !got.HasRole("editor") {
 		t.Errorf("role added elsewhere not seen: %v", got.Roles)
 	}

@@ -8,8 +8,8 @@
 //	err = store.Migrate(ctx)
 //
 // The store implements gatehouse.UserStore, TokenStore, SessionStore,
-// RoleStore, RoleAssigner, LoginRecorder, UserLister, UserDeleter,
-// UsernameLookup and SessionLister.
+// RoleStore, Outbox, Transactor, UserLister, UserDeleter, UsernameLookup
+// and SessionLister.
 //
 // # User cache
 //
@@ -61,8 +61,8 @@ var (
 	_ gatehouse.TokenStore     = (*Store)(nil)
 	_ gatehouse.SessionStore   = (*Store)(nil)
 	_ gatehouse.RoleStore      = (*Store)(nil)
-	_ gatehouse.RoleAssigner   = (*Store)(nil)
-	_ gatehouse.LoginRecorder  = (*Store)(nil)
+	_ gatehouse.Outbox         = (*Store)(nil)
+	_ gatehouse.Transactor     = (*Store)(nil)
 	_ gatehouse.UserLister     = (*Store)(nil)
 	_ gatehouse.UserDeleter    = (*Store)(nil)
 	_ gatehouse.UsernameLookup = (*Store)(nil)
@@ -75,12 +75,14 @@ var (
 // Migrate before use.
 func New(db *sql.DB) *Store {
 	return &Store{Store: sqlcore.New(db, sqlcore.Dialect{
-		Name:        "sqlitestore",
-		Placeholder: func(int) string { return "?" },
-		AggRoles:    "(SELECT group_concat(r.role, char(31)) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",
-		Time:        sqlcore.MicroTime,
-		IsUnique:    isUnique,
-		NoLimit:     "-1",
+		Name:          "sqlitestore",
+		Placeholder:   func(int) string { return "?" },
+		AggRoles:      "(SELECT group_concat(r.role, char(31)) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",
+		AggRevoked:    "(SELECT group_concat(r.id || ' ' || r.until_us, ',') FROM gatehouse_revoked_sessions r WHERE r.user_id = u.id)",
+		Time:          sqlcore.MicroTime,
+		IsUnique:      isUnique,
+		IsUnavailable: isUnavailable,
+		NoLimit:       "-1",
 	})}
 }
 
@@ -121,6 +123,22 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlitestore: %w", err)
 	}
 	return nil
+}
+
+// isUnavailable recognises SQLite's result codes for a database that
+// cannot take the work now: busy or locked past the busy timeout,
+// read-only, an I/O error, a full disk, a file it cannot open, or an
+// interrupted statement (a deadline ran out).
+func isUnavailable(err error) bool {
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) {
+		return false
+	}
+	switch coded.Code() & 0xff {
+	case 5, 6, 8, 9, 10, 13, 14, 15: // BUSY LOCKED READONLY INTERRUPT IOERR FULL CANTOPEN PROTOCOL
+		return true
+	}
+	return false
 }
 
 // isUnique recognises SQLite's SQLITE_CONSTRAINT_UNIQUE and

@@ -13,7 +13,7 @@ func ExampleRun() {
 	_ = func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) storetest.Stores {
 			s := memstore.New()
-			return storetest.Stores{Users: s, Tokens: s, Sessions: s, Roles: s}
+			return storetest.Stores{Users: s, Tokens: s, Sessions: s, Roles: s, Outbox: s}
 		})
 	}
 }

@@ -5,14 +5,15 @@
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) storetest.Stores {
 //			s := mystore.New(openTestDB(t))
-//			return storetest.Stores{Users: s, Tokens: s, Sessions: s, Roles: s}
+//			return storetest.Stores{Users: s, Tokens: s, Sessions: s, Roles: s, Outbox: s}
 //		})
 //	}
 //
 // open is called once per test and must return empty stores. Optional
-// capabilities (RoleAssigner, LoginRecorder, UserLister, UserDeleter,
-// UsernameLookup, SessionLister) are tested when the user or session store
-// implements them.
+// capabilities (UserLister, UserDeleter, UsernameLookup, SessionLister,
+// Transactor) are tested when the store implements them. The race cases
+// run a gatehouse.Manager over the stores and change one user from many
+// goroutines at once, repeatedly: no change may undo another.
 package storetest
 
 import (
@@ -21,6 +22,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,6 +37,7 @@ type Stores struct {
 	Tokens   gatehouse.TokenStore
 	Sessions gatehouse.SessionStore
 	Roles    gatehouse.RoleStore
+	Outbox   gatehouse.Outbox
 }
 
 // Run runs every contract against the stores open returns.
@@ -55,10 +58,18 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"ListUsers", needUsers, testListUsers},
 		{"ConcurrentRoleChanges", needUsers, testConcurrentRoles},
 		{"RecordLogin", needUsers, testRecordLogin},
+		{"Revocations", needUsers, testRevocations},
 		{"Roles", func(s Stores) bool { return s.Roles != nil }, testRoles},
 		{"Tokens", func(s Stores) bool { return s.Tokens != nil && s.Users != nil }, testTokens},
 		{"TakeTokenOnce", func(s Stores) bool { return s.Tokens != nil && s.Users != nil }, testTakeTokenOnce},
 		{"Sessions", func(s Stores) bool { return s.Sessions != nil }, testSessions},
+		{"Outbox", needOutbox, testOutbox},
+		{"OutboxLease", needOutbox, testOutboxLease},
+		{"OutboxClaimOnce", needOutbox, testOutboxClaimOnce},
+		{"Transactor", needTransactor, testTransactor},
+		{"RaceDeactivateVsPasswordChange", needUsers, testRaceDeactivateVsPassword},
+		{"RaceRoleRemovalVsLogout", needRoles, testRaceRoleRemovalVsLogout},
+		{"RaceParallelLogouts", needUsers, testRaceParallelLogouts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,7 +148,6 @@ func testUserRoundTrip(t *testing.T, s Stores) {
 	u.Roles = []string{"editor", "admin"}
 	u.LastLoginAt, u.CurrentLoginAt = t0.Add(2*time.Hour), t0.Add(3*time.Hour)
 	u.LastLoginIP, u.CurrentLoginIP, u.LoginCount = "192.0.2.1", "2001:db8::1", 7
-	u.RevokedSessions = []gatehouse.SessionRevocation{{ID: "abc", Until: t0.Add(24 * time.Hour)}}
 	mustCreate(t, s.Users, u)
 	byID, err := s.Users.UserByID(ctx, u.ID)
 	if err != nil {
@@ -176,10 +186,10 @@ func testUserNotFound(t *testing.T, s Stores) {
 	if _, err := s.Users.UserByEmail(ctx, "nobody@example.com"); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Errorf("UserByEmail(unknown) = %v, want ErrNotFound", err)
 	}
-	ghost := newUser("ghost@example.com")
-	ghost.ID = "424242"
-	if err := s.Users.UpdateUser(ctx, ghost); !errors.Is(err, gatehouse.ErrNotFound) {
-		t.Errorf("UpdateUser(absent) = %v, want ErrNotFound", err)
+	for _, id := range []string{"424242", "junk", ""} {
+		if err := s.Users.UpdateUser(ctx, id, gatehouse.UserChange{Active: ptr(true), UpdatedAt: t0}); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Errorf("UpdateUser(%q) = %v, want ErrNotFound", id, err)
+		}
 	}
 }
 
@@ -201,37 +211,93 @@ func testEmailUnique(t *testing.T, s Stores) {
 	}
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func testUpdateUser(t *testing.T, s Stores) {
 	ctx := context.Background()
 	u := mustCreate(t, s.Users, newUser("up@example.com"))
 	other := mustCreate(t, s.Users, newUser("other@example.com"))
-	u.Email, u.PasswordHash, u.Active = "Up2@example.com", "$new", false
-	u.Roles = []string{"a", "b"}
-	u.SecurityStamp, u.UpdatedAt = "rotated", t0.Add(time.Minute)
-	u.RevokedSessions = []gatehouse.SessionRevocation{{ID: "x", Until: t0}}
-	if err := s.Users.UpdateUser(ctx, u); err != nil {
+	t1 := t0.Add(time.Minute)
+	change := gatehouse.UserChange{
+		Email: ptr("Up2@example.com"), Username: ptr("upper"), PasswordHash: ptr("$new"), Active: ptr(false),
+		ConfirmedAt: ptr(t0.Add(time.Hour)), SecurityStamp: ptr("rotated"), AddRoles: []string{"a", "b"}, UpdatedAt: t1,
+	}
+	if err := s.Users.UpdateUser(ctx, u.ID, change); err != nil {
 		t.Fatalf("UpdateUser = %v", err)
 	}
+	want := u.Clone()
+	change.Apply(want)
 	got, _ := s.Users.UserByID(ctx, u.ID)
-	compareUsers(t, "after update", got, u)
+	compareUsers(t, "after update", got, want)
 	if _, err := s.Users.UserByEmail(ctx, "up@example.com"); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Errorf("old email still finds the user: %v", err)
 	}
-	// Roles are replaced, not merged.
-	u.Roles = []string{"c"}
-	s.Users.UpdateUser(ctx, u)
+	// Only what a change sets is written.
+	if err := s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{RemoveRoles: []string{"a", "never"}, AddRoles: []string{"b", "c"}, UpdatedAt: t1}); err != nil {
+		t.Fatal(err)
+	}
+	want.Roles = []string{"b", "c"}
 	got, _ = s.Users.UserByID(ctx, u.ID)
-	compareUsers(t, "roles replaced", got, u)
+	compareUsers(t, "roles changed", got, want)
 	// Taking another user's email is a duplicate, and changes nothing.
-	u.Email = "OTHER@example.com"
-	if err := s.Users.UpdateUser(ctx, u); !errors.Is(err, gatehouse.ErrDuplicate) {
+	if err := s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{Email: ptr("OTHER@example.com"), AddRoles: []string{"z"}, UpdatedAt: t1}); !errors.Is(err, gatehouse.ErrDuplicate) {
 		t.Errorf("UpdateUser(taken email) = %v, want ErrDuplicate", err)
 	}
 	if got, _ := s.Users.UserByEmail(ctx, "other@example.com"); got == nil || got.ID != other.ID {
 		t.Errorf("the clash changed the other user: %v", got)
 	}
-	if got, _ := s.Users.UserByID(ctx, u.ID); got.Email != "Up2@example.com" || !slices.Equal(got.Roles, []string{"c"}) {
+	if got, _ := s.Users.UserByID(ctx, u.ID); got.Email != "Up2@example.com" || !slices.Equal(got.Roles, []string{"b", "c"}) {
 		t.Errorf("a failed update was partly applied: %+v", got)
+	}
+	// A conditional change applies only while its condition holds.
+	if err := s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{PasswordHash: ptr("$rehash"), IfPasswordHash: ptr("$old"), UpdatedAt: t1}); !errors.Is(err, gatehouse.ErrConflict) {
+		t.Errorf("UpdateUser(stale condition) = %v, want ErrConflict", err)
+	}
+	if err := s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{PasswordHash: ptr("$rehash"), IfPasswordHash: ptr("$new"), UpdatedAt: t1}); err != nil {
+		t.Errorf("UpdateUser(condition holds) = %v", err)
+	}
+	if got, _ := s.Users.UserByID(ctx, u.ID); got.PasswordHash != "$rehash" {
+		t.Errorf("PasswordHash = %q after the conditional change", got.PasswordHash)
+	}
+	if err := s.Users.UpdateUser(ctx, "999999", gatehouse.UserChange{PasswordHash: ptr("x"), IfPasswordHash: ptr("y"), UpdatedAt: t1}); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Errorf("UpdateUser(absent, conditional) = %v, want ErrNotFound", err)
+	}
+}
+
+// Revocations are appended one by one, concurrently, and all stand;
+// expired ones may go; a new stamp clears them.
+func testRevocations(t *testing.T, s Stores) {
+	ctx := context.Background()
+	u := mustCreate(t, s.Users, newUser("revoke@example.com"))
+	var wg sync.WaitGroup
+	for i := range 24 {
+		wg.Go(func() {
+			rev := gatehouse.SessionRevocation{ID: fmt.Sprintf("session-%02d", i), Until: t0.Add(time.Hour)}
+			if err := s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{RevokeSession: &rev, UpdatedAt: t0}); err != nil {
+				t.Errorf("UpdateUser(revoke) = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	got, _ := s.Users.UserByID(ctx, u.ID)
+	if len(got.RevokedSessions) != 24 {
+		t.Fatalf("after 24 concurrent revocations the user has %d", len(got.RevokedSessions))
+	}
+	for _, r := range got.RevokedSessions {
+		if !r.Until.Equal(t0.Add(time.Hour)) || !strings.HasPrefix(r.ID, "session-") {
+			t.Errorf("revocation %+v", r)
+		}
+	}
+	// Later, the expired ones may be dropped when another is added.
+	later := gatehouse.SessionRevocation{ID: "later", Until: t0.Add(3 * time.Hour)}
+	s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{RevokeSession: &later, UpdatedAt: t0.Add(2 * time.Hour)})
+	got, _ = s.Users.UserByID(ctx, u.ID)
+	if !slices.ContainsFunc(got.RevokedSessions, func(r gatehouse.SessionRevocation) bool { return r.ID == "later" }) {
+		t.Errorf("the new revocation is missing: %v", got.RevokedSessions)
+	}
+	s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{SecurityStamp: ptr("new stamp"), UpdatedAt: t0.Add(2 * time.Hour)})
+	if got, _ = s.Users.UserByID(ctx, u.ID); len(got.RevokedSessions) != 0 || got.SecurityStamp != "new stamp" {
+		t.Errorf("after a new stamp: %q %v", got.SecurityStamp, got.RevokedSessions)
 	}
 }
 
@@ -364,10 +430,6 @@ func testListUsers(t *testing.T, s Stores) {
 }
 
 func testConcurrentRoles(t *testing.T, s Stores) {
-	ra, ok := s.Users.(gatehouse.RoleAssigner)
-	if !ok {
-		t.Skip("not a RoleAssigner")
-	}
 	ctx := context.Background()
 	u := newUser("roles@example.com")
 	u.Roles = []string{"keep", "drop0", "drop1", "drop2", "drop3"}
@@ -375,18 +437,23 @@ func testConcurrentRoles(t *testing.T, s Stores) {
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {
-			if err := ra.AddUserRole(ctx, u.ID, fmt.Sprintf("r%02d", i)); err != nil {
-				t.Errorf("AddUserRole = %v", err)
+			if err := s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{AddRoles: []string{fmt.Sprintf("r%02d", i)}, UpdatedAt: t0}); err != nil {
+				t.Errorf("UpdateUser(add role) = %v", err)
 			}
 		})
 	}
 	for i := range 4 {
 		wg.Go(func() {
-			if err := ra.RemoveUserRole(ctx, u.ID, fmt.Sprintf("drop%d", i)); err != nil {
-				t.Errorf("RemoveUserRole = %v", err)
+			if err := s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{RemoveRoles: []string{fmt.Sprintf("drop%d", i)}, UpdatedAt: t0}); err != nil {
+				t.Errorf("UpdateUser(remove role) = %v", err)
 			}
 		})
 	}
+	// Other concerns change at the same time and lose nothing either.
+	wg.Go(func() {
+		s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{PasswordHash: ptr("$concurrent"), SecurityStamp: ptr("s2"), UpdatedAt: t0})
+	})
+	wg.Go(func() { s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{Active: ptr(false), UpdatedAt: t0}) })
 	wg.Wait()
 	got, _ := s.Users.UserByID(ctx, u.ID)
 	want := []string{"keep"}
@@ -396,28 +463,18 @@ func testConcurrentRoles(t *testing.T, s Stores) {
 	if !slices.Equal(slices.Sorted(slices.Values(got.Roles)), slices.Sorted(slices.Values(want))) {
 		t.Errorf("after concurrent changes Roles = %v, want %v", got.Roles, want)
 	}
-	// Adding twice and removing what is absent are no-ops; unknown users are not.
-	if err := ra.AddUserRole(ctx, u.ID, "keep"); err != nil {
-		t.Errorf("AddUserRole(existing) = %v", err)
-	}
-	if err := ra.RemoveUserRole(ctx, u.ID, "never"); err != nil {
-		t.Errorf("RemoveUserRole(absent) = %v", err)
-	}
-	for _, id := range []string{"999999", "junk"} {
-		if err := ra.AddUserRole(ctx, id, "x"); !errors.Is(err, gatehouse.ErrNotFound) {
-			t.Errorf("AddUserRole(%q) = %v, want ErrNotFound", id, err)
-		}
+	if got.PasswordHash != "$concurrent" || got.Active || got.SecurityStamp != "s2" {
+		t.Errorf("a concurrent change was lost: hash %q active %v stamp %q", got.PasswordHash, got.Active, got.SecurityStamp)
 	}
 }
 
 func testRecordLogin(t *testing.T, s Stores) {
-	lr, ok := s.Users.(gatehouse.LoginRecorder)
-	if !ok {
-		t.Skip("not a LoginRecorder")
-	}
 	ctx := context.Background()
 	u := mustCreate(t, s.Users, newUser("track@example.com"))
-	if err := lr.RecordLogin(ctx, u.ID, t0, "192.0.2.1"); err != nil {
+	login := func(at time.Time, ip string) error {
+		return s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{Login: &gatehouse.LoginRecord{At: at, IP: ip}, UpdatedAt: at})
+	}
+	if err := login(t0, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := s.Users.UserByID(ctx, u.ID)
@@ -425,21 +482,18 @@ func testRecordLogin(t *testing.T, s Stores) {
 		t.Errorf("after one login: %+v", got)
 	}
 	t1 := t0.Add(time.Hour)
-	lr.RecordLogin(ctx, u.ID, t1, "198.51.100.2")
+	login(t1, "198.51.100.2")
 	got, _ = s.Users.UserByID(ctx, u.ID)
 	if got.LoginCount != 2 || !got.LastLoginAt.Equal(t0) || !got.CurrentLoginAt.Equal(t1) || got.LastLoginIP != "192.0.2.1" || got.CurrentLoginIP != "198.51.100.2" {
 		t.Errorf("after two logins: %+v", got)
 	}
 	var wg sync.WaitGroup
 	for range 20 {
-		wg.Go(func() { lr.RecordLogin(ctx, u.ID, t1, "203.0.113.3") })
+		wg.Go(func() { login(t1, "203.0.113.3") })
 	}
 	wg.Wait()
 	if got, _ = s.Users.UserByID(ctx, u.ID); got.LoginCount != 22 {
 		t.Errorf("after 20 concurrent logins LoginCount = %d, want 22", got.LoginCount)
-	}
-	if err := lr.RecordLogin(ctx, "999999", t0, ""); !errors.Is(err, gatehouse.ErrNotFound) {
-		t.Errorf("RecordLogin(absent) = %v, want ErrNotFound", err)
 	}
 }
 

@@ -114,7 +114,6 @@ func TestUsersAndRoles(t *testing.T) {
 	want(t, gh(t, db, "", "roles", "add", "ada", "admin"), 0, "gave Ada@example.com the role admin")
 	want(t, gh(t, db, "", "roles", "add", "ada@example.com", "ghost"), 1, "no role \"ghost\"")
 	want(t, gh(t, db, "", "roles", "add", "nobody@example.com", "admin"), 1, "no user")
-
 	// List, as a table and as JSON.
 	want(t, gh(t, db, "", "users", "list"), 0, "Ada@example.com")
 	r := gh(t, db, "", "users", "list", "--json", "--role", "admin")
@@ -128,6 +127,15 @@ func TestUsersAndRoles(t *testing.T) {
 	want(t, gh(t, db, "", "users", "deactivate", "ada"), 0, "deactivated Ada@example.com")
 	want(t, gh(t, db, "", "users", "list", "--json", "--email", "ada"), 0, `"active":false`)
 	want(t, gh(t, db, "", "users", "activate", "ada@example.com"), 0, "activated")
+
+	// A user is created with its roles in one step, or not at all.
+	want(t, gh(t, db, "", "users", "create", "grace@example.com", "--no-password", "--role", "admin", "--role", "ghost"), 1, "user not created")
+	want(t, gh(t, db, "", "users", "list", "--email", "grace"), 0, "")
+	if r := gh(t, db, "", "users", "list", "--email", "grace"); strings.Contains(r.out, "grace") {
+		t.Errorf("a user whose role failed was created: %q", r.out)
+	}
+	want(t, gh(t, db, "", "users", "create", "grace@example.com", "--no-password", "--role", "admin"), 0, "created user")
+	want(t, gh(t, db, "", "users", "list", "--role", "admin", "--email", "grace"), 0, "grace@example.com")
 
 	// Change password, reset access: checked against the database itself.
 	m, s := openDB(t, path)

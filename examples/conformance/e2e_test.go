@@ -27,6 +27,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
+	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/smtptest"
 	"github.com/gatehouse-auth/gatehouse/sqlitestore"
 )
@@ -646,8 +647,8 @@ func deactivate(t *testing.T, a *app, email string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Active = false
-	if err := s.UpdateUser(context.Background(), u); err != nil {
+	off := false
+	if err := s.UpdateUser(context.Background(), u.ID, gatehouse.UserChange{Active: &off, UpdatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 }

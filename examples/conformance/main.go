@@ -8,7 +8,8 @@
 // sqlite://relative.db or postgres://...; default a SQLite file
 // conformance.db), SMTP_HOST and SMTP_PORT (default 127.0.0.1:1025; mail is
 // sent in plain text, for a local test server), SECRET_KEY (default: random
-// per start). It seeds roles admin and editor, admin@example.com /
+// per start), MAIL_RETRY_DELAY and MAIL_LEASE (the outbox's first retry
+// delay and claim lease; defaults 1s and 2m). SIGTERM stops it gracefully. It seeds roles admin and editor, admin@example.com /
 // "correct horse battery" (admin, confirmed) and plain@example.com /
 // "plain password 1" (confirmed).
 package main
@@ -17,7 +18,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -75,6 +75,16 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("SMTP_PORT: %w", err)
 	}
+	// MAIL_RETRY_DELAY and MAIL_LEASE let tests of outages and crashes run
+	// in seconds rather than minutes.
+	retryDelay, err := time.ParseDuration(env("MAIL_RETRY_DELAY", "1s"))
+	if err != nil {
+		return fmt.Errorf("MAIL_RETRY_DELAY: %w", err)
+	}
+	lease, err := time.ParseDuration(env("MAIL_LEASE", "2m"))
+	if err != nil {
+		return fmt.Errorf("MAIL_LEASE: %w", err)
+	}
 	key := []byte(os.Getenv("SECRET_KEY"))
 	if len(key) == 0 {
 		key = make([]byte, 32)
@@ -88,10 +98,13 @@ func run() error {
 		Registerable: true, Confirmable: true, Recoverable: true, Changeable: true,
 		Trackable: true, Passwordless: true, TokenAuth: true, BasicAuth: true,
 		Views: gatehouse.ViewsConfig{BaseURL: "http://127.0.0.1:" + port},
-		Mail: gatehouse.MailConfig{Mailer: &mail.SMTP{
-			Host: env("SMTP_HOST", "127.0.0.1"), Port: smtpPort, TLS: mail.None,
-			From: "Gatehouse <no-reply@example.com>", Timeout: 10 * time.Second,
-		}},
+		Mail: gatehouse.MailConfig{
+			Mailer: &mail.SMTP{
+				Host: env("SMTP_HOST", "127.0.0.1"), Port: smtpPort, TLS: mail.None,
+				From: "Gatehouse <no-reply@example.com>", Timeout: 5 * time.Second,
+			},
+			RetryDelay: retryDelay, MaxRetryDelay: 4 * retryDelay, SendTimeout: 10 * time.Second, Lease: lease,
+		},
 		// Plain HTTP on 127.0.0.1: the library's default is Secure.
 		Cookie: gatehouse.CookieConfig{Insecure: true},
 		Logger: logger,
@@ -102,24 +115,38 @@ func run() error {
 	if err := seed(ctx, auth); err != nil {
 		return err
 	}
-	go auth.Run(ctx)
+	// The outbox workers run until the server has finished its requests.
+	work, stopWork := context.WithCancel(context.Background())
+	worked := make(chan error, 1)
+	go func() { worked <- auth.Run(work) }()
 
 	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
 	if err != nil {
+		stopWork()
+		<-worked
 		return err
 	}
 	srv := &http.Server{Handler: auth.Authenticate(routes(auth)), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	logger.Info("conformance app listening", "addr", "http://"+ln.Addr().String(), "database", db.Kind+" "+db.Where)
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		stopWork()
+		<-worked
 		return err
+	case <-ctx.Done():
 	}
-	return nil
+	// Graceful stop (SIGTERM): no new connections, every accepted request
+	// is answered, then the workers finish the mail in hand, then the
+	// database closes (deferred above).
+	shutdown, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdown)
+	stopWork()
+	<-worked
+	logger.Info("conformance app stopped")
+	return err
 }
 
 func seed(ctx context.Context, auth *gatehouse.Manager) error {
@@ -135,14 +162,14 @@ func seed(ctx context.Context, auth *gatehouse.Manager) error {
 		if _, err := auth.FindUser(ctx, a.email); err == nil {
 			continue
 		}
+		// The user and its roles in one step: a crash never leaves the
+		// admin without its role.
 		u := &gatehouse.User{Email: a.email, Active: true, ConfirmedAt: time.Now()}
+		if a.role != "" {
+			u.Roles = []string{a.role}
+		}
 		if err := auth.CreateUser(ctx, u, a.password); err != nil {
 			return err
-		}
-		if a.role != "" {
-			if err := auth.AddRole(ctx, u, a.role); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

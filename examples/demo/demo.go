@@ -80,11 +80,10 @@ func seed(ctx context.Context, auth *gatehouse.Manager) error {
 	if _, err := auth.FindUser(ctx, adminEmail); err == nil {
 		return nil // made by an earlier run
 	}
-	u := &gatehouse.User{Email: adminEmail, Active: true, ConfirmedAt: time.Now()}
-	if err := auth.CreateUser(ctx, u, adminPassword); err != nil {
-		return err
-	}
-	return auth.AddRole(ctx, u, "admin")
+	// The user and its role in one step: a crash never leaves an admin
+	// without its role.
+	u := &gatehouse.User{Email: adminEmail, Active: true, ConfirmedAt: time.Now(), Roles: []string{"admin"}}
+	return auth.CreateUser(ctx, u, adminPassword)
 }
 
 // secretKey reads the key sessions are sealed with from path, making it on

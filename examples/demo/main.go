@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -47,20 +46,30 @@ func run(addr, database string) error {
 		return err
 	}
 	defer d.Close()
-	go d.auth.Run(ctx)
+	// The outbox workers run until the server has finished its requests.
+	work, stopWork := context.WithCancel(context.Background())
+	worked := make(chan error, 1)
+	go func() { worked <- d.auth.Run(work) }()
 
 	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("Gatehouse demo (%s): open %s/\n", d.where, base)
 	fmt.Printf("  admin login: %s / %s\n", adminEmail, adminPassword)
 	fmt.Printf("  mails the site sends appear at %s/dev/mail\n", base)
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		stopWork()
+		<-worked
 		return err
+	case <-ctx.Done():
 	}
-	return nil
+	// Graceful stop: no new connections, in-flight requests finish, then
+	// the workers finish the mail in hand, then the database closes.
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdown)
+	stopWork()
+	<-worked
+	return err
 }

@@ -33,13 +33,13 @@ func encodePerms(p []string) string {
 
 // Role implements gatehouse.RoleStore.
 func (s *Store) Role(ctx context.Context, name string) (*gatehouse.Role, error) {
-	r, err := scanRole(s.db.QueryRowContext(ctx, s.q("SELECT "+roleCols+" FROM gatehouse_roles WHERE name = ?"), name))
+	r, err := scanRole(s.conn(ctx).QueryRowContext(ctx, s.q("SELECT "+roleCols+" FROM gatehouse_roles WHERE name = ?"), name))
 	return r, s.wrap("role", err)
 }
 
 // Roles implements gatehouse.RoleStore.
 func (s *Store) Roles(ctx context.Context) ([]*gatehouse.Role, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+roleCols+" FROM gatehouse_roles ORDER BY name")
+	rows, err := s.conn(ctx).QueryContext(ctx, "SELECT "+roleCols+" FROM gatehouse_roles ORDER BY name")
 	if err != nil {
 		return nil, s.wrap("roles", err)
 	}
@@ -57,14 +57,14 @@ func (s *Store) Roles(ctx context.Context) ([]*gatehouse.Role, error) {
 
 // CreateRole implements gatehouse.RoleStore.
 func (s *Store) CreateRole(ctx context.Context, r *gatehouse.Role) error {
-	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO gatehouse_roles ("+roleCols+") VALUES (?, ?, ?, ?, ?)"),
+	_, err := s.conn(ctx).ExecContext(ctx, s.q("INSERT INTO gatehouse_roles ("+roleCols+") VALUES (?, ?, ?, ?, ?)"),
 		r.Name, r.Description, encodePerms(r.Permissions), s.d.Time(r.CreatedAt), s.d.Time(r.UpdatedAt))
 	return s.wrap("create role", err)
 }
 
 // UpdateRole implements gatehouse.RoleStore.
 func (s *Store) UpdateRole(ctx context.Context, r *gatehouse.Role) error {
-	res, err := s.db.ExecContext(ctx, s.q("UPDATE gatehouse_roles SET description = ?, permissions = ?, updated_at = ? WHERE name = ?"),
+	res, err := s.conn(ctx).ExecContext(ctx, s.q("UPDATE gatehouse_roles SET description = ?, permissions = ?, updated_at = ? WHERE name = ?"),
 		r.Description, encodePerms(r.Permissions), s.d.Time(r.UpdatedAt), r.Name)
 	if err != nil {
 		return s.wrap("update role", err)

@@ -20,14 +20,14 @@ func scanSession(row scanner) (*gatehouse.Session, error) {
 
 // Session implements gatehouse.SessionStore.
 func (s *Store) Session(ctx context.Context, id string) (*gatehouse.Session, error) {
-	x, err := scanSession(s.db.QueryRowContext(ctx, s.q("SELECT "+sessionCols+" FROM gatehouse_sessions WHERE id = ?"), id))
+	x, err := scanSession(s.conn(ctx).QueryRowContext(ctx, s.q("SELECT "+sessionCols+" FROM gatehouse_sessions WHERE id = ?"), id))
 	return x, s.wrap("session", err)
 }
 
 // SaveSession implements gatehouse.SessionStore (insert or replace).
 func (s *Store) SaveSession(ctx context.Context, x *gatehouse.Session) error {
 	d := s.d
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO gatehouse_sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := s.conn(ctx).ExecContext(ctx, s.q(`INSERT INTO gatehouse_sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, updated_at = excluded.updated_at,
 		expires_at = excluded.expires_at, ip = excluded.ip, user_agent = excluded.user_agent`),
 		x.ID, x.UserID, x.Data, d.Time(x.CreatedAt), d.Time(x.UpdatedAt), d.Time(x.ExpiresAt), x.IP, x.UserAgent)
@@ -36,20 +36,20 @@ func (s *Store) SaveSession(ctx context.Context, x *gatehouse.Session) error {
 
 // DeleteSession implements gatehouse.SessionStore.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, s.q("DELETE FROM gatehouse_sessions WHERE id = ?"), id)
+	_, err := s.conn(ctx).ExecContext(ctx, s.q("DELETE FROM gatehouse_sessions WHERE id = ?"), id)
 	return s.wrap("delete session", err)
 }
 
 // DeleteUserSessions implements gatehouse.SessionStore.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
-	_, err := s.db.ExecContext(ctx, s.q("DELETE FROM gatehouse_sessions WHERE user_id = ?"), userID)
+	_, err := s.conn(ctx).ExecContext(ctx, s.q("DELETE FROM gatehouse_sessions WHERE user_id = ?"), userID)
 	return s.wrap("delete user sessions", err)
 }
 
 // UserSessions implements gatehouse.SessionLister: the user's sessions,
 // newest first.
 func (s *Store) UserSessions(ctx context.Context, userID string) ([]*gatehouse.Session, error) {
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+sessionCols+" FROM gatehouse_sessions WHERE user_id = ? ORDER BY created_at DESC"), userID)
+	rows, err := s.conn(ctx).QueryContext(ctx, s.q("SELECT "+sessionCols+" FROM gatehouse_sessions WHERE user_id = ? ORDER BY created_at DESC"), userID)
 	if err != nil {
 		return nil, s.wrap("user sessions", err)
 	}
@@ -67,7 +67,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]*gatehouse.S
 
 // DeleteExpiredSessions implements gatehouse.SessionSweeper.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM gatehouse_sessions WHERE expires_at < ?"), s.d.Time(before))
+	res, err := s.conn(ctx).ExecContext(ctx, s.q("DELETE FROM gatehouse_sessions WHERE expires_at < ?"), s.d.Time(before))
 	if err != nil {
 		return 0, s.wrap("delete expired sessions", err)
 	}

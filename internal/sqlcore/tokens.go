@@ -10,7 +10,7 @@ import (
 
 // CreateToken implements gatehouse.TokenStore.
 func (s *Store) CreateToken(ctx context.Context, t *gatehouse.Token) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO gatehouse_tokens
+	_, err := s.conn(ctx).ExecContext(ctx, s.q(`INSERT INTO gatehouse_tokens
 		(kind, selector, verifier_hash, user_id, stamp, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 		string(t.Kind), t.Selector, t.VerifierHash, t.UserID, t.Stamp, t.Email, s.d.Time(t.CreatedAt), s.d.Time(t.ExpiresAt))
 	return s.wrap("create token", err)
@@ -30,14 +30,14 @@ func scanToken(row scanner) (*gatehouse.Token, error) {
 
 // Token implements gatehouse.TokenStore.
 func (s *Store) Token(ctx context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, s.q("SELECT "+tokenCols+" FROM gatehouse_tokens WHERE kind = ? AND selector = ?"), string(kind), selector))
+	t, err := scanToken(s.conn(ctx).QueryRowContext(ctx, s.q("SELECT "+tokenCols+" FROM gatehouse_tokens WHERE kind = ? AND selector = ?"), string(kind), selector))
 	return t, s.wrap("token", err)
 }
 
 // TakeToken implements gatehouse.TokenStore with DELETE ... RETURNING: the
 // database hands the row to exactly one of any number of concurrent takers.
 func (s *Store) TakeToken(ctx context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, s.q("DELETE FROM gatehouse_tokens WHERE kind = ? AND selector = ? RETURNING "+tokenCols), string(kind), selector))
+	t, err := scanToken(s.conn(ctx).QueryRowContext(ctx, s.q("DELETE FROM gatehouse_tokens WHERE kind = ? AND selector = ? RETURNING "+tokenCols), string(kind), selector))
 	return t, s.wrap("take token", err)
 }
 
@@ -51,13 +51,13 @@ func (s *Store) DeleteUserTokens(ctx context.Context, userID string, kinds ...ga
 			args = append(args, string(k))
 		}
 	}
-	_, err := s.db.ExecContext(ctx, s.q(query), args...)
+	_, err := s.conn(ctx).ExecContext(ctx, s.q(query), args...)
 	return s.wrap("delete user tokens", err)
 }
 
 // DeleteExpiredTokens implements gatehouse.TokenSweeper.
 func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM gatehouse_tokens WHERE expires_at < ?"), s.d.Time(before))
+	res, err := s.conn(ctx).ExecContext(ctx, s.q("DELETE FROM gatehouse_tokens WHERE expires_at < ?"), s.d.Time(before))
 	if err != nil {
 		return 0, s.wrap("delete expired tokens", err)
 	}
