@@ -65,4 +65,19 @@
 //     are configured.
 //   - Logs ([log/slog]) never carry passwords, tokens, session IDs or email
 //     addresses.
+//
+// # Failures and shutdown
+//
+// Concurrent changes to one user never undo each other: stores apply each
+// [UserChange] atomically and write only what it sets. Mail waits in a
+// durable [Outbox] until [Manager.Run]'s workers have sent it, so neither
+// an SMTP outage nor a crash loses it, and a request never waits for SMTP.
+// Every store call has a deadline (Config.StoreTimeout): a database that
+// is down, frozen, full or read-only makes a 503 with Retry-After
+// ([ErrUnavailable]), never a hang. Password hashing runs under a bounded
+// gate (Config.Hashing): a flood of logins is answered 503 quickly rather
+// than queued for minutes, and a request whose client has gone is never
+// hashed for. To stop, shut the HTTP server down first (every accepted
+// request is answered), then cancel Run's context and wait for it (the
+// workers finish the mail in hand), then close the database.
 package gatehouse

@@ -20,7 +20,7 @@ import (
 type hookedUsers struct {
 	gatehouse.UserStore
 	byID    func(ctx context.Context, id string) (*gatehouse.User, error) // nil: the store's
-	byEmail atomic.Int32                                                   // UserByEmail calls
+	byEmail atomic.Int32                                                  // UserByEmail calls
 }
 
 func (h *hookedUsers) UserByID(ctx context.Context, id string) (*gatehouse.User, error) {

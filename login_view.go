@@ -64,7 +64,7 @@ func (m *Manager) loginPost(w http.ResponseWriter, r *http.Request, f form) {
 	identity, pw := f.identity(), f["password"]
 	_, hasPassword := f["password"]
 	// Passwordless: the page's own form says so; a JSON client sends an
-	// email and no password field at all (CONTRACT.md). A browser form
+	// email and no password field at all (docs/json-api.md). A browser form
 	// with an empty password is a mistake to point out, not a mail to send.
 	if m.cfg.Passwordless && (f.bool("passwordless", false) || WantsJSON(r) && !hasPassword && identity != "") {
 		if identity == "" {

@@ -46,7 +46,7 @@ func TestGuards(t *testing.T) {
 	}
 }
 
-// JSON clients get the CONTRACT.md envelope, never a redirect.
+// JSON clients get the docs/json-api.md envelope, never a redirect.
 func TestJSONAnswers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)

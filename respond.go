@@ -24,7 +24,7 @@ const (
 	defaultRefreshMessage = "Please reauthenticate to access this page."
 )
 
-// WantsJSON reports whether r should get JSON answers (CONTRACT.md,
+// WantsJSON reports whether r should get JSON answers (docs/json-api.md,
 // "Negotiation"): its body is JSON, or application/json is the type it
 // prefers most in Accept.
 func WantsJSON(r *http.Request) bool {
@@ -68,7 +68,7 @@ func bestAccept(accept string) string {
 	return best
 }
 
-// envelope is the JSON answer shape of CONTRACT.md.
+// envelope is the JSON answer shape of docs/json-api.md.
 type envelope struct {
 	Meta     envelopeMeta `json:"meta"`
 	Response any          `json:"response"`
@@ -78,7 +78,7 @@ type envelopeMeta struct {
 	Code int `json:"code"`
 }
 
-// WriteJSON writes a JSON answer in the envelope of CONTRACT.md:
+// WriteJSON writes a JSON answer in the envelope of docs/json-api.md:
 // {"meta":{"code":status},"response":response}. A nil response is {}.
 func WriteJSON(w http.ResponseWriter, status int, response any) {
 	if response == nil {
@@ -103,7 +103,7 @@ type ErrorResponse struct {
 func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusCode(err)
 	if status == http.StatusForbidden && errorIs(err, ErrCSRF) && WantsJSON(r) {
-		status = http.StatusBadRequest // CONTRACT.md: JSON clients get 400 for CSRF
+		status = http.StatusBadRequest // docs/json-api.md: JSON clients get 400 for CSRF
 	}
 	var msg string
 	switch status {

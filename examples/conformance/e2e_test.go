@@ -52,6 +52,29 @@ type app struct {
 	base string
 	mail *smtptest.Server
 	db   string
+	cmd  *exec.Cmd
+	logs *lockedBuffer
+	// exited is closed when the process has exited, with exitErr.
+	exited  chan struct{}
+	exitErr error
+}
+
+// lockedBuffer collects a process's output while tests read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // startApp runs the conformance binary on a free port against a real SMTP
@@ -59,33 +82,65 @@ type app struct {
 func startApp(t *testing.T, databaseURL string) *app {
 	t.Helper()
 	ms := smtptest.Start(t)
+	return launch(t, databaseURL, ms.Addr, ms)
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	smtpHost, smtpPort, _ := net.SplitHostPort(ms.Addr)
-	var logs bytes.Buffer
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// launch runs the conformance binary with mail to smtpAddr (ms, if not
+// nil, is the server there) and extra environment, on a free port (or the
+// PORT=n of env), and waits until it answers. It is stopped with SIGTERM
+// at cleanup.
+func launch(t *testing.T, databaseURL, smtpAddr string, ms *smtptest.Server, env ...string) *app {
+	t.Helper()
+	port := freePort(t)
+	for _, e := range env {
+		if p, ok := strings.CutPrefix(e, "PORT="); ok {
+			port = p
+		}
+	}
+	smtpHost, smtpPort, _ := net.SplitHostPort(smtpAddr)
+	logs := &lockedBuffer{}
 	cmd := exec.Command(binary)
-	cmd.Env = append(os.Environ(), "PORT="+port, "DATABASE_URL="+databaseURL, "SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort)
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = append(cmd.Env, "PORT="+port)
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	a := &app{base: "http://127.0.0.1:" + port, mail: ms, db: databaseURL, cmd: cmd, logs: logs, exited: make(chan struct{})}
+	go func() { a.exitErr = cmd.Wait(); close(a.exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
+		select {
+		case <-a.exited:
+		case <-time.After(90 * time.Second):
+			cmd.Process.Kill()
+			<-a.exited
+		}
 		if t.Failed() {
 			t.Logf("app log:\n%s", logs.String())
 		}
 	})
-	a := &app{base: "http://127.0.0.1:" + port, mail: ms, db: databaseURL}
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		resp, err := http.Get(a.base + "/")
 		if err == nil {
 			resp.Body.Close()
 			return a
+		}
+		select {
+		case <-a.exited:
+			t.Fatalf("app exited: %v\n%s", a.exitErr, logs.String())
+		default:
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("app did not start: %v\n%s", err, logs.String())

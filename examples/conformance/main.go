@@ -1,6 +1,6 @@
 // Command conformance serves Flask-Security's JSON contract
-// (shared/CONTRACT.md, "The conformance app") for black-box tests: the port
-// of Flask-Security's quickstart.
+// (docs/json-api.md) for black-box tests: the port of Flask-Security's
+// quickstart.
 //
 //	PORT=8000 SMTP_HOST=127.0.0.1 SMTP_PORT=1025 go run ./examples/conformance
 //
@@ -9,9 +9,11 @@
 // conformance.db), SMTP_HOST and SMTP_PORT (default 127.0.0.1:1025; mail is
 // sent in plain text, for a local test server), SECRET_KEY (default: random
 // per start), MAIL_RETRY_DELAY and MAIL_LEASE (the outbox's first retry
-// delay and claim lease; defaults 1s and 2m). SIGTERM stops it gracefully. It seeds roles admin and editor, admin@example.com /
-// "correct horse battery" (admin, confirmed) and plain@example.com /
-// "plain password 1" (confirmed).
+// delay and claim lease; defaults 1s and 2m). It seeds roles admin and
+// editor, admin@example.com / "correct horse battery" (admin, confirmed)
+// and plain@example.com / "plain password 1" (confirmed). SIGTERM stops it
+// gracefully: every accepted request is answered, then the mail workers
+// finish, then the database closes.
 package main
 
 import (

@@ -22,10 +22,13 @@ import (
 // Server is a running test SMTP server.
 type Server struct {
 	// Addr is host:port.
-	Addr string
-	mu   sync.Mutex
-	msgs []Mail
-	cond *sync.Cond
+	Addr     string
+	mu       sync.Mutex
+	msgs     []Mail
+	all      []Mail // every message received, never taken
+	rcpts    map[string]int
+	rejected map[string]bool
+	cond     *sync.Cond
 }
 
 // Mail is one received message, decoded.
@@ -42,7 +45,7 @@ func Start(t testing.TB) *Server {
 // StartAt starts a server on addr, stopped at cleanup.
 func StartAt(t testing.TB, addr string) *Server {
 	t.Helper()
-	ms := &Server{}
+	ms := &Server{rcpts: map[string]int{}, rejected: map[string]bool{}}
 	ms.cond = sync.NewCond(&ms.mu)
 	s := smtp.NewServer(backend{ms})
 	s.Domain = "localhost"
@@ -67,10 +70,19 @@ type session struct {
 	to string
 }
 
-func (s *session) Reset()                                    { s.to = "" }
-func (s *session) Logout() error                             { return nil }
-func (s *session) Mail(string, *smtp.MailOptions) error      { return nil }
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = to; return nil }
+func (s *session) Reset()                               { s.to = "" }
+func (s *session) Logout() error                        { return nil }
+func (s *session) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.ms.mu.Lock()
+	defer s.ms.mu.Unlock()
+	s.ms.rcpts[to]++
+	if s.ms.rejected[to] {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
+	}
+	s.to = to
+	return nil
+}
 func (s *session) Data(r io.Reader) error {
 	msg, err := mail.ReadMessage(r)
 	if err != nil {
@@ -82,6 +94,7 @@ func (s *session) Data(r io.Reader) error {
 	readPart(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body, &rec)
 	s.ms.mu.Lock()
 	s.ms.msgs = append(s.ms.msgs, rec)
+	s.ms.all = append(s.ms.all, rec)
 	s.ms.cond.Broadcast()
 	s.ms.mu.Unlock()
 	return nil
@@ -110,6 +123,47 @@ func readPart(contentType, encoding string, body io.Reader, rec *Mail) {
 	case "text/html":
 		rec.HTML = string(b)
 	}
+}
+
+// Reject makes the server refuse mail to addr for good (550 5.1.1).
+func (ms *Server) Reject(addr string) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	ms.rejected[addr] = true
+}
+
+// Attempts reports how many times a client named addr as a recipient,
+// accepted or not.
+func (ms *Server) Attempts(addr string) int {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return ms.rcpts[addr]
+}
+
+// Received returns every message received so far, in order (WaitFor does
+// not remove them from this list).
+func (ms *Server) Received() []Mail {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return append([]Mail(nil), ms.all...)
+}
+
+// WaitCount waits up to d until at least n messages have been received in
+// all, and returns them.
+func (ms *Server) WaitCount(t testing.TB, n int, d time.Duration) []Mail {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	timer := time.AfterFunc(d, func() { ms.mu.Lock(); ms.cond.Broadcast(); ms.mu.Unlock() })
+	defer timer.Stop()
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	for len(ms.all) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d mails within %v, want %d", len(ms.all), d, n)
+		}
+		ms.cond.Wait()
+	}
+	return append([]Mail(nil), ms.all...)
 }
 
 // WaitFor takes the first message to `to` whose subject contains subject,
