@@ -24,7 +24,8 @@
 // # Input rules
 //
 // Every password is checked before any hashing: at most [MaxBytes] bytes and
-// valid UTF-8, then normalised (NFKD by default). New passwords are checked
+// valid UTF-8, then normalised (NFKD by default) and held to MaxBytes again,
+// since normalisation can expand a string about 11×. New passwords are checked
 // by [Policy]: at least 8 characters, not one of the 100,000 most common
 // passwords, and optionally not breached ([HIBP]). [Limit] bounds how many
 // hashes run at once.

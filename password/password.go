@@ -27,8 +27,11 @@ var (
 	ErrPlaintextDisabled = errors.New("password: plaintext scheme is for tests and is not enabled")
 )
 
-// MaxBytes is the hard cap on a password's length, checked before any
-// normalisation or hashing, so a megabyte-long password costs nothing.
+// MaxBytes is the hard cap on a password's length in bytes. It is checked
+// on the password as given, before any normalisation or hashing, so a
+// megabyte-long password costs nothing, and again after normalisation,
+// which can expand a string: NFKD and NFKC turn the 3-byte U+FDFA into 33
+// bytes.
 const MaxBytes = 4096
 
 // Scheme is one hash algorithm in its standard string format. The methods
@@ -63,7 +66,9 @@ const (
 	NoNormalization
 )
 
-// prepare checks and normalises a password for hashing.
+// prepare checks and normalises a password for hashing. The length cap is
+// checked before normalising (cheaply) and after (normalisation can expand
+// a string about 11×).
 func prepare(pw string, n Normalization) ([]byte, error) {
 	if len(pw) > MaxBytes {
 		return nil, ErrTooLong
@@ -77,6 +82,9 @@ func prepare(pw string, n Normalization) ([]byte, error) {
 	case NoNormalization:
 	default:
 		pw = norm.NFKD.String(pw)
+	}
+	if len(pw) > MaxBytes {
+		return nil, ErrTooLong
 	}
 	return []byte(pw), nil
 }

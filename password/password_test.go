@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // fast parameters keep the suite quick; defaults are covered by benchmarks.
@@ -409,3 +411,39 @@ func (p probeHasher) Compare(string, string) error {
 	return nil
 }
 func (p probeHasher) NeedsRehash(string) bool { return false }
+
+// NFKD and NFKC expand U+FDFA (3 bytes) to 33 bytes: 1,000 of them are under
+// MaxBytes as typed and far over it once normalised.
+func TestLengthCapAfterNormalisation(t *testing.T) {
+	t.Parallel()
+	pw := strings.Repeat("\uFDFA", 1000)
+	if len(pw) > MaxBytes || len(norm.NFKD.String(pw)) <= MaxBytes || len(norm.NFKC.String(pw)) <= MaxBytes {
+		t.Fatalf("test string: %d bytes raw, want under the cap raw and over it normalised", len(pw))
+	}
+	fast := Argon2id{Memory: 64, Time: 1}
+	hash, _ := fast.Hash("short password")
+	for _, n := range []Normalization{NFKD, NFKC} {
+		h := Upgrade{Current: fast, Normalize: n}
+		if _, err := h.Hash(pw); !errors.Is(err, ErrTooLong) {
+			t.Errorf("Normalize %d: Hash = %v, want ErrTooLong", n, err)
+		}
+		if err := h.Compare(hash, pw); !errors.Is(err, ErrTooLong) {
+			t.Errorf("Normalize %d: Compare = %v, want ErrTooLong", n, err)
+		}
+	}
+	if _, err := fast.Hash(pw); !errors.Is(err, ErrTooLong) {
+		t.Errorf("Argon2id.Hash = %v, want ErrTooLong", err)
+	}
+	// Without normalisation the bytes as given are hashed: 3,000 are fine.
+	if _, err := (Upgrade{Current: fast, Normalize: NoNormalization}).Hash(pw); err != nil {
+		t.Errorf("NoNormalization: Hash = %v", err)
+	}
+	if err := (Policy{}).Validate(context.Background(), pw); !errors.Is(err, ErrTooLong) {
+		t.Errorf("Policy.Validate = %v, want ErrTooLong", err)
+	}
+	// A little under the cap after normalisation is fine.
+	ok := strings.Repeat("\uFDFA", MaxBytes/33)
+	if err := (Policy{}).Validate(context.Background(), ok); err != nil {
+		t.Errorf("Policy.Validate(%d × U+FDFA) = %v", MaxBytes/33, err)
+	}
+}

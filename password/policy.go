@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // BreachChecker reports whether a password is known from data breaches.
@@ -17,8 +19,8 @@ type BreachChecker interface {
 // Policy holds the rules a new password must meet at registration, change
 // and reset (NIST SP 800-63B section 5.1.1.2). Verifying an existing password
 // never applies it. The zero value is NIST's baseline: at least 8
-// characters, at most 4096 bytes, any Unicode, and not one of the 100,000
-// most common passwords.
+// characters, at most 4096 bytes (as given and after Unicode normalisation),
+// any Unicode, and not one of the 100,000 most common passwords.
 type Policy struct {
 	// MinLength in characters (runes). Default: 8.
 	MinLength int
@@ -34,6 +36,12 @@ type Policy struct {
 	FailOpen bool
 }
 
+// normLen returns the length in bytes of the longest of password's forms
+// a hasher may hash: as given, NFKC and NFKD.
+func normLen(password string) int {
+	return max(len(password), len(norm.NFKC.String(password)), len(norm.NFKD.String(password)))
+}
+
 // Validate returns nil if password may be set, or an error wrapping
 // ErrTooShort, ErrTooLong, ErrInvalidUTF8, ErrCommon or ErrBreached.
 func (p Policy) Validate(ctx context.Context, password string) error {
@@ -42,6 +50,11 @@ func (p Policy) Validate(ctx context.Context, password string) error {
 	}
 	if !utf8.ValidString(password) {
 		return ErrInvalidUTF8
+	}
+	// Hashers normalise first, and normalisation can expand a string about
+	// 11×: measure the longest form a hasher may be given.
+	if normLen(password) > MaxBytes {
+		return ErrTooLong
 	}
 	minLen := p.MinLength
 	if minLen <= 0 {
