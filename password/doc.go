@@ -27,7 +27,11 @@
 // valid UTF-8, then normalised (NFKD by default) and held to MaxBytes again,
 // since normalisation can expand a string about 11×. New passwords are checked
 // by [Policy]: at least 8 characters, not one of the 100,000 most common
-// passwords, and optionally not breached ([HIBP]). [Limit] bounds how many
+// passwords, not based on the account's details ([Policy.ValidateFor]: its
+// email address, user name, the application's name), and optionally not
+// breached ([HIBP]). The blocklist and the account's words are compared
+// after NFKC normalisation and case folding, so full-width or other
+// compatibility spellings do not slip through. [Limit] bounds how many
 // hashes run at once.
 //
 // # Cost of a verify

@@ -55,3 +55,23 @@ func ExamplePolicy() {
 	// password: password is too common
 	// <nil>
 }
+
+// ValidateFor refuses a password built from the account's own details: the
+// email address, its local part, the user name, and Policy.Context's words
+// (the application's name), compared after NFKC and case folding.
+func ExamplePolicy_ValidateFor() {
+	p := password.Policy{Context: []string{"Gatehouse"}}
+	ctx := context.Background()
+	email := "alice@example.com"
+	fmt.Println(p.ValidateFor(ctx, "Alice2024!", email))
+	fmt.Println(p.ValidateFor(ctx, "ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ", email))
+	fmt.Println(p.ValidateFor(ctx, "gatehouse123", email))
+	fmt.Println(p.ValidateFor(ctx, "ｐａｓｓｗｏｒｄ１２３", email))
+	fmt.Println(p.ValidateFor(ctx, "alice in wonderland tea party", email))
+	// Output:
+	// password: password is based on the account's details
+	// password: password is based on the account's details
+	// password: password is based on the account's details
+	// password: password is too common
+	// <nil>
+}

@@ -12,8 +12,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Errors. Compare returns ErrMismatch for a wrong password and ErrMalformed
-// or ErrUnknownScheme for a hash it cannot read; all of them mean "no".
+// Errors. Compare returns ErrMismatch for a wrong password, ErrMalformed
+// or ErrUnknownScheme for a hash it cannot read, ErrTooCostly for a hash
+// over the caps and ErrTooLong for a password over a length cap; all of them
+// mean "no". Policy returns ErrTooShort, ErrTooLong, ErrInvalidUTF8,
+// ErrCommon, ErrContext or ErrBreached.
 var (
 	ErrMismatch          = errors.New("password: hash does not match password")
 	ErrMalformed         = errors.New("password: malformed hash")
@@ -24,6 +27,7 @@ var (
 	ErrInvalidUTF8       = errors.New("password: password is not valid UTF-8")
 	ErrCommon            = errors.New("password: password is too common")
 	ErrBreached          = errors.New("password: password appears in a data breach")
+	ErrContext           = errors.New("password: password is based on the account's details")
 	ErrPlaintextDisabled = errors.New("password: plaintext scheme is for tests and is not enabled")
 )
 

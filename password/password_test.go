@@ -447,3 +447,64 @@ func TestLengthCapAfterNormalisation(t *testing.T) {
 		t.Errorf("Policy.Validate(%d × U+FDFA) = %v", MaxBytes/33, err)
 	}
 }
+
+func TestPolicyFoldsAndContext(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const email = "alice@example.com"
+	app := Policy{Context: []string{"Gatehouse"}}
+	tests := []struct {
+		name  string
+		p     Policy
+		pw    string
+		words []string
+		want  error
+	}{
+		{"full-width common", Policy{}, "ｐａｓｓｗｏｒｄ１２３", nil, ErrCommon},
+		{"mixed-case common", Policy{}, "PaSsWoRd123", nil, ErrCommon},
+		{"full-width upper common", Policy{}, "ＱＷＥＲＴＹ１２３", nil, ErrCommon},
+		{"Kelvin sign folds to k", Policy{}, "\u212Aatherine1", []string{"katherine@example.com"}, ErrContext},
+		{"address itself", Policy{}, email, []string{email}, ErrContext},
+		{"address, other case", Policy{}, "Alice@Example.COM", []string{email}, ErrContext},
+		{"address, full-width", Policy{}, "ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ", []string{email}, ErrContext},
+		{"address plus digits", Policy{}, email + "2024", []string{email}, ErrContext},
+		{"local part", Policy{}, "alice.liddell", []string{"alice.liddell@example.com"}, ErrContext},
+		{"local part, mixed case and digits", Policy{}, "Alice.Liddell99", []string{"alice.liddell@example.com"}, ErrContext},
+		{"Alice2024!", Policy{}, "Alice2024!", []string{email}, ErrContext},
+		{"leading decoration", Policy{}, "!!2024alice", []string{email}, ErrContext},
+		{"word doubled", Policy{}, "alicealice", []string{email}, ErrContext},
+		{"word most of it", Policy{}, "xaliceyz", []string{email}, ErrContext},
+		{"plus tag", Policy{}, "alice12345", []string{"alice+shop@example.com"}, ErrContext},
+		{"user name", Policy{}, "wonderland1", []string{email, "Wonderland"}, ErrContext},
+		{"word a small part", Policy{}, "alice in wonderland tea party", []string{email}, nil},
+		{"unrelated", Policy{}, "correct horse battery staple", []string{email, "alice"}, nil},
+		{"short word only whole", Policy{}, "always a fine password", []string{"al"}, nil},
+		{"short word, padded", Policy{}, "al12345678", []string{"al"}, ErrContext},
+		{"empty words ignored", Policy{}, "violet staple orbit", []string{"", "  "}, nil},
+		{"app name", app, "Gatehouse2024!", nil, ErrContext},
+		{"app name via ValidateFor", app, "gatehouse!", []string{email}, ErrContext},
+		{"app name in a passphrase", app, "my gatehouse has a very long moat", nil, nil},
+		{"common before context", Policy{}, "password1", []string{"password1"}, ErrCommon},
+		{"context before short", Policy{}, "alice", []string{email}, ErrTooShort},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.p.ValidateFor(ctx, tt.pw, tt.words...)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("ValidateFor(%q, %q) = %v, want %v", tt.pw, tt.words, err, tt.want)
+			}
+			if len(tt.words) == 0 {
+				if err2 := tt.p.Validate(ctx, tt.pw); fmt.Sprint(err2) != fmt.Sprint(err) {
+					t.Errorf("Validate = %v, ValidateFor with no words = %v", err2, err)
+				}
+			}
+		})
+	}
+	if !IsCommon("ｐａｓｓｗｏｒｄ１２３") || !IsCommon("PASSWORD123") {
+		t.Error("IsCommon does not fold")
+	}
+	if !IsCommon("aª»") {
+		t.Error("IsCommon misses the list's non-ASCII entry")
+	}
+}
