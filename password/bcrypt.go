@@ -49,6 +49,10 @@ func (b Bcrypt) maxCost() int {
 	return max(m, b.cost())
 }
 
+// MaxPasswordBytes returns 72: Hash refuses longer passwords (after
+// normalisation) with ErrTooLong.
+func (Bcrypt) MaxPasswordBytes() int { return bcryptMaxBytes }
+
 // Name returns "bcrypt", passlib's name.
 func (Bcrypt) Name() string { return "bcrypt" }
 

@@ -8,7 +8,9 @@
 // recommendation). It is memory-hard, so an attacker with a stolen database
 // pays in memory as well as time for every guess. Use [Bcrypt] (cost 12) if
 // you need it for compatibility; it refuses passwords over 72 bytes rather
-// than silently ignore the rest. [PBKDF2] (FIPS-approved, not memory-hard)
+// than silently ignore the rest. Set [Policy.MaxBytes] from
+// [MaxPasswordBytes] of the hasher, so such a password is refused by the
+// policy, as a field error, rather than by Hash. [PBKDF2] (FIPS-approved, not memory-hard)
 // and [SHACrypt] (the $5$ and $6$ of Unix crypt) are here to verify hashes
 // made elsewhere, and can hash new ones where a policy demands them.
 // [Plaintext] is for tests only and refuses to work unless enabled.

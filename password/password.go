@@ -108,8 +108,13 @@ type FlaskSecurity struct {
 	SingleHashAll bool
 }
 
+// applies reports whether the HMAC step applies to hashes of s.
+func (f *FlaskSecurity) applies(s Scheme) bool {
+	return f != nil && f.Salt != "" && !f.SingleHashAll && !slices.Contains(f.SingleHash, s.Name()) && s.Name() != "plaintext"
+}
+
 func (f *FlaskSecurity) transform(s Scheme, pw []byte) []byte {
-	if f == nil || f.Salt == "" || f.SingleHashAll || slices.Contains(f.SingleHash, s.Name()) || s.Name() == "plaintext" {
+	if !f.applies(s) {
 		return pw
 	}
 	m := hmac.New(sha512.New, []byte(f.Salt))
@@ -192,6 +197,18 @@ func (u Upgrade) compareScheme(s Scheme, hash string, pw []byte) error {
 		return b.CompareBytes(hash, pw2)
 	}
 	return s.CompareBytes(hash, pw2)
+}
+
+// MaxPasswordBytes returns the longest password, in bytes, that Hash
+// accepts, or 0 if that is MaxBytes: the current scheme's limit (72 for
+// Bcrypt), except that with FlaskSecurity's HMAC step every password is
+// hashed as 88 bytes (bcrypt reads 72 of them), so there is none.
+func (u Upgrade) MaxPasswordBytes() int {
+	c := u.current()
+	if u.FlaskSecurity.applies(c) {
+		return 0
+	}
+	return MaxPasswordBytes(c)
 }
 
 // NeedsRehash reports whether hash is not of the current scheme, or is of

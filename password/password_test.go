@@ -508,3 +508,62 @@ func TestPolicyFoldsAndContext(t *testing.T) {
 		t.Error("IsCommon misses the list's non-ASCII entry")
 	}
 }
+
+func TestMaxPasswordBytes(t *testing.T) {
+	t.Parallel()
+	bc := Bcrypt{Cost: 4}
+	tests := []struct {
+		name string
+		h    any
+		want int
+	}{
+		{"Bcrypt", Bcrypt{}, 72},
+		{"Bcrypt TruncateLong", Bcrypt{TruncateLong: true}, 72},
+		{"Upgrade Bcrypt", Upgrade{Current: bc}, 72},
+		{"*Upgrade Bcrypt", &Upgrade{Current: bc}, 72},
+		{"Upgrade Bcrypt + FlaskSecurity", Upgrade{Current: bc, FlaskSecurity: &FlaskSecurity{Salt: "s"}}, 0},
+		{"Upgrade Bcrypt + FlaskSecurity single hash", Upgrade{Current: bc, FlaskSecurity: &FlaskSecurity{Salt: "s", SingleHashAll: true}}, 72},
+		{"Limit Bcrypt", Limit(bc, 1), 72},
+		{"Limit Upgrade Bcrypt", Limit(Upgrade{Current: bc}, 1), 72},
+		{"Limit Upgrade Argon2id", Limit(Upgrade{}, 1), 0},
+		{"Upgrade legacy Bcrypt", Upgrade{Legacy: []Scheme{bc}}, 0},
+		{"Argon2id", Argon2id{}, 0},
+		{"PBKDF2", PBKDF2{}, 0},
+		{"SHACrypt", SHACrypt{}, 88},
+		{"Upgrade SHACrypt + FlaskSecurity", Upgrade{Current: SHACrypt{}, FlaskSecurity: &FlaskSecurity{Salt: "s"}}, 0},
+		{"nil", nil, 0},
+		{"not a hasher", "bcrypt", 0},
+	}
+	for _, tt := range tests {
+		if got := MaxPasswordBytes(tt.h); got != tt.want {
+			t.Errorf("%s: MaxPasswordBytes = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+
+	// What a policy set from the hasher accepts, the hasher hashes; what it
+	// refuses for length, the hasher would have refused.
+	ctx := context.Background()
+	for _, h := range []Hasher{Upgrade{Current: bc}, Limit(bc, 1), Upgrade{Current: bc, FlaskSecurity: &FlaskSecurity{Salt: "s"}}} {
+		p := Policy{MaxBytes: MaxPasswordBytes(h)}
+		for _, pw := range []string{
+			strings.Repeat("x", 72), strings.Repeat("x", 73), strings.Repeat("ü", 24), strings.Repeat("ü", 25),
+			strings.Repeat("\uFDFA", 2) + "abc", strings.Repeat("\uFDFA", 3),
+		} {
+			perr := p.Validate(ctx, pw)
+			_, herr := h.Hash(pw)
+			if perr == nil && herr != nil {
+				t.Errorf("%T: policy accepts %d bytes (%q...) but Hash = %v", h, len(pw), pw[:8], herr)
+			}
+			if errors.Is(perr, ErrTooLong) && herr == nil {
+				t.Errorf("%T: policy refuses %d bytes as too long but Hash accepts", h, len(pw))
+			}
+		}
+	}
+	p := Policy{MaxBytes: 72}
+	if err := p.Validate(ctx, strings.Repeat("ü", 25)); !errors.Is(err, ErrTooLong) {
+		t.Errorf("25 × ü (75 bytes in NFKD) under MaxBytes 72: %v, want ErrTooLong", err)
+	}
+	if err := p.Validate(ctx, strings.Repeat("violet staple ", 6)[:72]); err != nil {
+		t.Errorf("72 bytes under MaxBytes 72: %v", err)
+	}
+}

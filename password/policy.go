@@ -35,6 +35,13 @@ type Policy struct {
 	// MaxLength in characters; it may not be set below 64. Default: no limit
 	// beyond MaxBytes.
 	MaxLength int
+	// MaxBytes caps the length in bytes, measured like the package's
+	// MaxBytes on the longest of the password's forms (as given, NFKC, NFKD),
+	// so that any hasher accepts what the policy accepts. Set it from the
+	// hasher, MaxPasswordBytes(hasher), so that with Bcrypt a password over
+	// 72 bytes is refused here with ErrTooLong rather than by Hash. Default
+	// (0, or MaxBytes and more): the package's MaxBytes, 4096.
+	MaxBytes int
 	// AllowCommon turns off the bundled common-password blocklist.
 	AllowCommon bool
 	// Context lists words no password may be based on, whatever the
@@ -89,8 +96,12 @@ func (p Policy) ValidateFor(ctx context.Context, password string, words ...strin
 	}
 	// Hashers normalise first, and normalisation can expand a string about
 	// 11×: measure the longest form a hasher may be given.
-	if normLen(password) > MaxBytes {
+	nb := normLen(password)
+	if nb > MaxBytes {
 		return ErrTooLong
+	}
+	if p.MaxBytes > 0 && nb > p.MaxBytes {
+		return fmt.Errorf("%w: at most %d bytes", ErrTooLong, p.MaxBytes)
 	}
 	minLen := p.MinLength
 	if minLen <= 0 {
