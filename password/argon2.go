@@ -29,7 +29,7 @@ type Argon2id struct {
 	// MaxMemory caps the memory (KiB) a stored hash may ask for, so a
 	// hostile or corrupted hash cannot make one verify take gigabytes.
 	// Default: 64 MiB, the default of argon2-cffi (and so of most Python
-	// code), Node's argon2 and PHP; never below Memory.
+	// code), Node's argon2 and PHP, or Memory if that is more.
 	MaxMemory uint32
 	// MaxTime caps the passes a stored hash may ask for. Default: as many
 	// as keep memory × passes within 64 MiB × 3 passes (argon2-cffi's
@@ -75,17 +75,18 @@ func (a Argon2id) allowed(m, t uint32) bool {
 }
 
 // argonAllowed applies the caps of Argon2id and DjangoArgon2: memory at most
-// maxM (default capM), and passes at most maxT or, by default, memory ×
-// passes at most capWork; never below the scheme's own m and t.
+// maxM (by default capM, or the scheme's own m if more), and passes at most
+// maxT or, by default, memory × passes at most capWork (or the scheme's own
+// m × t if more).
 func argonAllowed(m, t, ownM, ownT, maxM, maxT uint32, capM uint32, capWork uint64) bool {
 	if maxM == 0 {
-		maxM = capM
+		maxM = max(capM, ownM)
 	}
-	if m > max(maxM, ownM) {
+	if m > maxM {
 		return false
 	}
 	if maxT != 0 {
-		return t <= max(maxT, ownT)
+		return t <= maxT
 	}
 	return uint64(m)*uint64(t) <= max(capWork, uint64(ownM)*uint64(ownT))
 }

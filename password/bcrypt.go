@@ -23,8 +23,8 @@ type Bcrypt struct {
 	Cost int
 	// MaxCost caps the cost a stored hash may ask for, so a hostile hash
 	// cannot make one verify take seconds: each step doubles the work.
-	// Default: 12, the default of passlib, Django and Devise; never below
-	// Cost. Measured on a 2-core test machine, a cost-12 verify takes about
+	// Default: 12, the default of passlib, Django and Devise, or Cost if
+	// that is more. Measured on a 2-core test machine, a cost-12 verify takes about
 	// 11× the default Argon2id verify.
 	MaxCost int
 	// TruncateLong makes Compare verify passwords over 72 bytes by their
@@ -42,11 +42,10 @@ func (b Bcrypt) cost() int {
 }
 
 func (b Bcrypt) maxCost() int {
-	m := b.MaxCost
-	if m <= 0 {
-		m = bcryptMaxCost
+	if b.MaxCost > 0 {
+		return b.MaxCost
 	}
-	return max(m, b.cost())
+	return max(bcryptMaxCost, b.cost())
 }
 
 // MaxPasswordBytes returns 72: Hash refuses longer passwords (after

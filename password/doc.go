@@ -42,7 +42,7 @@
 // hashing, so a hostile or corrupted hash cannot make a verify take seconds
 // or gigabytes (ErrTooCostly). The default caps are the costliest parameters
 // the originating software uses by default, since a migration must accept
-// those, and never below the scheme's own parameters. SHA-crypt's cost also
+// those, or the scheme's own parameters if they are higher. SHA-crypt's cost also
 // grows with the password's length, so it caps that too (ErrTooLong; see
 // [SHACrypt]).
 //

@@ -22,10 +22,11 @@ func FuzzParseHash(f *testing.F) {
 		f.Add(seed, "password")
 	}
 	schemes := []Scheme{
-		Argon2id{MaxMemory: 1024, MaxTime: 4},
-		Bcrypt{MaxCost: 5},
-		PBKDF2{MaxRounds: 5000}, PBKDF2{Digest: "sha256", MaxRounds: 5000}, PBKDF2{Digest: "sha1", MaxRounds: 5000},
-		SHACrypt{MaxRounds: 5000}, SHACrypt{Bits: 256, MaxRounds: 5000},
+		Argon2id{Memory: 64, Time: 1, MaxMemory: 1024, MaxTime: 4},
+		Bcrypt{Cost: 4, MaxCost: 5},
+		PBKDF2{Rounds: 1000, MaxRounds: 5000}, PBKDF2{Digest: "sha256", Rounds: 1000, MaxRounds: 5000},
+		PBKDF2{Digest: "sha1", Rounds: 1000, MaxRounds: 5000},
+		SHACrypt{Rounds: 1000, MaxRounds: 5000}, SHACrypt{Bits: 256, Rounds: 1000, MaxRounds: 5000},
 	}
 	f.Fuzz(func(t *testing.T, hash, pw string) {
 		for _, s := range schemes {

@@ -29,7 +29,7 @@ type PBKDF2 struct {
 	Rounds int
 	// MaxRounds caps the rounds a stored hash may ask for, so a hostile or
 	// corrupted hash cannot make one verify take seconds. Default: the
-	// default rounds of its digest (above); never below Rounds. Measured on a
+	// default rounds of its digest (above), or Rounds if that is more. Measured on a
 	// 2-core test machine, a verify at that cap costs about 5× the default
 	// Argon2id verify for sha512, 4.5× for sha256 and 11× for sha1 (passlib's
 	// own defaults, 25,000 to 131,000 rounds, cost under 1×).
@@ -69,11 +69,10 @@ func (p PBKDF2) rounds() int {
 }
 
 func (p PBKDF2) maxRounds() int {
-	m := p.MaxRounds
-	if m <= 0 {
-		m = p.digest().rounds
+	if p.MaxRounds > 0 {
+		return p.MaxRounds
 	}
-	return max(m, p.rounds())
+	return max(p.digest().rounds, p.rounds())
 }
 
 // Name returns passlib's name: "pbkdf2_sha512", "pbkdf2_sha256" or

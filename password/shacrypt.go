@@ -50,7 +50,7 @@ type SHACrypt struct {
 	Rounds int
 	// MaxRounds caps the rounds a stored hash may ask for, and with them the
 	// password length (see above). Default: passlib's default rounds
-	// (656,000 for $6$, 535,000 for $5$); never below Rounds.
+	// (656,000 for $6$, 535,000 for $5$), or Rounds if that is more.
 	MaxRounds int
 }
 
@@ -105,11 +105,10 @@ func (s SHACrypt) rounds() int {
 }
 
 func (s SHACrypt) maxRounds() int {
-	m := s.MaxRounds
-	if m <= 0 {
-		m = s.variant().rounds
+	if s.MaxRounds > 0 {
+		return s.MaxRounds
 	}
-	return max(m, s.rounds())
+	return max(s.variant().rounds, s.rounds())
 }
 
 // shaCryptWork estimates the bytes SHA-crypt hashes for a password of n
