@@ -156,7 +156,7 @@ func (u Upgrade) Hash(password string) (string, error) {
 	}
 	s := u.current()
 	pw = u.FlaskSecurity.transform(s, pw)
-	if _, ok := s.(Bcrypt); ok && u.FlaskSecurity != nil && len(pw) > bcryptMaxBytes {
+	if _, ok := s.(Bcrypt); ok && u.FlaskSecurity.applies(s) {
 		// The HMAC'd form is 88 base64 bytes; bcrypt reads 72 of them, as
 		// Flask-Security's does. That keeps 432 bits of the HMAC: no two
 		// passwords collide the way long raw passwords do.
@@ -191,12 +191,15 @@ func (u Upgrade) Compare(hash, password string) error {
 }
 
 func (u Upgrade) compareScheme(s Scheme, hash string, pw []byte) error {
-	pw2 := u.FlaskSecurity.transform(s, pw)
-	if b, ok := s.(Bcrypt); ok && len(pw2) != len(pw) {
-		b.TruncateLong = true // the 88-byte HMAC form, see Hash
-		return b.CompareBytes(hash, pw2)
+	if !u.FlaskSecurity.applies(s) {
+		return s.CompareBytes(hash, pw)
 	}
-	return s.CompareBytes(hash, pw2)
+	pw = u.FlaskSecurity.transform(s, pw)
+	if b, ok := s.(Bcrypt); ok {
+		b.TruncateLong = true // the 88-byte HMAC form, see Hash
+		return b.CompareBytes(hash, pw)
+	}
+	return s.CompareBytes(hash, pw)
 }
 
 // MaxPasswordBytes returns the longest password, in bytes, that Hash

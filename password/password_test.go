@@ -567,3 +567,24 @@ func TestMaxPasswordBytes(t *testing.T) {
 		t.Errorf("72 bytes under MaxBytes 72: %v", err)
 	}
 }
+
+// Bcrypt behind FlaskSecurity truncates only the 88-byte HMAC form: not a
+// long password when the HMAC step is off (SingleHash), and not by mistake
+// a password that happens to be 88 bytes long.
+func TestFlaskSecurityBcryptTruncation(t *testing.T) {
+	t.Parallel()
+	bc := Bcrypt{Cost: 4}
+	single := Upgrade{Current: bc, FlaskSecurity: &FlaskSecurity{Salt: "pepper", SingleHashAll: true}}
+	if _, err := single.Hash(strings.Repeat("a", 100)); !errors.Is(err, ErrTooLong) {
+		t.Errorf("SingleHashAll, 100 bytes: Hash = %v, want ErrTooLong (no silent truncation)", err)
+	}
+	salted := Upgrade{Current: bc, FlaskSecurity: &FlaskSecurity{Salt: "pepper"}}
+	pw88 := strings.Repeat("b", 88)
+	hash, err := salted.Hash(pw88)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := salted.Compare(hash, pw88); err != nil {
+		t.Errorf("88-byte password: Compare = %v", err)
+	}
+}
