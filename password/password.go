@@ -108,9 +108,30 @@ type FlaskSecurity struct {
 	SingleHashAll bool
 }
 
-// applies reports whether the HMAC step applies to hashes of s.
+// applies reports whether the HMAC step applies to hashes of s. It never
+// does to other frameworks' schemes (Werkzeug, Django, Devise):
+// Flask-Security did not make those hashes.
 func (f *FlaskSecurity) applies(s Scheme) bool {
+	if _, ok := s.(verbatim); ok {
+		return false
+	}
 	return f != nil && f.Salt != "" && !f.SingleHashAll && !slices.Contains(f.SingleHash, s.Name()) && s.Name() != "plaintext"
+}
+
+// verbatim is implemented by the schemes of other frameworks (Werkzeug,
+// Django, Devise). They hash the password's UTF-8 bytes exactly as typed,
+// so Upgrade neither normalises the password for them nor applies
+// FlaskSecurity's HMAC step: a password verifies exactly when the framework
+// would have verified it.
+type verbatim interface{ verbatim() }
+
+// normalization returns the form passwords are put in for s: n, or none for
+// a verbatim scheme.
+func normalization(s Scheme, n Normalization) Normalization {
+	if _, ok := s.(verbatim); ok {
+		return NoNormalization
+	}
+	return n
 }
 
 func (f *FlaskSecurity) transform(s Scheme, pw []byte) []byte {
@@ -134,7 +155,10 @@ type Upgrade struct {
 	Current Scheme
 	// Legacy schemes are accepted by Compare only.
 	Legacy []Scheme
-	// Normalize is the Unicode form applied first. Default: NFKD.
+	// Normalize is the Unicode form applied first. Default: NFKD. It does
+	// not apply to the schemes of other frameworks (Werkzeug, Django,
+	// Devise), which hash the password exactly as typed, as the frameworks
+	// do.
 	Normalize Normalization
 	// FlaskSecurity, when set, reproduces Flask-Security's salted double
 	// hashing for hashes made by a Flask application.
@@ -150,11 +174,11 @@ func (u Upgrade) current() Scheme {
 
 // Hash hashes password with the current scheme.
 func (u Upgrade) Hash(password string) (string, error) {
-	pw, err := prepare(password, u.Normalize)
+	s := u.current()
+	pw, err := prepare(password, normalization(s, u.Normalize))
 	if err != nil {
 		return "", err
 	}
-	s := u.current()
 	pw = u.FlaskSecurity.transform(s, pw)
 	if _, ok := s.(Bcrypt); ok && u.FlaskSecurity.applies(s) {
 		// The HMAC'd form is 88 base64 bytes; bcrypt reads 72 of them, as
@@ -169,13 +193,16 @@ func (u Upgrade) Hash(password string) (string, error) {
 // closed: a malformed or unknown hash is an error. A hash that NeedsRehash
 // (made elsewhere, or by older settings) is also tried with the password
 // exactly as typed when normalisation changed it, because bare passlib and
-// Flask-Security's hash_password hash it unnormalised.
+// Flask-Security's hash_password hash it unnormalised; so for a non-ASCII
+// password a legacy passlib-format hash may be computed twice. The schemes
+// of other frameworks (Werkzeug, Django, Devise) are given the password
+// exactly as typed, once, as the frameworks do.
 func (u Upgrade) Compare(hash, password string) error {
 	s := u.identify(hash)
 	if s == nil {
 		return ErrUnknownScheme
 	}
-	pw, err := prepare(password, u.Normalize)
+	pw, err := prepare(password, normalization(s, u.Normalize))
 	if err != nil {
 		return err
 	}
@@ -235,9 +262,9 @@ func (u Upgrade) identify(hash string) Scheme {
 }
 
 // hashString and compareString are the Hash and Compare of a single scheme
-// with default preparation (NFKD, length cap).
+// with default preparation (NFKD but for verbatim schemes, length cap).
 func hashString(s Scheme, password string) (string, error) {
-	pw, err := prepare(password, NFKD)
+	pw, err := prepare(password, normalization(s, NFKD))
 	if err != nil {
 		return "", err
 	}
@@ -248,7 +275,7 @@ func compareString(s Scheme, hash, password string) error {
 	if !s.Identify(hash) {
 		return fmt.Errorf("%w: not %s", ErrUnknownScheme, s.Name())
 	}
-	pw, err := prepare(password, NFKD)
+	pw, err := prepare(password, normalization(s, NFKD))
 	if err != nil {
 		return err
 	}
