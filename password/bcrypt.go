@@ -119,7 +119,12 @@ func bcryptCost(hash string) (int, error) {
 		return 0, ErrMalformed
 	}
 	if len(rest) > 0 && rest[0] != '$' {
-		rest = rest[1:] // minor version letter
+		// Minor version: x/crypto would take any byte here, but only these
+		// are bcrypt (and what Identify accepts).
+		if rest[0] != 'a' && rest[0] != 'b' && rest[0] != 'y' {
+			return 0, ErrMalformed
+		}
+		rest = rest[1:]
 	}
 	if len(rest) != 1+2+1+53 || rest[0] != '$' || rest[3] != '$' {
 		return 0, ErrMalformed

@@ -272,6 +272,25 @@ func TestMalformedHashes(t *testing.T) {
 	}
 }
 
+// x/crypto's bcrypt takes any byte as the minor version; this package
+// reads only what Identify accepts ($2$, $2a$, $2b$, $2y$).
+func TestBcryptMinorVersion(t *testing.T) {
+	t.Parallel()
+	const pw = "パスワードです" // found by FuzzDevise: the hash is of pw + pepper
+	const hash = "$20$04$IlEcY5mskG.llXG0jeV7E0TGmOqdabfCXpNc14IC5k4kkZvEpa2l6"
+	pepper := Devise{Pepper: "a-devise-pepper", Cost: 4}
+	if err := pepper.CompareBytes(hash, []byte(pw)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("Devise.CompareBytes($20$...) = %v, want ErrMalformed", err)
+	}
+	if err := (Bcrypt{Cost: 4}).CompareBytes(hash, []byte(pw+"a-devise-pepper")); !errors.Is(err, ErrMalformed) {
+		t.Errorf("Bcrypt.CompareBytes($20$...) = %v, want ErrMalformed", err)
+	}
+	good := "$2a$" + hash[4:]
+	if err := pepper.CompareBytes(good, []byte(pw)); err != nil {
+		t.Errorf("Devise.CompareBytes($2a$...) = %v", err)
+	}
+}
+
 func TestPlaintextRefusedUnlessEnabled(t *testing.T) {
 	t.Parallel()
 	if _, err := (Plaintext{}).Hash("pw"); !errors.Is(err, ErrPlaintextDisabled) {
