@@ -37,7 +37,7 @@ type Argon2id struct {
 	// 64 MiB × 4 passes: set MaxTime to 4 to accept it.
 	//
 	// Measured on a 2-core test machine, a verify at the default caps (64
-	// MiB, 3 passes, 1 lane) costs about 10× the default Argon2id verify.
+	// MiB, 3 passes, 1 lane) costs about 6× the default Argon2id verify.
 	MaxTime uint32
 }
 

@@ -25,7 +25,7 @@ type Bcrypt struct {
 	// cannot make one verify take seconds: each step doubles the work.
 	// Default: 12, the default of passlib, Django and Devise, or Cost if
 	// that is more. Measured on a 2-core test machine, a cost-12 verify takes about
-	// 11× the default Argon2id verify.
+	// 9× the default Argon2id verify.
 	MaxCost int
 	// TruncateLong makes Compare verify passwords over 72 bytes by their
 	// first 72 bytes, as passlib and most bcrypt libraries do. Set it only

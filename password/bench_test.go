@@ -94,6 +94,16 @@ func capCases() []capCase {
 		{"pbkdf2_sha1/1300000", PBKDF2{Digest: "sha1"}, PBKDF2{Digest: "sha1", Rounds: 1_300_000}, long(MaxBytes)},
 		{"bcrypt/12", Bcrypt{}, Bcrypt{Cost: 12}, long(72)},
 		{"argon2id/64MiB-t3-p1", Argon2id{}, Argon2id{Memory: 64 * 1024, Time: 3, Threads: 1}, long(MaxBytes)},
+		{"werkzeug_scrypt/32768-8-1", WerkzeugScrypt{}, WerkzeugScrypt{}, long(MaxBytes)},
+		{"werkzeug_pbkdf2/sha256-1000000", WerkzeugPBKDF2{}, WerkzeugPBKDF2{}, long(MaxBytes)},
+		{"werkzeug_pbkdf2/sha512-1000000", WerkzeugPBKDF2{}, WerkzeugPBKDF2{Digest: "sha512"}, long(MaxBytes)},
+		{"werkzeug_pbkdf2/sha1-1000000", WerkzeugPBKDF2{}, WerkzeugPBKDF2{Digest: "sha1"}, long(MaxBytes)},
+		{"django_pbkdf2/sha256-1200000", DjangoPBKDF2{}, DjangoPBKDF2{}, long(MaxBytes)},
+		{"django_pbkdf2/sha1-1200000", DjangoPBKDF2{}, DjangoPBKDF2{Digest: "sha1"}, long(MaxBytes)},
+		{"django_argon2/100MiB-t2-p8", DjangoArgon2{}, DjangoArgon2{}, long(MaxBytes)},
+		{"django_argon2/100MiB-t2-p1", DjangoArgon2{}, DjangoArgon2{Threads: 1}, long(MaxBytes)},
+		{"django_bcrypt_sha256/12", DjangoBcrypt{}, DjangoBcrypt{}, long(MaxBytes)},
+		{"devise/12", Devise{}, Devise{}, long(72)},
 	}
 }
 

@@ -22,7 +22,7 @@ import "strings"
 // it.
 //
 // The cost is capped at MaxCost, by default Devise's 12 stretches. Measured
-// on a 2-core test machine, such a verify costs about 11× the default
+// on a 2-core test machine, such a verify costs about 9× the default
 // Argon2id verify.
 type Devise struct {
 	// Pepper is Devise's config.pepper. Default: none.

@@ -41,8 +41,8 @@ const (
 //
 // The iteration count is capped at MaxIterations, by default Django 6.0's
 // 1,200,000 (Django 3.2 used 260,000). Measured on a 2-core test machine,
-// such a verify costs about 11× the default Argon2id verify with sha256
-// and 10× with sha1.
+// such a verify costs about 8.3× the default Argon2id verify with sha256
+// and 8.9× with sha1.
 type DjangoPBKDF2 struct {
 	// Digest is the digest of new hashes: "sha256" or "sha1". Compare
 	// accepts both whatever it is. Default: "sha256".
@@ -185,13 +185,15 @@ func parseDjangoPBKDF2(hash string) (djangoPBKDF2Hash, error) {
 //
 // Caps work as [Argon2id]'s, with Django's parameters as the defaults: 100
 // MiB, and memory × passes within 100 MiB × 2. Measured on a 2-core test
-// machine, such a verify costs about 7× the default Argon2id verify with
-// Django's 8 lanes, and 11× with 1 lane.
+// machine, such a verify costs about 3.8× the default Argon2id verify with
+// Django's 8 lanes, and 7.3× with 1 lane.
 type DjangoArgon2 struct {
-	// Memory (KiB), Time and Threads are the parameters of new hashes.
-	// Default: Django's 102,400 (100 MiB), 2 and 8.
-	Memory  uint32
-	Time    uint32
+	// Memory is the memory (KiB) of new hashes. Default: Django's 102,400
+	// (100 MiB).
+	Memory uint32
+	// Time is the passes of new hashes. Default: Django's 2.
+	Time uint32
+	// Threads is the lanes of new hashes. Default: Django's 8.
 	Threads uint8
 	// MaxMemory caps the memory (KiB) of a stored hash. Default: 102,400,
 	// or Memory if more.
@@ -285,7 +287,7 @@ func parseDjangoArgon2(hash string) (argon2Hash, error) {
 // them under Upgrade) rather than keep them.
 //
 // The cost is capped at MaxCost, by default Django's 12. Measured on a
-// 2-core test machine, such a verify costs about 11× the default Argon2id
+// 2-core test machine, such a verify costs about 9× the default Argon2id
 // verify.
 type DjangoBcrypt struct {
 	// Cost is the cost of new hashes. Default: 12 (Django's).

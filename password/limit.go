@@ -5,8 +5,12 @@ import "runtime"
 // Hasher is the method set every hasher here has; gatehouse.PasswordHasher
 // is the same interface, declared where it is consumed.
 type Hasher interface {
+	// Hash returns a hash of password with fresh salt.
 	Hash(password string) (string, error)
+	// Compare returns nil if password matches hash, an error otherwise
+	// (ErrMismatch for a wrong password); it fails closed.
 	Compare(hash, password string) error
+	// NeedsRehash reports whether hash should be replaced by a new Hash.
 	NeedsRehash(hash string) bool
 }
 

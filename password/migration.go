@@ -20,9 +20,9 @@ package password
 //	h.Legacy = append([]password.Scheme{password.Devise{Pepper: pepper}}, h.Legacy...)
 //
 // For a Flask-Security application set h.FlaskSecurity to its
-// SECURITY_PASSWORD_SALT. Wrap the result in [Limit]: some of these
-// schemes cost ten times the default Argon2id verify (see the package
-// documentation).
+// SECURITY_PASSWORD_SALT. Wrap the result in [Limit]: at their caps these
+// schemes cost up to 18 times the default Argon2id verify (see the
+// package documentation).
 func Migration(current Scheme) Upgrade {
 	return Upgrade{
 		Current: current,

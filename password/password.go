@@ -99,6 +99,7 @@ func prepare(pw string, n Normalization) ([]byte, error) {
 // hashed, except for the schemes named in SingleHash
 // (SECURITY_PASSWORD_SINGLE_HASH).
 type FlaskSecurity struct {
+	// Salt is SECURITY_PASSWORD_SALT. Empty turns the HMAC step off.
 	Salt string
 	// SingleHash names the schemes (by [Scheme.Name]) hashed without the
 	// HMAC step. Flask-Security's default lists only django_* schemes and

@@ -39,7 +39,7 @@ import (
 // Rounds.
 //
 // Measured on a 2-core test machine (go test -bench VerifyAtCap), one verify
-// at the cap costs about 13× the default Argon2id verify for $6$ and 4.8× for
+// at the cap costs about 12× the default Argon2id verify for $6$ and 4.8× for
 // $5$ (5× for $6$ with an 8-byte password): passlib's default rounds, which
 // a migration must accept, cost that much. See the package documentation.
 type SHACrypt struct {
