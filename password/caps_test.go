@@ -13,6 +13,7 @@ import (
 func TestDefaultCaps(t *testing.T) {
 	t.Parallel()
 	sum86, sum43 := strings.Repeat("a", 86), strings.Repeat("a", 43)
+	hex128, b64sha256 := strings.Repeat("0", 128), strings.Repeat("A", 43)+"="
 	tests := []struct {
 		name string
 		s    Scheme
@@ -33,6 +34,20 @@ func TestDefaultCaps(t *testing.T) {
 		{"argon2id memory over cap", Argon2id{}, "$argon2id$v=19$m=65537,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", []byte("pw"), ErrTooCostly},
 		{"argon2id work over cap", Argon2id{}, "$argon2id$v=19$m=65536,t=4,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", []byte("pw"), ErrTooCostly},
 		{"argon2id many passes", Argon2id{}, "$argon2id$v=19$m=8192,t=25,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", []byte("pw"), ErrTooCostly},
+		{"werkzeug scrypt N", WerkzeugScrypt{}, "scrypt:65536:8:1$salt$" + hex128, []byte("pw"), ErrTooCostly},
+		{"werkzeug scrypt r", WerkzeugScrypt{}, "scrypt:32768:9:1$salt$" + hex128, []byte("pw"), ErrTooCostly},
+		{"werkzeug scrypt p", WerkzeugScrypt{}, "scrypt:32768:8:2$salt$" + hex128, []byte("pw"), ErrTooCostly},
+		{"werkzeug scrypt huge", WerkzeugScrypt{}, "scrypt:1073741824:1073741823:1$s$" + hex128, []byte("pw"), ErrTooCostly},
+		{"werkzeug pbkdf2", WerkzeugPBKDF2{}, "pbkdf2:sha256:1000001$salt$" + hex128[:64], []byte("pw"), ErrTooCostly},
+		{"werkzeug pbkdf2 sha512", WerkzeugPBKDF2{}, "pbkdf2:sha512:1000001$salt$" + hex128, []byte("pw"), ErrTooCostly},
+		{"werkzeug pbkdf2 no count", WerkzeugPBKDF2{DefaultIterations: 2_000_000, MaxIterations: 1_000_000}, "pbkdf2$salt$" + hex128[:64], []byte("pw"), ErrTooCostly},
+		{"django pbkdf2_sha256", DjangoPBKDF2{}, "pbkdf2_sha256$1200001$salt$" + b64sha256, []byte("pw"), ErrTooCostly},
+		{"django pbkdf2_sha1", DjangoPBKDF2{}, "pbkdf2_sha1$1200001$salt$" + b64sha256[:27] + "=", []byte("pw"), ErrTooCostly},
+		{"django argon2 memory", DjangoArgon2{}, "argon2$argon2id$v=19$m=102401,t=1,p=8$c2FsdHNhbHQ$aGFzaGhhc2g", []byte("pw"), ErrTooCostly},
+		{"django argon2 work", DjangoArgon2{}, "argon2$argon2id$v=19$m=102400,t=3,p=8$c2FsdHNhbHQ$aGFzaGhhc2g", []byte("pw"), ErrTooCostly},
+		{"django bcrypt_sha256", DjangoBcrypt{}, "bcrypt_sha256$$2b$13$" + strings.Repeat("a", 53), []byte("pw"), ErrTooCostly},
+		{"django bcrypt", DjangoBcrypt{}, "bcrypt$$2b$13$" + strings.Repeat("a", 53), []byte("pw"), ErrTooCostly},
+		{"devise", Devise{}, "$2a$13$" + strings.Repeat("a", 53), []byte("pw"), ErrTooCostly},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +97,25 @@ func TestDefaultCaps(t *testing.T) {
 	}
 	if !(Argon2id{MaxTime: 4}).allowed(64*1024, 4) {
 		t.Error("argon2id MaxTime 4: PHP's default refused")
+	}
+	// The frameworks' defaults are exactly at the caps.
+	if got := (WerkzeugScrypt{}).maxWork(); got != 32768*8*1 {
+		t.Errorf("werkzeug scrypt cap %d", got)
+	}
+	if got := (WerkzeugPBKDF2{}).maxIterations(); got != 1_000_000 {
+		t.Errorf("werkzeug pbkdf2 cap %d", got)
+	}
+	if got := (DjangoPBKDF2{}).maxIterations(); got != 1_200_000 {
+		t.Errorf("django pbkdf2 cap %d", got)
+	}
+	if !argonAllowed(102_400, 2, 102_400, 2, 0, 0, djangoArgonMemory, djangoArgonMemory*djangoArgonTime) {
+		t.Error("django argon2: Django's default refused")
+	}
+	if got := (DjangoBcrypt{}).bcrypt().maxCost(); got != 12 {
+		t.Errorf("django bcrypt cap %d", got)
+	}
+	if got := (Devise{}).bcrypt().maxCost(); got != 12 {
+		t.Errorf("devise cap %d", got)
 	}
 }
 
