@@ -30,9 +30,21 @@ var bundled = sync.OnceValue(func() []string {
 	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 })
 
-// IsCommon reports whether password, compared case-insensitively, is one of
-// the 100,000 most common passwords bundled with this package.
+// IsCommon reports whether password is one of the 100,000 most common
+// passwords bundled with this package, compared after NFKC normalisation
+// and Unicode case folding: "ｐａｓｓｗｏｒｄ１２３" and "PASSWORD123" are
+// both common.
 func IsCommon(password string) bool {
-	_, found := slices.BinarySearch(bundled(), strings.ToLower(password))
+	return isCommonFolded(fold(password), password)
+}
+
+// isCommonFolded looks up the folded form, and the plainly lower-cased one
+// for the list's few entries that folding would change.
+func isCommonFolded(folded, password string) bool {
+	list := bundled()
+	if _, found := slices.BinarySearch(list, folded); found {
+		return true
+	}
+	_, found := slices.BinarySearch(list, strings.ToLower(password))
 	return found
 }

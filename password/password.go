@@ -12,8 +12,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Errors. Compare returns ErrMismatch for a wrong password and ErrMalformed
-// or ErrUnknownScheme for a hash it cannot read; all of them mean "no".
+// Errors. Compare returns ErrMismatch for a wrong password, ErrMalformed
+// or ErrUnknownScheme for a hash it cannot read, ErrTooCostly for a hash
+// over the caps and ErrTooLong for a password over a length cap; all of them
+// mean "no". Policy returns ErrTooShort, ErrTooLong, ErrInvalidUTF8,
+// ErrCommon, ErrContext or ErrBreached.
 var (
 	ErrMismatch          = errors.New("password: hash does not match password")
 	ErrMalformed         = errors.New("password: malformed hash")
@@ -24,11 +27,15 @@ var (
 	ErrInvalidUTF8       = errors.New("password: password is not valid UTF-8")
 	ErrCommon            = errors.New("password: password is too common")
 	ErrBreached          = errors.New("password: password appears in a data breach")
+	ErrContext           = errors.New("password: password is based on the account's details")
 	ErrPlaintextDisabled = errors.New("password: plaintext scheme is for tests and is not enabled")
 )
 
-// MaxBytes is the hard cap on a password's length, checked before any
-// normalisation or hashing, so a megabyte-long password costs nothing.
+// MaxBytes is the hard cap on a password's length in bytes. It is checked
+// on the password as given, before any normalisation or hashing, so a
+// megabyte-long password costs nothing, and again after normalisation,
+// which can expand a string: NFKD and NFKC turn the 3-byte U+FDFA into 33
+// bytes.
 const MaxBytes = 4096
 
 // Scheme is one hash algorithm in its standard string format. The methods
@@ -63,7 +70,9 @@ const (
 	NoNormalization
 )
 
-// prepare checks and normalises a password for hashing.
+// prepare checks and normalises a password for hashing. The length cap is
+// checked before normalising (cheaply) and after (normalisation can expand
+// a string about 11×).
 func prepare(pw string, n Normalization) ([]byte, error) {
 	if len(pw) > MaxBytes {
 		return nil, ErrTooLong
@@ -78,6 +87,9 @@ func prepare(pw string, n Normalization) ([]byte, error) {
 	default:
 		pw = norm.NFKD.String(pw)
 	}
+	if len(pw) > MaxBytes {
+		return nil, ErrTooLong
+	}
 	return []byte(pw), nil
 }
 
@@ -87,6 +99,7 @@ func prepare(pw string, n Normalization) ([]byte, error) {
 // hashed, except for the schemes named in SingleHash
 // (SECURITY_PASSWORD_SINGLE_HASH).
 type FlaskSecurity struct {
+	// Salt is SECURITY_PASSWORD_SALT. Empty turns the HMAC step off.
 	Salt string
 	// SingleHash names the schemes (by [Scheme.Name]) hashed without the
 	// HMAC step. Flask-Security's default lists only django_* schemes and
@@ -96,8 +109,34 @@ type FlaskSecurity struct {
 	SingleHashAll bool
 }
 
+// applies reports whether the HMAC step applies to hashes of s. It never
+// does to other frameworks' schemes (Werkzeug, Django, Devise):
+// Flask-Security did not make those hashes.
+func (f *FlaskSecurity) applies(s Scheme) bool {
+	if _, ok := s.(verbatim); ok {
+		return false
+	}
+	return f != nil && f.Salt != "" && !f.SingleHashAll && !slices.Contains(f.SingleHash, s.Name()) && s.Name() != "plaintext"
+}
+
+// verbatim is implemented by the schemes of other frameworks (Werkzeug,
+// Django, Devise). They hash the password's UTF-8 bytes exactly as typed,
+// so Upgrade neither normalises the password for them nor applies
+// FlaskSecurity's HMAC step: a password verifies exactly when the framework
+// would have verified it.
+type verbatim interface{ verbatim() }
+
+// normalization returns the form passwords are put in for s: n, or none for
+// a verbatim scheme.
+func normalization(s Scheme, n Normalization) Normalization {
+	if _, ok := s.(verbatim); ok {
+		return NoNormalization
+	}
+	return n
+}
+
 func (f *FlaskSecurity) transform(s Scheme, pw []byte) []byte {
-	if f == nil || f.Salt == "" || f.SingleHashAll || slices.Contains(f.SingleHash, s.Name()) || s.Name() == "plaintext" {
+	if !f.applies(s) {
 		return pw
 	}
 	m := hmac.New(sha512.New, []byte(f.Salt))
@@ -117,7 +156,10 @@ type Upgrade struct {
 	Current Scheme
 	// Legacy schemes are accepted by Compare only.
 	Legacy []Scheme
-	// Normalize is the Unicode form applied first. Default: NFKD.
+	// Normalize is the Unicode form applied first. Default: NFKD. It does
+	// not apply to the schemes of other frameworks (Werkzeug, Django,
+	// Devise), which hash the password exactly as typed, as the frameworks
+	// do.
 	Normalize Normalization
 	// FlaskSecurity, when set, reproduces Flask-Security's salted double
 	// hashing for hashes made by a Flask application.
@@ -133,13 +175,13 @@ func (u Upgrade) current() Scheme {
 
 // Hash hashes password with the current scheme.
 func (u Upgrade) Hash(password string) (string, error) {
-	pw, err := prepare(password, u.Normalize)
+	s := u.current()
+	pw, err := prepare(password, normalization(s, u.Normalize))
 	if err != nil {
 		return "", err
 	}
-	s := u.current()
 	pw = u.FlaskSecurity.transform(s, pw)
-	if _, ok := s.(Bcrypt); ok && u.FlaskSecurity != nil && len(pw) > bcryptMaxBytes {
+	if _, ok := s.(Bcrypt); ok && u.FlaskSecurity.applies(s) {
 		// The HMAC'd form is 88 base64 bytes; bcrypt reads 72 of them, as
 		// Flask-Security's does. That keeps 432 bits of the HMAC: no two
 		// passwords collide the way long raw passwords do.
@@ -152,13 +194,16 @@ func (u Upgrade) Hash(password string) (string, error) {
 // closed: a malformed or unknown hash is an error. A hash that NeedsRehash
 // (made elsewhere, or by older settings) is also tried with the password
 // exactly as typed when normalisation changed it, because bare passlib and
-// Flask-Security's hash_password hash it unnormalised.
+// Flask-Security's hash_password hash it unnormalised; so for a non-ASCII
+// password a legacy passlib-format hash may be computed twice. The schemes
+// of other frameworks (Werkzeug, Django, Devise) are given the password
+// exactly as typed, once, as the frameworks do.
 func (u Upgrade) Compare(hash, password string) error {
 	s := u.identify(hash)
 	if s == nil {
 		return ErrUnknownScheme
 	}
-	pw, err := prepare(password, u.Normalize)
+	pw, err := prepare(password, normalization(s, u.Normalize))
 	if err != nil {
 		return err
 	}
@@ -174,12 +219,27 @@ func (u Upgrade) Compare(hash, password string) error {
 }
 
 func (u Upgrade) compareScheme(s Scheme, hash string, pw []byte) error {
-	pw2 := u.FlaskSecurity.transform(s, pw)
-	if b, ok := s.(Bcrypt); ok && len(pw2) != len(pw) {
-		b.TruncateLong = true // the 88-byte HMAC form, see Hash
-		return b.CompareBytes(hash, pw2)
+	if !u.FlaskSecurity.applies(s) {
+		return s.CompareBytes(hash, pw)
 	}
-	return s.CompareBytes(hash, pw2)
+	pw = u.FlaskSecurity.transform(s, pw)
+	if b, ok := s.(Bcrypt); ok {
+		b.TruncateLong = true // the 88-byte HMAC form, see Hash
+		return b.CompareBytes(hash, pw)
+	}
+	return s.CompareBytes(hash, pw)
+}
+
+// MaxPasswordBytes returns the longest password, in bytes, that Hash
+// accepts, or 0 if that is MaxBytes: the current scheme's limit (72 for
+// Bcrypt), except that with FlaskSecurity's HMAC step every password is
+// hashed as 88 bytes (bcrypt reads 72 of them), so there is none.
+func (u Upgrade) MaxPasswordBytes() int {
+	c := u.current()
+	if u.FlaskSecurity.applies(c) {
+		return 0
+	}
+	return MaxPasswordBytes(c)
 }
 
 // NeedsRehash reports whether hash is not of the current scheme, or is of
@@ -203,9 +263,9 @@ func (u Upgrade) identify(hash string) Scheme {
 }
 
 // hashString and compareString are the Hash and Compare of a single scheme
-// with default preparation (NFKD, length cap).
+// with default preparation (NFKD but for verbatim schemes, length cap).
 func hashString(s Scheme, password string) (string, error) {
-	pw, err := prepare(password, NFKD)
+	pw, err := prepare(password, normalization(s, NFKD))
 	if err != nil {
 		return "", err
 	}
@@ -216,7 +276,7 @@ func compareString(s Scheme, hash, password string) error {
 	if !s.Identify(hash) {
 		return fmt.Errorf("%w: not %s", ErrUnknownScheme, s.Name())
 	}
-	pw, err := prepare(password, NFKD)
+	pw, err := prepare(password, normalization(s, NFKD))
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // fast parameters keep the suite quick; defaults are covered by benchmarks.
@@ -270,6 +272,25 @@ func TestMalformedHashes(t *testing.T) {
 	}
 }
 
+// x/crypto's bcrypt takes any byte as the minor version; this package
+// reads only what Identify accepts ($2$, $2a$, $2b$, $2y$).
+func TestBcryptMinorVersion(t *testing.T) {
+	t.Parallel()
+	const pw = "パスワードです" // found by FuzzDevise: the hash is of pw + pepper
+	const hash = "$20$04$IlEcY5mskG.llXG0jeV7E0TGmOqdabfCXpNc14IC5k4kkZvEpa2l6"
+	pepper := Devise{Pepper: "a-devise-pepper", Cost: 4}
+	if err := pepper.CompareBytes(hash, []byte(pw)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("Devise.CompareBytes($20$...) = %v, want ErrMalformed", err)
+	}
+	if err := (Bcrypt{Cost: 4}).CompareBytes(hash, []byte(pw+"a-devise-pepper")); !errors.Is(err, ErrMalformed) {
+		t.Errorf("Bcrypt.CompareBytes($20$...) = %v, want ErrMalformed", err)
+	}
+	good := "$2a$" + hash[4:]
+	if err := pepper.CompareBytes(good, []byte(pw)); err != nil {
+		t.Errorf("Devise.CompareBytes($2a$...) = %v", err)
+	}
+}
+
 func TestPlaintextRefusedUnlessEnabled(t *testing.T) {
 	t.Parallel()
 	if _, err := (Plaintext{}).Hash("pw"); !errors.Is(err, ErrPlaintextDisabled) {
@@ -409,3 +430,180 @@ func (p probeHasher) Compare(string, string) error {
 	return nil
 }
 func (p probeHasher) NeedsRehash(string) bool { return false }
+
+// NFKD and NFKC expand U+FDFA (3 bytes) to 33 bytes: 1,000 of them are under
+// MaxBytes as typed and far over it once normalised.
+func TestLengthCapAfterNormalisation(t *testing.T) {
+	t.Parallel()
+	pw := strings.Repeat("\uFDFA", 1000)
+	if len(pw) > MaxBytes || len(norm.NFKD.String(pw)) <= MaxBytes || len(norm.NFKC.String(pw)) <= MaxBytes {
+		t.Fatalf("test string: %d bytes raw, want under the cap raw and over it normalised", len(pw))
+	}
+	fast := Argon2id{Memory: 64, Time: 1}
+	hash, _ := fast.Hash("short password")
+	for _, n := range []Normalization{NFKD, NFKC} {
+		h := Upgrade{Current: fast, Normalize: n}
+		if _, err := h.Hash(pw); !errors.Is(err, ErrTooLong) {
+			t.Errorf("Normalize %d: Hash = %v, want ErrTooLong", n, err)
+		}
+		if err := h.Compare(hash, pw); !errors.Is(err, ErrTooLong) {
+			t.Errorf("Normalize %d: Compare = %v, want ErrTooLong", n, err)
+		}
+	}
+	if _, err := fast.Hash(pw); !errors.Is(err, ErrTooLong) {
+		t.Errorf("Argon2id.Hash = %v, want ErrTooLong", err)
+	}
+	// Without normalisation the bytes as given are hashed: 3,000 are fine.
+	if _, err := (Upgrade{Current: fast, Normalize: NoNormalization}).Hash(pw); err != nil {
+		t.Errorf("NoNormalization: Hash = %v", err)
+	}
+	if err := (Policy{}).Validate(context.Background(), pw); !errors.Is(err, ErrTooLong) {
+		t.Errorf("Policy.Validate = %v, want ErrTooLong", err)
+	}
+	// A little under the cap after normalisation is fine.
+	ok := strings.Repeat("\uFDFA", MaxBytes/33)
+	if err := (Policy{}).Validate(context.Background(), ok); err != nil {
+		t.Errorf("Policy.Validate(%d × U+FDFA) = %v", MaxBytes/33, err)
+	}
+}
+
+func TestPolicyFoldsAndContext(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const email = "alice@example.com"
+	app := Policy{Context: []string{"Gatehouse"}}
+	tests := []struct {
+		name  string
+		p     Policy
+		pw    string
+		words []string
+		want  error
+	}{
+		{"full-width common", Policy{}, "ｐａｓｓｗｏｒｄ１２３", nil, ErrCommon},
+		{"mixed-case common", Policy{}, "PaSsWoRd123", nil, ErrCommon},
+		{"full-width upper common", Policy{}, "ＱＷＥＲＴＹ１２３", nil, ErrCommon},
+		{"Kelvin sign folds to k", Policy{}, "\u212Aatherine1", []string{"katherine@example.com"}, ErrContext},
+		{"address itself", Policy{}, email, []string{email}, ErrContext},
+		{"address, other case", Policy{}, "Alice@Example.COM", []string{email}, ErrContext},
+		{"address, full-width", Policy{}, "ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ", []string{email}, ErrContext},
+		{"address plus digits", Policy{}, email + "2024", []string{email}, ErrContext},
+		{"local part", Policy{}, "alice.liddell", []string{"alice.liddell@example.com"}, ErrContext},
+		{"local part, mixed case and digits", Policy{}, "Alice.Liddell99", []string{"alice.liddell@example.com"}, ErrContext},
+		{"Alice2024!", Policy{}, "Alice2024!", []string{email}, ErrContext},
+		{"leading decoration", Policy{}, "!!2024alice", []string{email}, ErrContext},
+		{"word doubled", Policy{}, "alicealice", []string{email}, ErrContext},
+		{"word most of it", Policy{}, "xaliceyz", []string{email}, ErrContext},
+		{"plus tag", Policy{}, "alice12345", []string{"alice+shop@example.com"}, ErrContext},
+		{"user name", Policy{}, "wonderland1", []string{email, "Wonderland"}, ErrContext},
+		{"word a small part", Policy{}, "alice in wonderland tea party", []string{email}, nil},
+		{"unrelated", Policy{}, "correct horse battery staple", []string{email, "alice"}, nil},
+		{"short word only whole", Policy{}, "always a fine password", []string{"al"}, nil},
+		{"short word, padded", Policy{}, "al12345678", []string{"al"}, ErrContext},
+		{"empty words ignored", Policy{}, "violet staple orbit", []string{"", "  "}, nil},
+		{"app name", app, "Gatehouse2024!", nil, ErrContext},
+		{"app name via ValidateFor", app, "gatehouse!", []string{email}, ErrContext},
+		{"app name in a passphrase", app, "my gatehouse has a very long moat", nil, nil},
+		{"common before context", Policy{}, "password1", []string{"password1"}, ErrCommon},
+		{"context before short", Policy{}, "alice", []string{email}, ErrTooShort},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.p.ValidateFor(ctx, tt.pw, tt.words...)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("ValidateFor(%q, %q) = %v, want %v", tt.pw, tt.words, err, tt.want)
+			}
+			if len(tt.words) == 0 {
+				if err2 := tt.p.Validate(ctx, tt.pw); fmt.Sprint(err2) != fmt.Sprint(err) {
+					t.Errorf("Validate = %v, ValidateFor with no words = %v", err2, err)
+				}
+			}
+		})
+	}
+	if !IsCommon("ｐａｓｓｗｏｒｄ１２３") || !IsCommon("PASSWORD123") {
+		t.Error("IsCommon does not fold")
+	}
+	if !IsCommon("aª»") {
+		t.Error("IsCommon misses the list's non-ASCII entry")
+	}
+}
+
+func TestMaxPasswordBytes(t *testing.T) {
+	t.Parallel()
+	bc := Bcrypt{Cost: 4}
+	tests := []struct {
+		name string
+		h    any
+		want int
+	}{
+		{"Bcrypt", Bcrypt{}, 72},
+		{"Bcrypt TruncateLong", Bcrypt{TruncateLong: true}, 72},
+		{"Upgrade Bcrypt", Upgrade{Current: bc}, 72},
+		{"*Upgrade Bcrypt", &Upgrade{Current: bc}, 72},
+		{"Upgrade Bcrypt + FlaskSecurity", Upgrade{Current: bc, FlaskSecurity: &FlaskSecurity{Salt: "s"}}, 0},
+		{"Upgrade Bcrypt + FlaskSecurity single hash", Upgrade{Current: bc, FlaskSecurity: &FlaskSecurity{Salt: "s", SingleHashAll: true}}, 72},
+		{"Limit Bcrypt", Limit(bc, 1), 72},
+		{"Limit Upgrade Bcrypt", Limit(Upgrade{Current: bc}, 1), 72},
+		{"Limit Upgrade Argon2id", Limit(Upgrade{}, 1), 0},
+		{"Upgrade legacy Bcrypt", Upgrade{Legacy: []Scheme{bc}}, 0},
+		{"Argon2id", Argon2id{}, 0},
+		{"PBKDF2", PBKDF2{}, 0},
+		{"SHACrypt", SHACrypt{}, 88},
+		{"Upgrade SHACrypt + FlaskSecurity", Upgrade{Current: SHACrypt{}, FlaskSecurity: &FlaskSecurity{Salt: "s"}}, 0},
+		{"nil", nil, 0},
+		{"not a hasher", "bcrypt", 0},
+	}
+	for _, tt := range tests {
+		if got := MaxPasswordBytes(tt.h); got != tt.want {
+			t.Errorf("%s: MaxPasswordBytes = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+
+	// What a policy set from the hasher accepts, the hasher hashes; what it
+	// refuses for length, the hasher would have refused.
+	ctx := context.Background()
+	for _, h := range []Hasher{Upgrade{Current: bc}, Limit(bc, 1), Upgrade{Current: bc, FlaskSecurity: &FlaskSecurity{Salt: "s"}}} {
+		p := Policy{MaxBytes: MaxPasswordBytes(h)}
+		for _, pw := range []string{
+			strings.Repeat("x", 72), strings.Repeat("x", 73), strings.Repeat("ü", 24), strings.Repeat("ü", 25),
+			strings.Repeat("\uFDFA", 2) + "abc", strings.Repeat("\uFDFA", 3),
+		} {
+			perr := p.Validate(ctx, pw)
+			_, herr := h.Hash(pw)
+			if perr == nil && herr != nil {
+				t.Errorf("%T: policy accepts %d bytes (%q...) but Hash = %v", h, len(pw), pw[:8], herr)
+			}
+			if errors.Is(perr, ErrTooLong) && herr == nil {
+				t.Errorf("%T: policy refuses %d bytes as too long but Hash accepts", h, len(pw))
+			}
+		}
+	}
+	p := Policy{MaxBytes: 72}
+	if err := p.Validate(ctx, strings.Repeat("ü", 25)); !errors.Is(err, ErrTooLong) {
+		t.Errorf("25 × ü (75 bytes in NFKD) under MaxBytes 72: %v, want ErrTooLong", err)
+	}
+	if err := p.Validate(ctx, strings.Repeat("violet staple ", 6)[:72]); err != nil {
+		t.Errorf("72 bytes under MaxBytes 72: %v", err)
+	}
+}
+
+// Bcrypt behind FlaskSecurity truncates only the 88-byte HMAC form: not a
+// long password when the HMAC step is off (SingleHash), and not by mistake
+// a password that happens to be 88 bytes long.
+func TestFlaskSecurityBcryptTruncation(t *testing.T) {
+	t.Parallel()
+	bc := Bcrypt{Cost: 4}
+	single := Upgrade{Current: bc, FlaskSecurity: &FlaskSecurity{Salt: "pepper", SingleHashAll: true}}
+	if _, err := single.Hash(strings.Repeat("a", 100)); !errors.Is(err, ErrTooLong) {
+		t.Errorf("SingleHashAll, 100 bytes: Hash = %v, want ErrTooLong (no silent truncation)", err)
+	}
+	salted := Upgrade{Current: bc, FlaskSecurity: &FlaskSecurity{Salt: "pepper"}}
+	pw88 := strings.Repeat("b", 88)
+	hash, err := salted.Hash(pw88)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := salted.Compare(hash, pw88); err != nil {
+		t.Errorf("88-byte password: Compare = %v", err)
+	}
+}

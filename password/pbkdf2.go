@@ -27,8 +27,12 @@ type PBKDF2 struct {
 	// Rounds is the iteration count. Default: OWASP's 210,000 for sha512,
 	// 600,000 for sha256, 1,300,000 for sha1.
 	Rounds int
-	// MaxRounds caps the rounds a stored hash may ask for. Default: four
-	// times the default rounds of its digest.
+	// MaxRounds caps the rounds a stored hash may ask for, so a hostile or
+	// corrupted hash cannot make one verify take seconds. Default: the
+	// default rounds of its digest (above), or Rounds if that is more. Measured on a
+	// 2-core test machine, a verify at that cap costs about 4× the default
+	// Argon2id verify for sha512, 3.5× for sha256 and 8.6× for sha1
+	// (passlib's own defaults, 25,000 to 131,000 rounds, cost under 1×).
 	MaxRounds int
 }
 
@@ -64,6 +68,13 @@ func (p PBKDF2) rounds() int {
 	return p.Rounds
 }
 
+func (p PBKDF2) maxRounds() int {
+	if p.MaxRounds > 0 {
+		return p.MaxRounds
+	}
+	return max(p.digest().rounds, p.rounds())
+}
+
 // Name returns passlib's name: "pbkdf2_sha512", "pbkdf2_sha256" or
 // "pbkdf2_sha1".
 func (p PBKDF2) Name() string { return p.digest().name }
@@ -96,11 +107,7 @@ func (p PBKDF2) CompareBytes(hash string, password []byte) error {
 	if err != nil {
 		return err
 	}
-	maxRounds := p.MaxRounds
-	if maxRounds == 0 {
-		maxRounds = 4 * d.rounds
-	}
-	if rounds > maxRounds {
+	if rounds > p.maxRounds() {
 		return ErrTooCostly
 	}
 	key, err := pbkdf2.Key(d.newH, string(password), salt, rounds, len(sum))

@@ -9,6 +9,7 @@ import (
 // It exists for tests that need instant hashing; it refuses to work unless
 // Enabled is set, so it cannot be switched on by accident.
 type Plaintext struct {
+	// Enabled must be set for the scheme to hash or compare anything.
 	Enabled bool
 }
 

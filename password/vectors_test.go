@@ -16,16 +16,12 @@ type sharedVector struct {
 }
 
 // sharedVectors reads the hashes made by the real Flask-Security 5.1 and
-// passlib 1.7, from shared/ beside the repository root.
+// passlib 1.7, which the repository carries in testdata/.
 func sharedVectors(t *testing.T) []sharedVector {
 	t.Helper()
-	path := filepath.Join("..", "..", "shared", "testdata", "flask_security_hashes.json") // beside the repo root
-	if p := os.Getenv("GATEHOUSE_SHARED"); p != "" {
-		path = filepath.Join(p, "testdata", "flask_security_hashes.json")
-	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "flask_security_hashes.json"))
 	if err != nil {
-		t.Fatalf("reading shared vectors: %v (set GATEHOUSE_SHARED to the shared/ folder)", err)
+		t.Fatalf("reading shared vectors: %v", err)
 	}
 	var vs []sharedVector
 	if err := json.Unmarshal(data, &vs); err != nil {
