@@ -1,7 +1,6 @@
 package gatehouse_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -22,7 +21,7 @@ import (
 // wrong-password case are reported (want ~1.0).
 func BenchmarkLoginFailureTiming(b *testing.B) {
 	store := memstore.New()
-	m, err := gatehouse.New(gatehouse.Config{Users: store, SecretKeys: [][]byte{bytes.Repeat([]byte{1}, 32)}, Logger: slog.New(slog.DiscardHandler)})
+	m, err := gatehouse.New(gatehouse.Config{Users: store, SecretKeys: [][]byte{gatehouse.NewSecretKey()}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,7 +55,7 @@ func BenchmarkLoginFailureTiming(b *testing.B) {
 func BenchmarkAuthenticatedRequest(b *testing.B) {
 	store := memstore.New()
 	m, err := gatehouse.New(gatehouse.Config{
-		Users: store, Tokens: store, SecretKeys: [][]byte{bytes.Repeat([]byte{1}, 32)},
+		Users: store, Tokens: store, SecretKeys: [][]byte{gatehouse.NewSecretKey()},
 		Cookie: gatehouse.CookieConfig{Insecure: true}, TokenAuth: true,
 		Hasher: password.Upgrade{Current: password.Argon2id{Memory: 64, Time: 1}},
 		Logger: slog.New(slog.DiscardHandler),

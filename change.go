@@ -29,9 +29,13 @@ func (m *Manager) changePost(w http.ResponseWriter, r *http.Request, f form) {
 	fe := &formErrors{}
 	current, next := f["password"], f["new_password"]
 	switch {
-	case current == "" && u.PasswordHash != "":
+	case u.PasswordHash == "":
+		// Setting a first password needs proof: the reset link mailed to
+		// the address, not just a session (which may be a stolen one).
+		fe.add("password", m.Text(r, MsgPasswordNotSetUseReset))
+	case current == "":
 		fe.add("password", m.Text(r, MsgPasswordNotProvided))
-	case u.PasswordHash != "":
+	default:
 		switch err := m.compare(ctx, u.PasswordHash, current); {
 		case errors.Is(err, ErrInvalidCredentials):
 			fe.add("password", m.Text(r, MsgInvalidPassword))
@@ -40,7 +44,7 @@ func (m *Manager) changePost(w http.ResponseWriter, r *http.Request, f form) {
 			return
 		}
 	}
-	m.checkNewPassword(r, fe, next, f["new_password_confirm"], "new_password", "new_password_confirm", !WantsJSON(r))
+	m.checkNewPassword(r, fe, next, f["new_password_confirm"], "new_password", "new_password_confirm", !WantsJSON(r), u.Email, u.Username)
 	if !fe.any() && next == current {
 		fe.add("new_password", m.Text(r, MsgPasswordIsTheSame))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -91,8 +92,9 @@ type Config struct {
 	// (SECURITY_PASSWORDLESS).
 	Passwordless bool
 	// TokenAuth accepts API auth tokens in the Authentication-Token header
-	// or the auth_token query parameter, and login hands them out with
-	// ?include_auth_token.
+	// or as "Authorization: Bearer" (and in a query parameter only if
+	// Views.TokenQuery names one), and login hands them out with
+	// ?include_auth_token. They expire after Views.TokenMaxAge.
 	TokenAuth bool
 	// BasicAuth accepts HTTP Basic credentials (email and password) on every
 	// request. Each such request pays a password hash.
@@ -132,11 +134,12 @@ type Config struct {
 	// Flask-Security's signals).
 	Hooks Hooks
 
-	// Localize translates a message before it is shown, flashed or mailed:
-	// key is its Flask-Security key (such as "UNAUTHENTICATED"), text the
-	// text in the request's language from gatehouse's catalogs. Default: that
-	// text.
-	Localize func(r *http.Request, key, text string) string
+	// Localize translates a message before it is shown, flashed or mailed
+	// (mails are rendered off the request, in its language): lang is the
+	// language Language picked, key the message's Flask-Security key (such
+	// as "UNAUTHENTICATED"), text the text in that language from
+	// gatehouse's catalogs and Messages. Default: that text.
+	Localize func(lang, key, text string) string
 	// Language picks the request's language ("en", "de", "fr", "es", "ja";
 	// anything else falls back to English). Default: the best match for
 	// the Accept-Language header.
@@ -196,10 +199,15 @@ type SessionConfig struct {
 
 // RememberConfig configures the remember-me cookie.
 type RememberConfig struct {
-	// Name of the cookie. Default: "remember_token".
+	// Name of the cookie. Default: "__Host-remember_token" (host-only,
+	// Secure, Path=/), or "__Secure-remember_token" when Domain or Path is
+	// set, or "remember_token" when Cookie.Insecure.
 	Name string
 	// Duration the cookie and the login it restores last. Default: 365 days.
 	Duration time.Duration
+	// MaxDuration caps LoginOptions.RememberFor. Default: 400 days (the
+	// longest browsers keep a cookie).
+	MaxDuration time.Duration
 	// Domain of the cookie. Default: none (host-only).
 	Domain string
 	// Path of the cookie. Default: "/".
@@ -297,12 +305,17 @@ type ViewsConfig struct {
 	// Token lifetimes. Defaults: confirm 5 days, reset 5 days, login 1 day
 	// (SECURITY_CONFIRM_EMAIL_WITHIN and friends).
 	ConfirmWithin, ResetWithin, LoginWithin time.Duration
-	// TokenHeader and TokenQuery name where API auth tokens come from.
-	// Defaults: "Authentication-Token", "auth_token".
-	TokenHeader, TokenQuery string
-	// TokenMaxAge ends auth tokens this long after they were issued.
-	// Default: 0, as Flask-Security's TOKEN_MAX_AGE: they live until the
-	// user's SecurityStamp changes.
+	// TokenHeader names the header API auth tokens come in; an
+	// "Authorization: Bearer" header is accepted too. Default:
+	// "Authentication-Token".
+	TokenHeader string
+	// TokenQuery names a query parameter that may carry an auth token
+	// ("auth_token" is Flask-Security's). Default: none: tokens in URLs
+	// end up in logs, histories and Referer headers.
+	TokenQuery string
+	// TokenMaxAge ends auth tokens this long after they were issued; they
+	// also die when the user's SecurityStamp changes. Negative means no age
+	// limit (Flask-Security's TOKEN_MAX_AGE = None). Default: 24 hours.
 	TokenMaxAge time.Duration
 	// IdentityAttributes are what users log in with: "email" and/or
 	// "username" (SECURITY_USER_IDENTITY_ATTRIBUTES). Default: email.
@@ -319,8 +332,15 @@ type ViewsConfig struct {
 	DetailedErrors bool
 	// PasswordPolicy checks new passwords at register, change and reset.
 	// Default: password.Policy{}: at least 8 characters, not among the
-	// 100,000 most common passwords.
+	// 100,000 most common passwords (in any Unicode or case spelling), not
+	// based on the account's email address or username, AppName or the
+	// site's name, and no longer than the hasher takes (72 bytes for
+	// bcrypt).
 	PasswordPolicy PasswordPolicy
+	// AppName is the application's name: new passwords may not be based on
+	// it (OWASP ASVS 5.0 6.2.11), nor on the site's name in BaseURL
+	// ("example" for https://app.example.com). Default: none.
+	AppName string
 	// Templates overrides the built-in pages by file name (login.html,
 	// register.html, forgot.html, reset.html, change.html, confirm.html,
 	// passwordless.html, layout.html).
@@ -396,12 +416,40 @@ type CSRFConfig struct {
 	TrustedOrigins []string
 }
 
+// makeKeyHint says how to make a proper secret key.
+const makeKeyHint = "make one with: head -c 32 /dev/urandom | base64 (or openssl rand -base64 32), and keep it secret"
+
+// minKeyBits is the least entropy a secret key must show by keyBits: 32
+// random bytes show about 150, a 44-character base64 string about 220.
+const minKeyBits = 128
+
+// keyBits estimates the entropy of k, in bits, from its byte frequencies
+// (Shannon's estimate times the length). It is a guard against keys such
+// as 32 times the same byte or a short phrase repeated, not a proof of
+// randomness: a key must come from crypto/rand.
+func keyBits(k []byte) float64 {
+	var counts [256]int
+	for _, b := range k {
+		counts[b]++
+	}
+	var h float64
+	n := float64(len(k))
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h * n
+}
+
 const (
 	minKeyLen       = 32
 	defaultLifetime = 14 * 24 * time.Hour
 	defaultIdle     = 24 * time.Hour
 	defaultFresh    = 10 * time.Minute
 	defaultRemember = 365 * 24 * time.Hour
+	maxRemember     = 400 * 24 * time.Hour
 )
 
 // withDefaults fills in defaults and validates; it works on a copy.
@@ -414,8 +462,11 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, errors.New("missing SecretKeys: at least one key of 32 random bytes is required"))
 	}
 	for i, k := range c.SecretKeys {
-		if len(k) < minKeyLen {
-			errs = append(errs, fmt.Errorf("key SecretKeys[%d] is %d bytes, want at least %d", i, len(k), minKeyLen))
+		switch {
+		case len(k) < minKeyLen:
+			errs = append(errs, fmt.Errorf("key SecretKeys[%d] is %d bytes, want at least %d random bytes; %s", i, len(k), minKeyLen, makeKeyHint))
+		case keyBits(k) < minKeyBits:
+			errs = append(errs, fmt.Errorf("key SecretKeys[%d] looks far from random (a repeated or guessable value); %s", i, makeKeyHint))
 		}
 	}
 	c.SecretKeys = append([][]byte(nil), c.SecretKeys...)
@@ -458,17 +509,36 @@ func (c Config) withDefaults() (Config, error) {
 		c.Session.FreshFor = defaultFresh
 	}
 
+	if c.Remember.Path == "" {
+		c.Remember.Path = "/"
+	}
 	if c.Remember.Name == "" {
-		c.Remember.Name = "remember_token"
+		switch {
+		case c.Cookie.Insecure:
+			c.Remember.Name = "remember_token"
+		case c.Remember.Domain != "" || c.Remember.Path != "/":
+			c.Remember.Name = "__Secure-remember_token"
+		default:
+			c.Remember.Name = "__Host-remember_token"
+		}
+	}
+	if strings.HasPrefix(c.Remember.Name, "__Host-") && (c.Cookie.Insecure || c.Remember.Domain != "" || c.Remember.Path != "/") {
+		errs = append(errs, errors.New("remember cookie name with the __Host- prefix needs Secure, no Domain and Path \"/\""))
+	}
+	if strings.HasPrefix(c.Remember.Name, "__Secure-") && c.Cookie.Insecure {
+		errs = append(errs, errors.New("remember cookie name with the __Secure- prefix needs Secure"))
 	}
 	if c.Remember.Name == c.Cookie.Name {
 		errs = append(errs, errors.New("cookie names Remember.Name and Cookie.Name must differ"))
 	}
-	if c.Remember.Duration <= 0 {
-		c.Remember.Duration = defaultRemember
+	if c.Remember.MaxDuration <= 0 {
+		c.Remember.MaxDuration = maxRemember
 	}
-	if c.Remember.Path == "" {
-		c.Remember.Path = "/"
+	if c.Remember.Duration <= 0 {
+		c.Remember.Duration = min(defaultRemember, c.Remember.MaxDuration)
+	}
+	if c.Remember.Duration > c.Remember.MaxDuration {
+		errs = append(errs, errors.New("Remember.Duration is over Remember.MaxDuration"))
 	}
 	if c.Remember.SameSite == 0 {
 		c.Remember.SameSite = c.Cookie.SameSite

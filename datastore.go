@@ -21,9 +21,15 @@ import (
 // at least one dot. It returns the normalised address or an error wrapping
 // ErrBadRequest.
 func ValidateEmail(email string) (string, error) {
-	email = NormalizeEmail(email)
 	bad := func(why string) (string, error) {
 		return "", fmt.Errorf("%w: invalid email address: %s", ErrBadRequest, why)
+	}
+	if !utf8.ValidString(email) {
+		return bad("not UTF-8")
+	}
+	email, idnaErr := normalizeEmail(email)
+	if idnaErr != nil && strings.Contains(email, "@") {
+		return bad("domain is not a valid internationalised domain name")
 	}
 	if email == "" {
 		return bad("empty")

@@ -19,7 +19,9 @@ func TestValidateEmail(t *testing.T) {
 		"  Ada.L+tag@EXAMPLE.Com  ":  "Ada.L+tag@example.com",
 		"o'brien@sub.example.co.uk":  "o'brien@sub.example.co.uk",
 		"用户@例子.广告":                   "用户@例子.广告",
-		"x@xn--bcher-kva.example":    "x@xn--bcher-kva.example",
+		"x@xn--bcher-kva.example":    "x@bücher.example",
+		"x@BÜCHER.example":           "x@bücher.example",
+		"ＡＤＡ@ＥＸＡＭＰＬＥ.com":            "ADA@example.com",
 		"a_b-c@my-domain.example.io": "a_b-c@my-domain.example.io",
 	}
 	for in, want := range good {

@@ -1,7 +1,6 @@
 package gatehouse_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -22,7 +21,7 @@ func Example() {
 	store := memstore.New()
 	auth, err := gatehouse.New(gatehouse.Config{
 		Users:      store,
-		SecretKeys: [][]byte{bytes.Repeat([]byte("k"), 32)}, // use crypto/rand
+		SecretKeys: [][]byte{gatehouse.NewSecretKey()}, // in production: the same key on every start
 		LoginURL:   "/login",
 		Cookie:     gatehouse.CookieConfig{Insecure: true}, // plain-HTTP test server
 		Logger:     slog.New(slog.DiscardHandler),
@@ -75,7 +74,7 @@ func ExampleIsSafeRedirect() {
 }
 
 func ExampleManager_FuncMap() {
-	auth, _ := gatehouse.New(gatehouse.Config{Users: memstore.New(), SecretKeys: [][]byte{bytes.Repeat([]byte("k"), 32)}})
+	auth, _ := gatehouse.New(gatehouse.Config{Users: memstore.New(), SecretKeys: [][]byte{gatehouse.NewSecretKey()}})
 	funcs := auth.FuncMap()
 	ctx := gatehouse.NewContext(context.Background(), gatehouse.Principal{
 		User: &gatehouse.User{ID: "1", Email: "ada@example.com", Roles: []string{"admin"}}, Method: gatehouse.MethodSession,
@@ -88,7 +87,7 @@ func ExampleManager_FuncMap() {
 }
 
 func ExampleManager_Require() {
-	auth, _ := gatehouse.New(gatehouse.Config{Users: memstore.New(), SecretKeys: [][]byte{bytes.Repeat([]byte("k"), 32)}})
+	auth, _ := gatehouse.New(gatehouse.Config{Users: memstore.New(), SecretKeys: [][]byte{gatehouse.NewSecretKey()}})
 	// Editors or admins, logged in with a password in the last five minutes.
 	guard := auth.Require(gatehouse.Policy{AnyRoles: []string{"editor", "admin"}, FreshWithin: 5 * time.Minute})
 	_ = guard(http.NotFoundHandler())

@@ -1,14 +1,13 @@
 package gatehouse
 
 import (
-	"bytes"
 	"log/slog"
 	"testing"
 	"time"
 )
 
 func fuzzManager(f *testing.F) *Manager {
-	m, err := New(Config{Users: nilUsers{}, SecretKeys: [][]byte{bytes.Repeat([]byte{7}, 32)},
+	m, err := New(Config{Users: nilUsers{}, SecretKeys: [][]byte{NewSecretKey()},
 		Logger: slog.New(slog.DiscardHandler), Cookie: CookieConfig{Insecure: true}})
 	if err != nil {
 		f.Fatal(err)

@@ -3,11 +3,14 @@ package gatehouse
 import (
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
 	htmltemplate "html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -37,6 +40,8 @@ type Manager struct {
 	limiter   Limiter
 	pages     map[string]*htmltemplate.Template
 
+	siteWord string // the site's name from BaseURL, which passwords may not be based on
+
 	mailer     Mailer
 	mailKeys   []cipher.AEAD // seal outbox payloads; [0] seals
 	wake       chan struct{} // a job was queued in this process
@@ -63,6 +68,7 @@ func New(cfg Config) (*Manager, error) {
 		m.mailKeys = append(m.mailKeys, aead)
 	}
 	m.mailer = cfg.Mail.Mailer
+	m.siteWord = siteWord(cfg.Views.BaseURL)
 	m.wake = make(chan struct{}, 1)
 	rememberKeys := make([][]byte, len(cfg.SecretKeys))
 	for i, k := range cfg.SecretKeys {
@@ -113,6 +119,30 @@ func New(cfg Config) (*Manager, error) {
 		m.log.Warn("gatehouse: LoginDisabled is set: every guard lets every request through; use it in tests only")
 	}
 	return m, nil
+}
+
+// siteWord is the name a site goes by, from its base URL: the label before
+// the top-level domain ("example" for https://app.example.com), or "".
+func siteWord(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return ""
+	}
+	labels := strings.Split(strings.TrimSuffix(u.Hostname(), "."), ".")
+	if len(labels) < 2 {
+		return ""
+	}
+	return labels[len(labels)-2]
+}
+
+// NewSecretKey returns 32 bytes from crypto/rand: a key for
+// Config.SecretKeys. Make it once, keep it secret, and give every instance
+// of the application the same one; a new key on each start logs everybody
+// out.
+func NewSecretKey() []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
 }
 
 // deriveKey derives a 32-byte key for one purpose from a secret key

@@ -2,8 +2,8 @@ package gatehouse_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -23,9 +23,16 @@ import (
 )
 
 var (
-	testKey1 = bytes.Repeat([]byte{0x11}, 32)
-	testKey2 = bytes.Repeat([]byte{0x22}, 32)
+	testKey1 = testKey("gatehouse test key 1")
+	testKey2 = testKey("gatehouse test key 2")
 )
+
+// testKey is a fixed key for tests that need the same one twice: random
+// looking, as New insists.
+func testKey(seed string) []byte {
+	k := sha256.Sum256([]byte(seed))
+	return k[:]
+}
 
 // clock is a settable Config.Now.
 type clock struct {

@@ -45,6 +45,8 @@ const (
 	MsgBadRequest                 = "BAD_REQUEST"
 	MsgRateLimited                = "RATE_LIMITED"
 	MsgUnavailable                = "UNAVAILABLE"
+	MsgPasswordNotSetUseReset     = "PASSWORD_NOT_SET_USE_RESET"
+	MsgPasswordBasedOnAccount     = "PASSWORD_BASED_ON_ACCOUNT"
 	MsgLoggedOut                  = "LOGGED_OUT"
 	MsgLoginSuccessful            = "LOGIN_SUCCESSFUL"
 	SubjectRegister               = "EMAIL_SUBJECT_REGISTER"
@@ -70,6 +72,8 @@ var catalogs = map[string]map[string]string{
 		MsgAnonymousRequired:         "You can only access this endpoint when not logged in.",
 		MsgInternalError:             "Internal error.",
 		MsgUnavailable:               "The service is busy or briefly unavailable. Please try again in a moment.",
+		MsgPasswordNotSetUseReset:    "Your account has no password yet. To set one, use \"Forgot password\": we will mail you a link.",
+		MsgPasswordBasedOnAccount:    "Your password must not be based on your email address, your username or the name of this site.",
 		MsgCSRFFailed:                "The CSRF token is missing or invalid.",
 		MsgLoginRequired:             "Please log in to access this page.",
 		MsgRefreshRequired:           "Please reauthenticate to access this page.",
@@ -136,6 +140,8 @@ var catalogs = map[string]map[string]string{
 		MsgAnonymousRequired:         "Dieser Endpunkt ist nur ohne Anmeldung erreichbar.",
 		MsgInternalError:             "Interner Fehler.",
 		MsgUnavailable:               "Der Dienst ist ausgelastet oder kurz nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.",
+		MsgPasswordNotSetUseReset:    "Ihr Konto hat noch kein Passwort. Um eines festzulegen, nutzen Sie „Passwort vergessen“: Wir senden Ihnen einen Link.",
+		MsgPasswordBasedOnAccount:    "Ihr Passwort darf nicht auf Ihrer E-Mail-Adresse, Ihrem Benutzernamen oder dem Namen dieser Website beruhen.",
 		MsgCSRFFailed:                "Das CSRF-Token fehlt oder ist ungültig.",
 		MsgLoginRequired:             "Bitte melden Sie sich an, um diese Seite zu sehen.",
 		MsgRefreshRequired:           "Bitte melden Sie sich erneut an, um diese Seite zu sehen.",
@@ -202,6 +208,8 @@ var catalogs = map[string]map[string]string{
 		MsgAnonymousRequired:         "Ce point d'accès n'est accessible que sans être connecté.",
 		MsgInternalError:             "Erreur interne.",
 		MsgUnavailable:               "Le service est surchargé ou momentanément indisponible. Veuillez réessayer dans un instant.",
+		MsgPasswordNotSetUseReset:    "Votre compte n’a pas encore de mot de passe. Pour en définir un, utilisez « Mot de passe oublié » : nous vous enverrons un lien.",
+		MsgPasswordBasedOnAccount:    "Votre mot de passe ne doit pas reposer sur votre adresse e-mail, votre nom d’utilisateur ou le nom de ce site.",
 		MsgCSRFFailed:                "Le jeton CSRF est manquant ou invalide.",
 		MsgLoginRequired:             "Veuillez vous connecter pour accéder à cette page.",
 		MsgRefreshRequired:           "Veuillez vous authentifier à nouveau pour accéder à cette page.",
@@ -268,6 +276,8 @@ var catalogs = map[string]map[string]string{
 		MsgAnonymousRequired:         "Solo puede acceder a este punto de acceso sin haber iniciado sesión.",
 		MsgInternalError:             "Error interno.",
 		MsgUnavailable:               "El servicio está ocupado o no disponible por un momento. Inténtelo de nuevo en unos instantes.",
+		MsgPasswordNotSetUseReset:    "Su cuenta aún no tiene contraseña. Para establecer una, use «¿Olvidó su contraseña?»: le enviaremos un enlace.",
+		MsgPasswordBasedOnAccount:    "Su contraseña no debe basarse en su dirección de correo, su nombre de usuario ni el nombre de este sitio.",
 		MsgCSRFFailed:                "El token CSRF falta o no es válido.",
 		MsgLoginRequired:             "Inicie sesión para acceder a esta página.",
 		MsgRefreshRequired:           "Vuelva a autenticarse para acceder a esta página.",
@@ -334,6 +344,8 @@ var catalogs = map[string]map[string]string{
 		MsgAnonymousRequired:         "このエンドポイントはログインしていない状態でのみ利用できます。",
 		MsgInternalError:             "内部エラーが発生しました。",
 		MsgUnavailable:               "サービスが混み合っているか、一時的に利用できません。少し待ってからもう一度お試しください。",
+		MsgPasswordNotSetUseReset:    "このアカウントにはまだパスワードがありません。設定するには「パスワードをお忘れですか」からリンクをメールで受け取ってください。",
+		MsgPasswordBasedOnAccount:    "パスワードには、メールアドレス、ユーザー名、このサイトの名前に基づくものは使えません。",
 		MsgCSRFFailed:                "CSRF トークンがないか、無効です。",
 		MsgLoginRequired:             "このページにアクセスするにはログインしてください。",
 		MsgRefreshRequired:           "このページにアクセスするには再認証してください。",
@@ -451,8 +463,8 @@ func (m *Manager) textLang(r *http.Request, lang, key string, args ...string) st
 			text = m.cfg.Flash.RefreshMessage
 		}
 	}
-	if m.cfg.Localize != nil && r != nil {
-		text = m.cfg.Localize(r, key, text)
+	if m.cfg.Localize != nil {
+		text = m.cfg.Localize(lang, key, text)
 	}
 	if len(args) > 1 && strings.Contains(text, placeholderOpen) {
 		pairs := make([]string, 0, len(args))

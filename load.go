@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"crypto/hmac"
 	"crypto/subtle"
 	"errors"
 	"net/http"
@@ -93,8 +94,8 @@ func (m *Manager) load(w http.ResponseWriter, r *http.Request) *reqState {
 			st.p = Principal{User: u, Method: sess.Method, AuthTime: time.Unix(sess.AuthTime, 0), Fresh: sess.Fresh}
 			st.authed = true
 			if m.cfg.Remember.RefreshEachRequest {
-				if p, _, _, ok := m.readRemember(r); ok && p.UserID == u.ID && w != nil {
-					m.setRememberCookie(w, u, 0)
+				if p, issued, _, ok := m.readRemember(r); ok && p.UserID == u.ID && w != nil {
+					m.setRememberCookie(w, r, u, time.Unix(p.Until, 0).Sub(issued))
 				}
 			}
 		}
@@ -160,6 +161,16 @@ func (m *Manager) fromRemember(w http.ResponseWriter, r *http.Request, st *reqSt
 		m.clearRememberCookie(w)
 		return
 	}
+	if m.cfg.Protection == ProtectionStrong && p.Ident != "" && !hmac.Equal([]byte(p.Ident), []byte(m.identifier(r))) {
+		// Strong protection covers the remember cookie too: a copy used by
+		// another client (address or User-Agent) restores nothing.
+		m.log.LogAttrs(ctx, levelWarn, "gatehouse: remember cookie refused by strong protection", attrEvent("session_protected"), attrUser(u))
+		if h := m.cfg.Hooks.SessionProtected; h != nil {
+			h(ctx, u, m.cfg.Protection)
+		}
+		m.clearRememberCookie(w)
+		return
+	}
 	flashes, next := []Flash(nil), ""
 	if st.sess != nil {
 		flashes, next = st.sess.Flashes, st.sess.Next
@@ -185,7 +196,7 @@ func (m *Manager) fromRemember(w http.ResponseWriter, r *http.Request, st *reqSt
 			m.log.LogAttrs(ctx, levelError, "gatehouse: writing session", attrEvent("store_error"), attrErr(err))
 		}
 		if m.cfg.Remember.RefreshEachRequest {
-			m.setRememberCookie(w, u, 0)
+			m.setRememberCookie(w, r, u, time.Unix(p.Until, 0).Sub(issued))
 		}
 	}
 	m.log.LogAttrs(ctx, levelInfo, "gatehouse: session restored from remember cookie", attrEvent("remember_loaded"), attrUser(u))

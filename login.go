@@ -13,7 +13,8 @@ type LoginOptions struct {
 	// Remember also sets the remember-me cookie, so the login outlives the
 	// browser session.
 	Remember bool
-	// RememberFor overrides Config.Remember.Duration for this login.
+	// RememberFor overrides Config.Remember.Duration for this login, up to
+	// Config.Remember.MaxDuration.
 	RememberFor time.Duration
 	// Force logs in a user who is not Active (Flask-Login's force=True).
 	Force bool
@@ -60,7 +61,14 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, u *User, o Login
 		return err
 	}
 	if o.Remember {
-		m.setRememberCookie(w, u, o.RememberFor)
+		m.setRememberCookie(w, r, u, o.RememberFor)
+	}
+	if m.cfg.Trackable {
+		// Every login counts, whatever made it: the login view, a
+		// passwordless link, a confirmation or reset, or the app's own.
+		if err := m.RecordLogin(ctx, u, r); err != nil {
+			m.log.LogAttrs(ctx, levelError, "gatehouse: tracking login", attrEvent("store_error"), attrErr(err))
+		}
 	}
 	m.log.LogAttrs(ctx, levelInfo, "gatehouse: logged in", attrEvent("login"), attrUser(u), attrMethod(MethodSession))
 	if h := m.cfg.Hooks.LoggedIn; h != nil {

@@ -109,11 +109,6 @@ func (m *Manager) loginPost(w http.ResponseWriter, r *http.Request, f form) {
 		m.WriteError(w, r, err)
 		return
 	}
-	if m.cfg.Trackable {
-		if err := m.RecordLogin(ctx, u, r); err != nil {
-			m.log.LogAttrs(ctx, levelError, "gatehouse: tracking login", attrEvent("store_error"), attrErr(err))
-		}
-	}
 	if WantsJSON(r) {
 		user := m.userPayload(u)
 		if _, ok := r.URL.Query()["include_auth_token"]; ok && m.cfg.TokenAuth {

@@ -3,6 +3,7 @@ package gatehouse
 import (
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // fromCredentials authenticates r by API auth token or HTTP Basic, when
@@ -13,6 +14,11 @@ func (m *Manager) fromCredentials(r *http.Request, st *reqState) {
 	if m.cfg.TokenAuth {
 		tok := r.Header.Get(m.cfg.Views.TokenHeader)
 		if tok == "" {
+			if scheme, rest, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+				tok = strings.TrimSpace(rest)
+			}
+		}
+		if tok == "" && m.cfg.Views.TokenQuery != "" {
 			tok = r.URL.Query().Get(m.cfg.Views.TokenQuery)
 		}
 		if tok != "" {

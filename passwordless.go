@@ -28,9 +28,6 @@ func (m *Manager) PasswordlessLinkView() http.Handler {
 			m.WriteError(w, r, err)
 			return
 		}
-		if m.cfg.Trackable {
-			m.RecordLogin(ctx, u, r)
-		}
 		m.done(w, r, map[string]any{"user": m.userPayload(u)}, m.cfg.PostLoginURL, MsgPasswordlessLoginSuccess)
 	}, nil)
 }

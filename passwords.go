@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // VerifyPassword checks an identity (an email address, or a username when
@@ -122,14 +125,29 @@ func (m *Manager) HashPassword(ctx context.Context, password string) (string, er
 	return m.hash(ctx, password)
 }
 
-// NormalizeEmail trims spaces and lower-cases the domain part, which is
-// case-insensitive (RFC 5321); stores compare the whole address
-// case-insensitively as well.
+// NormalizeEmail puts an address in the one form gatehouse stores and
+// compares: spaces trimmed, the whole address in Unicode NFKC (so a
+// full-width or otherwise compatibility spelling is the same address), and
+// the domain mapped as IDNA lookups map it (UTS #46: lower case, and
+// "xn--" labels decoded), so "Ada@BÜCHER.example" and
+// "Ada@xn--bcher-kva.example" are one address, "Ada@bücher.example".
+// Stores compare the whole address case-insensitively as well.
 func NormalizeEmail(email string) string {
-	email = strings.TrimSpace(email)
+	n, _ := normalizeEmail(email)
+	return n
+}
+
+// normalizeEmail is NormalizeEmail that also reports a domain IDNA
+// refuses.
+func normalizeEmail(email string) (string, error) {
+	email = norm.NFKC.String(strings.TrimSpace(email))
 	at := strings.LastIndexByte(email, '@')
 	if at < 0 {
-		return email
+		return email, nil
 	}
-	return email[:at+1] + strings.ToLower(email[at+1:])
+	domain, err := idna.Lookup.ToUnicode(email[at+1:])
+	if err != nil {
+		return email[:at+1] + strings.ToLower(email[at+1:]), err
+	}
+	return email[:at+1] + domain, nil
 }

@@ -42,12 +42,13 @@ func (m *Manager) ResetView() http.Handler {
 		raw := r.PathValue("token")
 		// Check the token first: a bad link should say so, not complain
 		// about the password.
-		if _, err := m.PeekToken(ctx, TokenReset, raw); err != nil {
+		owner, err := m.PeekToken(ctx, TokenReset, raw)
+		if err != nil {
 			m.linkFailed(w, r, err, MsgInvalidResetPasswordToken, m.cfg.Views.ResetPath)
 			return
 		}
 		fe := &formErrors{}
-		m.checkNewPassword(r, fe, f["password"], f["password_confirm"], "password", "password_confirm", !WantsJSON(r))
+		m.checkNewPassword(r, fe, f["password"], f["password_confirm"], "password", "password_confirm", !WantsJSON(r), owner.Email, owner.Username)
 		if fe.any() {
 			m.fail(w, r, fe, "reset", "UI_RESET", page{Action: m.cfg.Views.Prefix + m.cfg.Views.ResetPath + "/" + raw})
 			return

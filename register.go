@@ -43,7 +43,7 @@ func (m *Manager) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 	case err != nil:
 		fe.add("email", m.Text(r, MsgInvalidEmailAddress))
 	}
-	m.checkNewPassword(r, fe, f["password"], f["password_confirm"], "password", "password_confirm", !WantsJSON(r))
+	m.checkNewPassword(r, fe, f["password"], f["password_confirm"], "password", "password_confirm", !WantsJSON(r), email, f["username"])
 	if fe.any() {
 		m.fail(w, r, fe, "register", "UI_REGISTER", m.registerPage(f))
 		return

@@ -17,14 +17,25 @@ type rememberPayload struct {
 	Stamp  string `json:"s"`
 	// Until is when this cookie stops restoring sessions (unix seconds).
 	Until int64 `json:"e"`
+	// Ident is the session protection identifier (a hash of the client's
+	// address and User-Agent) of the login: with ProtectionStrong, another
+	// client's copy restores nothing.
+	Ident string `json:"p,omitempty"`
 }
 
-func (m *Manager) setRememberCookie(w http.ResponseWriter, u *User, d time.Duration) {
+// setRememberCookie sets the remember cookie for u, valid for d (the
+// default Duration if d is 0, at most MaxDuration).
+func (m *Manager) setRememberCookie(w http.ResponseWriter, r *http.Request, u *User, d time.Duration) {
 	if d <= 0 {
 		d = m.cfg.Remember.Duration
 	}
+	d = min(d, m.cfg.Remember.MaxDuration)
 	now := m.cfg.Now()
-	p, _ := json.Marshal(rememberPayload{ID: randomID(12), UserID: u.ID, Stamp: stampHash(u.SecurityStamp), Until: now.Add(d).Unix()})
+	rp := rememberPayload{ID: randomID(12), UserID: u.ID, Stamp: stampHash(u.SecurityStamp), Until: now.Add(d).Unix()}
+	if m.cfg.Protection != ProtectionOff {
+		rp.Ident = m.identifier(r)
+	}
+	p, _ := json.Marshal(rp)
 	setCookie(w, m.rememberCookie(m.remember.Sign(p, now), int(d.Seconds())))
 }
 
@@ -50,7 +61,7 @@ func (m *Manager) readRemember(r *http.Request) (p rememberPayload, issued time.
 		return p, issued, false, false
 	}
 	now := m.cfg.Now()
-	raw, issued, err := m.remember.Verify(c.Value, m.cfg.Remember.Duration, now)
+	raw, issued, err := m.remember.Verify(c.Value, m.cfg.Remember.MaxDuration, now)
 	if err != nil || json.Unmarshal(raw, &p) != nil || p.UserID == "" || p.ID == "" || now.Unix() > p.Until {
 		return p, issued, true, false
 	}

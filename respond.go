@@ -136,11 +136,12 @@ func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 			w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds())+1))
 		}
 	case http.StatusRequestEntityTooLarge, http.StatusBadRequest:
-		msg = m.Text(r, MsgBadRequest)
-		if errorIs(err, ErrCSRF) {
+		switch {
+		case errorIs(err, ErrCSRF):
 			msg = m.Text(r, MsgCSRFFailed)
-		}
-		if !errorIs(err, ErrBadRequest) && !errorIs(err, ErrTooLarge) {
+		case errorIs(err, ErrBadRequest), errorIs(err, ErrTooLarge):
+			msg = m.Text(r, MsgBadRequest)
+		default:
 			msg = publicMessage(err)
 		}
 	default:

@@ -93,12 +93,12 @@ func TestCookieAttributes(t *testing.T) {
 		switch ck.Name {
 		case "__Host-gatehouse":
 			sess = ck
-		case "remember_token":
+		case "__Host-remember_token": // __Host- as the session's: host-only, Secure, Path=/
 			rem = ck
 		}
 	}
 	if sess == nil || rem == nil {
-		t.Fatalf("cookies = %v, want __Host-gatehouse and remember_token", r.header["Set-Cookie"])
+		t.Fatalf("cookies = %v, want __Host-gatehouse and __Host-remember_token", r.header["Set-Cookie"])
 	}
 	if !sess.Secure || !sess.HttpOnly || sess.SameSite != http.SameSiteLaxMode || sess.Path != "/" || sess.Domain != "" {
 		t.Errorf("session cookie attributes: %+v", sess)

@@ -384,9 +384,11 @@ type SessionSweeper interface {
 // PasswordPolicy checks a new password at register, change and reset;
 // password.Policy is one.
 type PasswordPolicy interface {
-	// Validate returns nil if password may be set, else an error saying
-	// why (password.ErrTooShort, ErrCommon, ErrBreached, ...).
-	Validate(ctx context.Context, password string) error
+	// ValidateFor returns nil if password may be set for an account whose
+	// details are words (its email address, username, the application's
+	// name: a password may not be based on them), else an error saying why
+	// (password.ErrTooShort, ErrCommon, ErrContext, ErrBreached, ...).
+	ValidateFor(ctx context.Context, password string, words ...string) error
 }
 
 // Router is anything the views can be mounted on with Go 1.22 patterns

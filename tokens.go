@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/token"
@@ -95,6 +96,9 @@ func (m *Manager) verifyToken(ctx context.Context, kind TokenKind, raw string, t
 	}
 	if !equalStamp(t.Stamp, u.SecurityStamp) {
 		return nil, ErrTokenInvalid
+	}
+	if t.Kind == TokenConfirm && !strings.EqualFold(t.Email, u.Email) {
+		return nil, ErrTokenInvalid // it confirmed the address it was sent to, which the user no longer has
 	}
 	return u, nil
 }

@@ -157,14 +157,16 @@ func (m *Manager) userPayload(u *User) map[string]any {
 	return map[string]any{"id": u.ID, "email": u.Email}
 }
 
-// checkNewPassword validates a new password and its confirmation into fe,
-// under the given field names.
-func (m *Manager) checkNewPassword(r *http.Request, fe *formErrors, pw, confirm, field, confirmField string, needConfirm bool) {
+// checkNewPassword validates a new password for the account whose
+// details are words (email address, username), and its confirmation, into
+// fe under the given field names.
+func (m *Manager) checkNewPassword(r *http.Request, fe *formErrors, pw, confirm, field, confirmField string, needConfirm bool, words ...string) {
 	if pw == "" {
 		fe.add(field, m.Text(r, MsgPasswordNotProvided))
 		return
 	}
-	if err := m.cfg.Views.PasswordPolicy.Validate(r.Context(), pw); err != nil {
+	words = append(words, m.cfg.Views.AppName, m.siteWord)
+	if err := m.cfg.Views.PasswordPolicy.ValidateFor(r.Context(), pw, words...); err != nil {
 		fe.add(field, m.passwordMessage(r, err))
 		return
 	}
@@ -185,6 +187,8 @@ func (m *Manager) passwordMessage(r *http.Request, err error) string {
 		return m.Text(r, MsgPasswordTooLong)
 	case errors.Is(err, password.ErrBreached):
 		return m.Text(r, MsgPasswordBreached)
+	case errors.Is(err, password.ErrContext):
+		return m.Text(r, MsgPasswordBasedOnAccount)
 	case errors.Is(err, password.ErrInvalidUTF8):
 		return m.Text(r, MsgBadRequest)
 	default:

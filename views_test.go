@@ -131,14 +131,24 @@ func TestMessageOverridesAndLocalize(t *testing.T) {
 	t.Parallel()
 	ve := newViewEnv(t, func(c *gatehouse.Config) {
 		c.Messages = map[string]string{gatehouse.MsgGenericAuthnFailed: "Nope, %(who)s."}
-		c.Localize = func(r *http.Request, key, text string) string { return "[" + key + "] " + text }
+		c.Localize = func(lang, key, text string) string { return "[" + lang + " " + key + "] " + text }
 		c.Language = func(*http.Request) string { return "de" }
+		c.Recoverable = true
 	}, nil)
 	c := ve.jsonClient()
 	c.do("GET", "/login", "")
 	_, _, raw := c.do("POST", "/login", `{"email":"alice@example.com","password":"wrong password"}`)
-	if !strings.Contains(raw, "[GENERIC_AUTHN_FAILED] Nope, %(who)s.") {
+	if !strings.Contains(raw, "[de GENERIC_AUTHN_FAILED] Nope, %(who)s.") {
 		t.Errorf("override and Localize not applied: %s", raw)
+	}
+	// Mails are localized too, off the request, in its language.
+	c.do("GET", "/reset", "")
+	if status, _, raw := c.do("POST", "/reset", `{"email":"alice@example.com"}`); status != 200 {
+		t.Fatalf("forgot: %d %s", status, raw)
+	}
+	mails := ve.sent()
+	if len(mails) != 1 || !strings.HasPrefix(mails[0].Subject, "[de EMAIL_SUBJECT_PASSWORD_RESET] ") || !strings.Contains(mails[0].Text, "[de ") {
+		t.Errorf("mail not localized: %+v", mails)
 	}
 	_, _, raw = c.do("POST", "/login", `{"email":"alice@example.com"}`)
 	if !strings.Contains(raw, "Kein Passwort angegeben") {

@@ -9,6 +9,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/password"
 )
 
+// defaultTokenMaxAge is how long an API auth token lives by default.
+const defaultTokenMaxAge = 24 * time.Hour
+
 // viewDefaults fills in ViewsConfig, MailConfig and CSRFConfig defaults and
 // checks that features have what they need.
 func (c *Config) viewDefaults() []error {
@@ -20,7 +23,7 @@ func (c *Config) viewDefaults() []error {
 	}{
 		{&v.LoginPath, "/login"}, {&v.LogoutPath, "/logout"}, {&v.RegisterPath, "/register"},
 		{&v.ConfirmPath, "/confirm"}, {&v.ResetPath, "/reset"}, {&v.ChangePath, "/change"},
-		{&v.TokenHeader, "Authentication-Token"}, {&v.TokenQuery, "auth_token"}, {&v.BasicRealm, "Login Required"},
+		{&v.TokenHeader, "Authentication-Token"}, {&v.BasicRealm, "Login Required"},
 		{&v.PostLogoutURL, "/"}, {&v.PostRegisterURL, c.PostLoginURL}, {&v.PostConfirmURL, c.PostLoginURL},
 		{&v.PostResetURL, c.PostLoginURL}, {&v.PostChangeURL, c.PostLoginURL},
 	} {
@@ -36,6 +39,12 @@ func (c *Config) viewDefaults() []error {
 			*d.f = d.def
 		}
 	}
+	switch {
+	case v.TokenMaxAge == 0:
+		v.TokenMaxAge = defaultTokenMaxAge
+	case v.TokenMaxAge < 0:
+		v.TokenMaxAge = 0 // token.Signer: no age limit
+	}
 	if len(v.IdentityAttributes) == 0 {
 		v.IdentityAttributes = []string{"email"}
 	}
@@ -49,8 +58,20 @@ func (c *Config) viewDefaults() []error {
 			errs = append(errs, errors.New("identity attribute username needs a user store that is a UsernameLookup"))
 		}
 	}
-	if v.PasswordPolicy == nil {
-		v.PasswordPolicy = password.Policy{}
+	// The policy refuses what the hasher cannot take (bcrypt's 72 bytes),
+	// so such a password is a field error, not a failure to hash.
+	hasher := any(c.Hasher)
+	if c.Hasher == nil {
+		hasher = password.Argon2id{}
+	}
+	switch p := v.PasswordPolicy.(type) {
+	case nil:
+		v.PasswordPolicy = password.Policy{MaxBytes: password.MaxPasswordBytes(hasher)}
+	case password.Policy:
+		if p.MaxBytes == 0 {
+			p.MaxBytes = password.MaxPasswordBytes(hasher)
+			v.PasswordPolicy = p
+		}
 	}
 	if c.Mail.Outbox == nil {
 		c.Mail.Outbox, _ = c.Users.(Outbox)

@@ -1,7 +1,6 @@
 package gatehousecli_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"strings"
@@ -15,7 +14,7 @@ import (
 // it already has.
 func ExampleRun() {
 	store := memstore.New()
-	m, _ := gatehouse.New(gatehouse.Config{Users: store, Roles: store, SecretKeys: [][]byte{bytes.Repeat([]byte("k"), 32)}})
+	m, _ := gatehouse.New(gatehouse.Config{Users: store, Roles: store, SecretKeys: [][]byte{gatehouse.NewSecretKey()}})
 	ctx := context.Background()
 	stdio := func(in string) gatehousecli.IO {
 		return gatehousecli.IO{In: strings.NewReader(in), Out: os.Stdout, Err: os.Stdout}

@@ -10,8 +10,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/idna"
 
 	gomail "github.com/wneessen/go-mail"
 
@@ -67,7 +70,7 @@ func (s *SMTP) Send(ctx context.Context, m *gatehouse.Message) error {
 	if err := msg.From(s.From); err != nil {
 		return fmt.Errorf("mail: from: %w", err)
 	}
-	if err := msg.To(m.To); err != nil {
+	if err := msg.To(asciiDomain(m.To)); err != nil {
 		return fmt.Errorf("mail: to: %w", err)
 	}
 	msg.Subject(m.Subject)
@@ -126,6 +129,21 @@ func (s *SMTP) Send(ctx context.Context, m *gatehouse.Message) error {
 		return fmt.Errorf("mail: sending to %s:%d: %w", s.Host, port, err)
 	}
 	return nil
+}
+
+// asciiDomain writes an address's domain as IDNA A-labels
+// ("xn--bcher-kva.example"): gatehouse stores domains in Unicode, which
+// servers without SMTPUTF8 refuse.
+func asciiDomain(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr
+	}
+	d, err := idna.Lookup.ToASCII(addr[at+1:])
+	if err != nil {
+		return addr
+	}
+	return addr[:at+1] + d
 }
 
 // Mailbox is a development mailer: it keeps every message in memory, newest

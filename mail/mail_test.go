@@ -1,7 +1,6 @@
 package mail_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -70,7 +69,7 @@ func TestMailSurvivesSMTPOutage(t *testing.T) {
 	p, _ := strconv.Atoi(port)
 	store := memstore.New()
 	m, err := gatehouse.New(gatehouse.Config{
-		Users: store, Tokens: store, SecretKeys: [][]byte{bytes.Repeat([]byte{3}, 32)},
+		Users: store, Tokens: store, SecretKeys: [][]byte{gatehouse.NewSecretKey()},
 		Recoverable: true, Cookie: gatehouse.CookieConfig{Insecure: true},
 		Views: gatehouse.ViewsConfig{BaseURL: "https://app.example.com"},
 		Mail: gatehouse.MailConfig{

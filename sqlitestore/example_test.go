@@ -1,7 +1,6 @@
 package sqlitestore_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -30,7 +29,7 @@ func Example() {
 	}
 	auth, err := gatehouse.New(gatehouse.Config{
 		Users: store, Tokens: store, Roles: store,
-		SecretKeys: [][]byte{bytes.Repeat([]byte("k"), 32)}, // use crypto/rand
+		SecretKeys: [][]byte{gatehouse.NewSecretKey()}, // in production: the same key on every start
 	})
 	if err != nil {
 		panic(err)

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -26,7 +25,7 @@ func raceManager(t *testing.T, s Stores) *gatehouse.Manager {
 	t.Helper()
 	m, err := gatehouse.New(gatehouse.Config{
 		Users: s.Users, Tokens: s.Tokens, Roles: s.Roles,
-		SecretKeys: [][]byte{bytes.Repeat([]byte("k3y!"), 8)},
+		SecretKeys: [][]byte{gatehouse.NewSecretKey()},
 		Cookie:     gatehouse.CookieConfig{Insecure: true},
 		Hasher:     password.Bcrypt{Cost: 4}, // fast: the races are about stores
 		Logger:     slog.New(slog.DiscardHandler),

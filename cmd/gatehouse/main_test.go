@@ -73,7 +73,7 @@ func openDB(t *testing.T, path string) (*gatehouse.Manager, *sqlitestore.Store) 
 	}
 	t.Cleanup(func() { db.Close() })
 	s := sqlitestore.New(db)
-	m, err := gatehouse.New(gatehouse.Config{Users: s, Roles: s, SecretKeys: [][]byte{bytes.Repeat([]byte{1}, 32)}})
+	m, err := gatehouse.New(gatehouse.Config{Users: s, Roles: s, SecretKeys: [][]byte{gatehouse.NewSecretKey()}})
 	if err != nil {
 		t.Fatal(err)
 	}
