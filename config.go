@@ -53,7 +53,8 @@ type Config struct {
 	// "next" parameter. Default: none: they get a 401.
 	LoginURL string
 	// RefreshURL is where browsers that must log in again (RequireFresh) are
-	// redirected. Default: LoginURL.
+	// redirected. Default: the verify view once the views are mounted
+	// (Mount, Routes), else LoginURL.
 	RefreshURL string
 	// PostLoginURL is where RequireAnonymous sends logged-in browsers, and
 	// the fallback when "next" is missing or unsafe. Default: "/".
@@ -293,8 +294,8 @@ type ViewsConfig struct {
 	// none.
 	Prefix string
 	// Paths of the views, under Prefix. Defaults: "/login", "/logout",
-	// "/register", "/confirm", "/reset", "/change".
-	LoginPath, LogoutPath, RegisterPath, ConfirmPath, ResetPath, ChangePath string
+	// "/register", "/confirm", "/reset", "/change", "/verify".
+	LoginPath, LogoutPath, RegisterPath, ConfirmPath, ResetPath, ChangePath, VerifyPath string
 	// Where browsers go after each action. Defaults: PostLoginURL for all
 	// but PostLogout ("/").
 	PostLogoutURL, PostRegisterURL, PostConfirmURL, PostResetURL, PostChangeURL string
@@ -320,6 +321,21 @@ type ViewsConfig struct {
 	// IdentityAttributes are what users log in with: "email" and/or
 	// "username" (SECURITY_USER_IDENTITY_ATTRIBUTES). Default: email.
 	IdentityAttributes []string
+	// AutoLoginAfterConfirm logs a user in when they confirm their address
+	// (Flask-Security's AUTO_LOGIN_AFTER_CONFIRM): safe here, as the
+	// confirmation page has them prove the password or choose a new one.
+	// Default: false: they log in themselves.
+	AutoLoginAfterConfirm bool
+	// ConfirmOnGet confirms an address when the link is opened (GET), as
+	// Flask-Security does, for front ends that rely on it. It still never
+	// logs in, but the password chosen at sign-up stays whoever chose it,
+	// and a mail scanner that fetches links confirms addresses. Default:
+	// false: the link's page has a button, and the confirmer settles the
+	// password.
+	ConfirmOnGet bool
+	// RegisterPerIP caps registrations from one client address (an IPv6
+	// /64 counts as one). Default: 10 per hour.
+	RegisterPerIP Limit
 	// DefaultRemember ticks "remember me" when the form does not say
 	// (SECURITY_DEFAULT_REMEMBER_ME).
 	DefaultRemember bool
@@ -560,14 +576,6 @@ func (c Config) withDefaults() (Config, error) {
 	if c.PostLoginURL == "" {
 		c.PostLoginURL = "/"
 	}
-	if c.RefreshURL == "" {
-		c.RefreshURL = c.LoginURL
-	}
-	for _, u := range []struct{ name, url string }{{"LoginURL", c.LoginURL}, {"RefreshURL", c.RefreshURL}, {"PostLoginURL", c.PostLoginURL}} {
-		if u.url != "" && !isSafeRedirect(u.url, c.AllowedRedirectHosts) {
-			errs = append(errs, fmt.Errorf("redirect %s %q is not a path on this site or an allowed host", u.name, u.url))
-		}
-	}
 	if c.StoreTimeout <= 0 {
 		c.StoreTimeout = defaultStoreTimeout
 	}
@@ -575,6 +583,11 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, fmt.Errorf("unknown Protection %d", c.Protection))
 	}
 	errs = append(errs, c.viewDefaults()...)
+	for _, u := range []struct{ name, url string }{{"LoginURL", c.LoginURL}, {"RefreshURL", c.RefreshURL}, {"PostLoginURL", c.PostLoginURL}} {
+		if u.url != "" && !isSafeRedirect(u.url, c.AllowedRedirectHosts) {
+			errs = append(errs, fmt.Errorf("redirect %s %q is not a path on this site or an allowed host", u.name, u.url))
+		}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -40,7 +40,8 @@ type Manager struct {
 	limiter   Limiter
 	pages     map[string]*htmltemplate.Template
 
-	siteWord string // the site's name from BaseURL, which passwords may not be based on
+	siteWord      string      // the site's name from BaseURL, which passwords may not be based on
+	verifyMounted atomic.Bool // Mount served the verify view: RequireFresh sends browsers there
 
 	mailer     Mailer
 	mailKeys   []cipher.AEAD // seal outbox payloads; [0] seals

@@ -29,7 +29,10 @@ func (m *Manager) loginGet(w http.ResponseWriter, r *http.Request) {
 		m.ok(w, r, map[string]any{"identity_attributes": m.cfg.Views.IdentityAttributes})
 		return
 	}
-	if _, ok := CurrentUser(r.Context()); ok {
+	// A fresh login goes on to "next"; a stale one is shown the form, so a
+	// RefreshURL pointing here asks for the password instead of sending
+	// the browser back and forth.
+	if p, ok := FromContext(r.Context()); ok && m.fresh(p, m.cfg.Session.FreshFor) {
 		http.Redirect(w, r, m.NextURL(w, r), http.StatusSeeOther)
 		return
 	}
@@ -69,6 +72,10 @@ func (m *Manager) loginPost(w http.ResponseWriter, r *http.Request, f form) {
 	if m.cfg.Passwordless && (f.bool("passwordless", false) || WantsJSON(r) && !hasPassword && identity != "") {
 		if identity == "" {
 			identity = strings.TrimSpace(f["passwordless-email"])
+		}
+		if _, ok := CurrentUser(ctx); ok {
+			m.anonymousRequired(w, r)
+			return
 		}
 		m.passwordlessRequest(w, r, identity)
 		return

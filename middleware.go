@@ -208,12 +208,18 @@ func (m *Manager) RequireAnonymous(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if WantsJSON(r) {
-			WriteJSON(w, http.StatusBadRequest, ErrorResponse{Errors: []string{m.Text(r, MsgAnonymousRequired)}})
-			return
-		}
-		http.Redirect(w, r, m.cfg.PostLoginURL, http.StatusSeeOther)
+		m.anonymousRequired(w, r)
 	})
+}
+
+// anonymousRequired answers a logged-in visitor at a page for anonymous
+// ones: JSON 400, or a redirect to PostLoginURL.
+func (m *Manager) anonymousRequired(w http.ResponseWriter, r *http.Request) {
+	if WantsJSON(r) {
+		WriteJSON(w, http.StatusBadRequest, ErrorResponse{Errors: []string{m.Text(r, MsgAnonymousRequired)}})
+		return
+	}
+	http.Redirect(w, r, m.cfg.PostLoginURL, http.StatusSeeOther)
 }
 
 // deny answers a request a guard refused.
@@ -264,11 +270,17 @@ func (m *Manager) NeedsRefresh(w http.ResponseWriter, r *http.Request) {
 		h(w, r, ErrNotFresh)
 		return
 	}
-	if WantsJSON(r) || m.cfg.RefreshURL == "" {
+	target := m.cfg.RefreshURL
+	if target == "" && m.verifyMounted.Load() {
+		target = m.cfg.Views.Prefix + m.cfg.Views.VerifyPath
+	} else if target == "" {
+		target = m.cfg.LoginURL
+	}
+	if WantsJSON(r) || target == "" {
 		m.WriteError(w, r, ErrNotFresh)
 		return
 	}
-	m.redirectForLogin(w, r, m.cfg.RefreshURL, MsgRefreshRequired, m.cfg.Flash.RefreshCategory)
+	m.redirectForLogin(w, r, target, MsgRefreshRequired, m.cfg.Flash.RefreshCategory)
 }
 
 func (m *Manager) redirectForLogin(w http.ResponseWriter, r *http.Request, target, msgKey, category string) {

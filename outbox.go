@@ -28,6 +28,9 @@ const (
 	mailLogin        = "login_instructions"
 	mailResetNotice  = "reset_notice"
 	mailChangeNotice = "change_notice"
+	// mailRegisterNotice tells the owner of an address that someone tried
+	// to sign up with it.
+	mailRegisterNotice = "register_notice"
 )
 
 const (
@@ -54,6 +57,7 @@ type mailPayload struct {
 	Lang    string   `json:"l,omitempty"`
 	Message *Message `json:"m,omitempty"`
 	Hook    bool     `json:"h,omitempty"` // the message carries a link: call the *InstructionsSent hook
+	Binding string   `json:"b,omitempty"` // passwordless: Token.Binding
 }
 
 // MailerFunc adapts a function to the [Mailer] interface, to hand mail to
@@ -345,14 +349,20 @@ func (m *Manager) resolveMail(ctx context.Context, p *mailPayload) (*Token, erro
 		subject = SubjectPasswordNotice
 	case mailChangeNotice:
 		subject = SubjectPasswordChangeNotice
+	case mailRegisterNotice:
+		subject = SubjectRegisterNotice
 	default:
 		return nil, fmt.Errorf("gatehouse: unknown mail %q", p.Kind)
 	}
-	data := map[string]any{}
+	data := map[string]any{"LoginLink": m.link(v.LoginPath, "")}
+	if m.cfg.Recoverable {
+		data["ResetLink"] = m.link(v.ResetPath, "")
+	}
 	var tok *Token
 	if kind != "" {
 		var raw string
 		raw, tok = m.newToken(kind, u, ttl)
+		tok.Binding = p.Binding
 		data["Link"] = m.link(path, raw)
 		data["Within"] = m.humanDuration(p.Lang, ttl)
 		p.Hook = true

@@ -15,7 +15,7 @@ import (
 var builtinTemplates embed.FS
 
 // pageNames are the built-in pages; each is rendered inside layout.html.
-var pageNames = []string{"login", "register", "forgot", "confirm", "reset", "change", "error"}
+var pageNames = []string{"login", "register", "forgot", "confirm", "reset", "change", "error", "confirm_link", "login_link", "verify"}
 
 // readTemplate reads name from the override FS if it has it, else from the
 // built-in templates.

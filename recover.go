@@ -6,17 +6,19 @@ import (
 
 // ForgotView serves the reset path (Recoverable): GET the form, POST an
 // email to mail reset instructions. The answer is the same whether or not
-// the address has an account, and mails per address are rate-limited.
+// the address has an account, and mails per address are rate-limited. It
+// is for visitors who are not logged in.
 func (m *Manager) ForgotView() http.Handler {
-	return m.view(func(w http.ResponseWriter, r *http.Request) {
+	return m.RequireAnonymous(m.view(func(w http.ResponseWriter, r *http.Request) {
 		if WantsJSON(r) {
 			m.ok(w, r, nil)
 			return
 		}
 		m.render(w, r, http.StatusOK, "forgot", "UI_FORGOT", page{Action: m.cfg.Views.Prefix + m.cfg.Views.ResetPath})
 	}, func(w http.ResponseWriter, r *http.Request, f form) {
-		m.mailRequest(w, r, f["email"], "forgot", "UI_FORGOT", m.cfg.Views.ResetPath, MsgGenericRecovery, MsgPasswordResetRequest, mailReset)
-	})
+		m.mailRequest(w, r, f["email"], mailAsk{view: "forgot", titleKey: "UI_FORGOT", path: m.cfg.Views.ResetPath,
+			genericKey: MsgGenericRecovery, detailedKey: MsgPasswordResetRequest, kind: mailReset})
+	}))
 }
 
 // ResetView serves the link in reset mails: GET checks the token (without

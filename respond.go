@@ -95,6 +95,10 @@ func WriteJSON(w http.ResponseWriter, status int, response any) {
 type ErrorResponse struct {
 	Errors      []string            `json:"errors,omitempty"`
 	FieldErrors map[string][]string `json:"field_errors,omitempty"`
+	// ReauthRequired tells a JSON client that the login is not fresh
+	// enough: it should POST the password to the verify view
+	// (Flask-Security 5's reauth_required).
+	ReauthRequired bool `json:"reauth_required,omitempty"`
 }
 
 // WriteError answers err in the envelope (JSON requests) or as plain text,
@@ -151,7 +155,7 @@ func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+m.cfg.Views.BasicRealm+`"`)
 	}
 	if WantsJSON(r) {
-		resp := ErrorResponse{Errors: []string{msg}}
+		resp := ErrorResponse{Errors: []string{msg}, ReauthRequired: errorIs(err, ErrNotFresh)}
 		if fe, ok := errorAs[FieldErrors](err); ok {
 			resp.FieldErrors = fe
 			resp.Errors = nil

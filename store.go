@@ -162,7 +162,11 @@ type Token struct {
 	// it was issued, so a password change by any route kills it.
 	Stamp string
 	// Email is the address the token was sent to.
-	Email     string
+	Email string
+	// Binding, if set, is a hash of a nonce kept in a cookie of the browser
+	// that asked for the link (passwordless login): opened elsewhere, the
+	// link asks before it logs anyone in.
+	Binding   string
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }

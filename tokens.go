@@ -54,23 +54,26 @@ func (m *Manager) saveToken(ctx context.Context, t *Token) error {
 // kind, or one issued before the user's SecurityStamp changed (a password
 // change by any route).
 func (m *Manager) RedeemToken(ctx context.Context, kind TokenKind, raw string) (*User, error) {
-	return m.verifyToken(ctx, kind, raw, true)
+	_, u, err := m.verifyToken(ctx, kind, raw, true)
+	return u, err
 }
 
 // PeekToken checks a one-time token as RedeemToken does, without using it
 // up, for a page that shows a form before the token is redeemed.
 func (m *Manager) PeekToken(ctx context.Context, kind TokenKind, raw string) (*User, error) {
-	return m.verifyToken(ctx, kind, raw, false)
+	_, u, err := m.verifyToken(ctx, kind, raw, false)
+	return u, err
 }
 
-// verifyToken is the one check behind RedeemToken and PeekToken.
-func (m *Manager) verifyToken(ctx context.Context, kind TokenKind, raw string, take bool) (*User, error) {
+// verifyToken is the one check behind RedeemToken and PeekToken: it takes
+// the token if take, and returns the token and its user.
+func (m *Manager) verifyToken(ctx context.Context, kind TokenKind, raw string, take bool) (*Token, *User, error) {
 	if m.st.tokens == nil {
-		return nil, errors.New("gatehouse: one-time tokens need Config.Tokens")
+		return nil, nil, errors.New("gatehouse: one-time tokens need Config.Tokens")
 	}
 	sel, ver, err := token.ParseOneTime(raw)
 	if err != nil {
-		return nil, ErrTokenInvalid
+		return nil, nil, ErrTokenInvalid
 	}
 	var t *Token
 	if take {
@@ -79,28 +82,28 @@ func (m *Manager) verifyToken(ctx context.Context, kind TokenKind, raw string, t
 		t, err = m.st.tokens.Token(ctx, kind, sel)
 	}
 	if errors.Is(err, ErrNotFound) {
-		return nil, ErrTokenInvalid
+		return nil, nil, ErrTokenInvalid
 	}
 	if err != nil {
-		return nil, fmt.Errorf("gatehouse: check token: %w", err)
+		return nil, nil, fmt.Errorf("gatehouse: check token: %w", err)
 	}
 	if t.Kind != kind || !token.CheckVerifier(ver, t.VerifierHash) || !m.cfg.Now().Before(t.ExpiresAt) {
-		return nil, ErrTokenInvalid
+		return nil, nil, ErrTokenInvalid
 	}
 	u, err := m.st.users.UserByID(ctx, t.UserID)
 	if errors.Is(err, ErrNotFound) {
-		return nil, ErrTokenInvalid
+		return nil, nil, ErrTokenInvalid
 	}
 	if err != nil {
-		return nil, fmt.Errorf("gatehouse: check token: %w", err)
+		return nil, nil, fmt.Errorf("gatehouse: check token: %w", err)
 	}
 	if !equalStamp(t.Stamp, u.SecurityStamp) {
-		return nil, ErrTokenInvalid
+		return nil, nil, ErrTokenInvalid
 	}
 	if t.Kind == TokenConfirm && !strings.EqualFold(t.Email, u.Email) {
-		return nil, ErrTokenInvalid // it confirmed the address it was sent to, which the user no longer has
+		return nil, nil, ErrTokenInvalid // it confirmed the address it was sent to, which the user no longer has
 	}
-	return u, nil
+	return t, u, nil
 }
 
 // authPayload is what an API auth token carries, signed: the user and a

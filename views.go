@@ -9,8 +9,8 @@ import (
 )
 
 // Mount adds the enabled views to r under Config.Views.Prefix: login,
-// logout, and, as configured, register, confirm, reset, change and
-// passwordless login. Requests reach them through Authenticate if it wraps
+// logout, verify (re-authentication), and, as configured, register,
+// confirm, reset, change and passwordless login. Requests reach them through Authenticate if it wraps
 // r; they work without it too.
 func (m *Manager) Mount(r Router) {
 	v := m.cfg.Views
@@ -19,8 +19,12 @@ func (m *Manager) Mount(r Router) {
 	r.Handle("POST "+p+v.LoginPath, m.LoginView())
 	r.Handle("GET "+p+v.LogoutPath, m.LogoutView())
 	r.Handle("POST "+p+v.LogoutPath, m.LogoutView())
+	r.Handle("GET "+p+v.VerifyPath, m.VerifyView())
+	r.Handle("POST "+p+v.VerifyPath, m.VerifyView())
+	m.verifyMounted.Store(true)
 	if m.cfg.Passwordless {
 		r.Handle("GET "+p+v.LoginPath+"/{token}", m.PasswordlessLinkView())
+		r.Handle("POST "+p+v.LoginPath+"/{token}", m.PasswordlessLinkView())
 	}
 	if m.cfg.Registerable {
 		r.Handle("GET "+p+v.RegisterPath, m.RegisterView())
@@ -30,6 +34,7 @@ func (m *Manager) Mount(r Router) {
 		r.Handle("GET "+p+v.ConfirmPath, m.ConfirmView())
 		r.Handle("POST "+p+v.ConfirmPath, m.ConfirmView())
 		r.Handle("GET "+p+v.ConfirmPath+"/{token}", m.ConfirmLinkView())
+		r.Handle("POST "+p+v.ConfirmPath+"/{token}", m.ConfirmLinkView())
 	}
 	if m.cfg.Recoverable {
 		r.Handle("GET "+p+v.ResetPath, m.ForgotView())

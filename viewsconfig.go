@@ -22,7 +22,7 @@ func (c *Config) viewDefaults() []error {
 		def string
 	}{
 		{&v.LoginPath, "/login"}, {&v.LogoutPath, "/logout"}, {&v.RegisterPath, "/register"},
-		{&v.ConfirmPath, "/confirm"}, {&v.ResetPath, "/reset"}, {&v.ChangePath, "/change"},
+		{&v.ConfirmPath, "/confirm"}, {&v.ResetPath, "/reset"}, {&v.ChangePath, "/change"}, {&v.VerifyPath, "/verify"},
 		{&v.TokenHeader, "Authentication-Token"}, {&v.BasicRealm, "Login Required"},
 		{&v.PostLogoutURL, "/"}, {&v.PostRegisterURL, c.PostLoginURL}, {&v.PostConfirmURL, c.PostLoginURL},
 		{&v.PostResetURL, c.PostLoginURL}, {&v.PostChangeURL, c.PostLoginURL},
@@ -44,6 +44,9 @@ func (c *Config) viewDefaults() []error {
 		v.TokenMaxAge = defaultTokenMaxAge
 	case v.TokenMaxAge < 0:
 		v.TokenMaxAge = 0 // token.Signer: no age limit
+	}
+	if v.RegisterPerIP.Count <= 0 {
+		v.RegisterPerIP = Limit{Count: 10, Per: time.Hour}
 	}
 	if len(v.IdentityAttributes) == 0 {
 		v.IdentityAttributes = []string{"email"}

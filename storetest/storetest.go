@@ -533,7 +533,7 @@ func testRoles(t *testing.T, s Stores) {
 
 func newToken(kind gatehouse.TokenKind, sel, userID string, expires time.Time) *gatehouse.Token {
 	return &gatehouse.Token{Kind: kind, Selector: sel, VerifierHash: []byte("hash-" + sel), UserID: userID,
-		Stamp: "stamp", Email: "t@example.com", CreatedAt: t0, ExpiresAt: expires}
+		Stamp: "stamp", Email: "t@example.com", Binding: "bind-" + sel, CreatedAt: t0, ExpiresAt: expires}
 }
 
 func testTokens(t *testing.T, s Stores) {
@@ -556,7 +556,8 @@ func testTokens(t *testing.T, s Stores) {
 	// Token reads without taking.
 	for range 2 {
 		peek, err := s.Tokens.Token(ctx, gatehouse.TokenReset, "sel1")
-		if err != nil || peek.UserID != u.ID || string(peek.VerifierHash) != string(in.VerifierHash) || !peek.ExpiresAt.Equal(in.ExpiresAt) {
+		if err != nil || peek.UserID != u.ID || string(peek.VerifierHash) != string(in.VerifierHash) || !peek.ExpiresAt.Equal(in.ExpiresAt) ||
+			peek.Binding != in.Binding || peek.Email != in.Email || peek.Stamp != in.Stamp {
 			t.Fatalf("Token = %+v, %v", peek, err)
 		}
 	}

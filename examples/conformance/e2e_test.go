@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -312,18 +313,32 @@ func runContract(t *testing.T, a *app) {
 	t.Run("malformed bodies", func(t *testing.T) { testMalformed(t, a) })
 	t.Run("no user enumeration", func(t *testing.T) { testNoEnumeration(t, a) })
 	t.Run("48 concurrent logins", func(t *testing.T) { testConcurrentLogins(t, a) })
+	t.Run("mailed links need a click; pre-hijacking", func(t *testing.T) { testLinks(t, a) })
+	t.Run("re-authentication", func(t *testing.T) { testVerify(t, a) })
 	t.Run("HTML pages", func(t *testing.T) { testHTML(t, a) })
 }
 
 func testRegister(t *testing.T, a *app) {
 	c := a.client(t)
 	c.fetchCSRF()
-	want(t, "register", c.do("POST", "/register", map[string]any{
+	first := c.do("POST", "/register", map[string]any{
 		"email": "newbie@example.com", "password": "a long new password", "password_confirm": "a long new password",
-	}), 200)
-	want(t, "register again", c.do("POST", "/register", map[string]any{
-		"email": "NEWBIE@example.com", "password": "a long new password",
-	}), 400)
+	})
+	want(t, "register", first, 200)
+	// A taken address answers exactly as a new one; its owner is mailed.
+	again := c.do("POST", "/register", map[string]any{"email": "NEWBIE@example.com", "password": "another long password"})
+	want(t, "register again", again, 200)
+	if !bytes.Equal(first.raw, again.raw) {
+		t.Errorf("a taken address answers differently:\n%s\n%s", first.raw, again.raw)
+	}
+	// Not confirmed yet: the confirmation again, whose link supersedes the
+	// welcome mail's.
+	latest := a.mail.WaitFor(t, "newbie@example.com", "Please confirm").Link(t)
+	taken := c.do("POST", "/register", map[string]any{"email": "plain@example.com", "password": "another long password"})
+	if !bytes.Equal(first.raw, taken.raw) {
+		t.Errorf("a confirmed, taken address answers differently:\n%s\n%s", first.raw, taken.raw)
+	}
+	a.mail.WaitFor(t, "plain@example.com", "tried to sign up")
 	for _, bad := range []map[string]any{
 		{"email": "not-an-email", "password": "a long new password"},
 		{"email": "x@example.com", "password": "short"},
@@ -342,17 +357,26 @@ func testRegister(t *testing.T, a *app) {
 	if got := c2.login("newbie@example.com", "wrong password!!", nil); strings.Contains(got.errors(), "confirmation") {
 		t.Errorf("unconfirmed login with a wrong password revealed the state: %s", got.raw)
 	}
-	m := a.mail.WaitFor(t, "newbie@example.com", "Welcome")
-	link := m.Link(t)
-	if !strings.Contains(link, "/confirm/") {
-		t.Fatalf("welcome link %s", link)
+	if welcome := a.mail.WaitFor(t, "newbie@example.com", "Welcome").Link(t); !strings.Contains(welcome, "/confirm/") {
+		t.Fatalf("welcome link %s", welcome)
 	}
-	want(t, "confirm link", c2.do("GET", a.path(link), nil), 200)
-	want(t, "confirm link again", c2.do("GET", a.path(link), nil), 400)
+	link := latest
+	// Opening the link confirms nothing; its POST proves the password.
+	got := c2.do("GET", a.path(link), nil)
+	want(t, "confirm link", got, 200)
+	if got.resp["password_required"] != true {
+		t.Errorf("confirm link page: %s", got.raw)
+	}
+	want(t, "confirm without the password", c2.do("POST", a.path(link), map[string]any{}), 400)
+	want(t, "confirm", c2.do("POST", a.path(link), map[string]any{"password": "a long new password"}), 200)
+	want(t, "confirm link again", c2.do("POST", a.path(link), map[string]any{"password": "a long new password"}), 400)
 	want(t, "login after confirm", c2.login("newbie@example.com", "a long new password", nil), 200)
 	want(t, "/api/me", c2.do("GET", "/api/me", nil), 200)
-	// Resend asks answer 200 alike.
-	want(t, "resend for a confirmed address", c2.do("POST", "/confirm", map[string]any{"email": "newbie@example.com"}), 200)
+	// Resend asks answer 200 alike (for visitors who are not logged in).
+	want(t, "resend while logged in", c2.do("POST", "/confirm", map[string]any{"email": "newbie@example.com"}), 400)
+	anon := a.client(t)
+	anon.fetchCSRF()
+	want(t, "resend for a confirmed address", anon.do("POST", "/confirm", map[string]any{"email": "newbie@example.com"}), 200)
 }
 
 func testMechanismsAndRoles(t *testing.T, a *app) {
@@ -418,7 +442,11 @@ func testReset(t *testing.T, a *app) {
 	fresh := a.client(t)
 	want(t, "old password", fresh.login("plain@example.com", "plain password 1", nil), 400)
 	want(t, "new password", fresh.login("plain@example.com", "plain password 2", nil), 200)
-	// A superseded link fails: ask twice, use the first.
+	// A superseded link fails: ask twice, use the first. (The reset logged
+	// c in, and asking for a reset is for visitors who are not.)
+	want(t, "forgot while logged in", c.do("POST", "/reset", map[string]any{"email": "plain@example.com"}), 400)
+	c = a.client(t)
+	c.fetchCSRF()
 	c.do("POST", "/reset", map[string]any{"email": "plain@example.com"})
 	first := a.path(a.mail.WaitFor(t, "plain@example.com", "reset").Link(t))
 	c.do("POST", "/reset", map[string]any{"email": "plain@example.com"})
@@ -427,6 +455,8 @@ func testReset(t *testing.T, a *app) {
 	want(t, "newest link", c.do("POST", second, map[string]any{"password": "plain password 1", "password_confirm": "plain password 1"}), 200)
 	a.mail.WaitFor(t, "plain@example.com", "has been reset")
 	// The forged Host header does not make links point elsewhere.
+	c = a.client(t)
+	c.fetchCSRF()
 	c.hdr.Set("X-Forwarded-Host", "evil.example")
 	req, _ := http.NewRequest("POST", a.base+"/reset", strings.NewReader(`{"email":"plain@example.com"}`))
 	req.Host = "evil.example"
@@ -450,7 +480,7 @@ func testChange(t *testing.T, a *app) {
 	c := a.client(t)
 	c.fetchCSRF()
 	c.do("POST", "/register", map[string]any{"email": "changer@example.com", "password": "first password 1"})
-	confirm(t, a, "changer@example.com")
+	confirm(t, a, "changer@example.com", "first password 1")
 	got := c.do("POST", "/login?include_auth_token", map[string]any{"email": "changer@example.com", "password": "first password 1"})
 	want(t, "login", got, 200)
 	tok := got.resp["user"].(map[string]any)["authentication_token"].(string)
@@ -473,11 +503,14 @@ func testChange(t *testing.T, a *app) {
 	want(t, "anonymous /change", a.client(t).do("GET", "/change", nil), 401)
 }
 
-// confirm follows the welcome mail's link for email.
-func confirm(t *testing.T, a *app, email string) {
+// confirm follows the welcome mail's link for email: its page's POST,
+// with the password chosen at sign-up.
+func confirm(t *testing.T, a *app, email, password string) {
 	t.Helper()
 	link := a.mail.WaitFor(t, email, "Welcome").Link(t)
-	want(t, "confirm "+email, a.client(t).do("GET", a.path(link), nil), 200)
+	c := a.client(t)
+	want(t, "open the link for "+email, c.do("GET", a.path(link), nil), 200)
+	want(t, "confirm "+email, c.do("POST", a.path(link), map[string]any{"password": password}), 200)
 }
 
 func testPasswordless(t *testing.T, a *app) {
@@ -485,8 +518,13 @@ func testPasswordless(t *testing.T, a *app) {
 	c.fetchCSRF()
 	want(t, "passwordless request", c.do("POST", "/login", map[string]any{"email": "admin@example.com"}), 200)
 	link := a.path(a.mail.WaitFor(t, "admin@example.com", "Login instructions").Link(t))
-	got := c.do("GET", link, nil)
-	want(t, "login link", got, 200)
+	// Opening the link logs no one in; its page's POST does, once.
+	want(t, "login link", c.do("GET", link, nil), 200)
+	want(t, "/api/admin after opening the link", c.do("GET", "/api/admin", nil), 401)
+	elsewhere := a.client(t)
+	elsewhere.fetchCSRF()
+	want(t, "the link in another browser, unconfirmed", elsewhere.do("POST", link, map[string]any{}), 400)
+	want(t, "the link's POST", c.do("POST", link, map[string]any{}), 200)
 	want(t, "/api/admin after the link", c.do("GET", "/api/admin", nil), 200)
 	want(t, "login link again", a.client(t).do("GET", link, nil), 400)
 }
@@ -642,7 +680,7 @@ func testNoEnumeration(t *testing.T, a *app) {
 	c := a.client(t)
 	c.fetchCSRF()
 	c.do("POST", "/register", map[string]any{"email": "sleeper@example.com", "password": "sleeper password 1"})
-	confirm(t, a, "sleeper@example.com")
+	confirm(t, a, "sleeper@example.com", "sleeper password 1")
 	deactivate(t, a, "sleeper@example.com")
 	bodies := map[string][]byte{}
 	for name, creds := range map[string][2]string{
@@ -761,4 +799,107 @@ func testHTML(t *testing.T, a *app) {
 	if !strings.Contains(string(body), "Passwort") || !strings.Contains(string(body), `lang="de"`) {
 		t.Errorf("German login page not German")
 	}
+}
+
+// Mailed links: HEAD (a mail scanner) and GET spend nothing and log no
+// one in; the account pre-hijacking sequence fails.
+func testLinks(t *testing.T, a *app) {
+	// The attacker signs the victim's address up with a password of theirs.
+	attacker := a.client(t)
+	attacker.fetchCSRF()
+	want(t, "register the victim's address", attacker.do("POST", "/register", map[string]any{"email": "victim@example.com", "password": "the attacker's password"}), 200)
+	link := a.path(a.mail.WaitFor(t, "victim@example.com", "Welcome").Link(t))
+	for range 2 {
+		req, _ := http.NewRequest("HEAD", a.base+link, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want(t, "GET the link", a.client(t).do("GET", link, nil), 200)
+	}
+	// The victim confirms, and the page has them choose the password.
+	victim := a.client(t)
+	want(t, "open the link", victim.do("GET", link, nil), 200)
+	want(t, "confirm with a new password", victim.do("POST", link, map[string]any{"new_password": "the victim's own choice", "new_password_confirm": "the victim's own choice"}), 200)
+	want(t, "the attacker's password", a.client(t).login("victim@example.com", "the attacker's password", nil), 400)
+	want(t, "the victim's password", a.client(t).login("victim@example.com", "the victim's own choice", nil), 200)
+
+	// A passwordless link opened (HEAD, GET) stays usable and logs no one in.
+	c := a.client(t)
+	c.fetchCSRF()
+	want(t, "ask for a link", c.do("POST", "/login", map[string]any{"email": "plain@example.com"}), 200)
+	login := a.path(a.mail.WaitFor(t, "plain@example.com", "Login instructions").Link(t))
+	req, _ := http.NewRequest("HEAD", a.base+login, nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+	want(t, "GET the login link", c.do("GET", login, nil), 200)
+	want(t, "not logged in by opening it", c.do("GET", "/api/me", nil), 401)
+	want(t, "the link's button", c.do("POST", login, map[string]any{}), 200)
+	want(t, "logged in by the button", c.do("GET", "/api/me", nil), 200)
+}
+
+// RequireFresh reaches /verify and back, without a loop: a browser by
+// redirects, a JSON client by a 401 with reauth_required.
+func testVerify(t *testing.T, a *app) {
+	c := a.client(t)
+	want(t, "login with remember", c.login("admin@example.com", "correct horse battery", map[string]any{"remember": true}), 200)
+	want(t, "fresh just after login", c.do("GET", "/api/fresh", nil), 200)
+	// A new browser session restored from the remember cookie is not fresh.
+	var remember *http.Cookie
+	for _, ck := range c.http.Jar.Cookies(mustURL(a.base)) {
+		if ck.Name == "remember_token" {
+			remember = ck
+		}
+	}
+	if remember == nil {
+		t.Fatal("no remember cookie")
+	}
+	restored := a.client(t)
+	restored.http.Jar.SetCookies(mustURL(a.base), []*http.Cookie{{Name: "remember_token", Value: remember.Value}})
+	got := restored.do("GET", "/api/fresh", nil)
+	want(t, "JSON, not fresh", got, 401)
+	if !bytes.Contains(got.raw, []byte(`"reauth_required":true`)) {
+		t.Errorf("no reauth_required: %s", got.raw)
+	}
+	restored.fetchCSRF()
+	want(t, "verify with a wrong password", restored.do("POST", "/verify", map[string]any{"password": "wrong"}), 400)
+	want(t, "verify", restored.do("POST", "/verify", map[string]any{"password": "correct horse battery"}), 200)
+	want(t, "JSON, fresh again", restored.do("GET", "/api/fresh", nil), 200)
+
+	// A browser: /fresh -> /verify?next=/fresh -> (password) -> /fresh.
+	b := a.client(t)
+	b.http.Jar.SetCookies(mustURL(a.base), []*http.Cookie{{Name: "remember_token", Value: remember.Value}})
+	html := func(method, path string, form url.Values) answer {
+		t.Helper()
+		req, _ := http.NewRequest(method, a.base+path, nil)
+		if form != nil {
+			req, _ = http.NewRequest(method, a.base+path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		req.Header.Set("Accept", "text/html")
+		resp, err := b.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return answer{status: resp.StatusCode, raw: raw, header: resp.Header}
+	}
+	got = html("GET", "/fresh", nil)
+	if got.status != 303 || got.header.Get("Location") != "/verify?next=%2Ffresh" {
+		t.Fatalf("stale browser at /fresh: %d to %q", got.status, got.header.Get("Location"))
+	}
+	page := html("GET", "/verify?next=%2Ffresh", nil)
+	want(t, "the verify page", page, 200)
+	token := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(page.raw)
+	if token == nil {
+		t.Fatalf("no CSRF token on the verify page: %s", page.raw)
+	}
+	got = html("POST", "/verify?next=%2Ffresh", url.Values{"csrf_token": {string(token[1])}, "password": {"correct horse battery"}})
+	if got.status != 303 || got.header.Get("Location") != "/fresh" {
+		t.Fatalf("after verify: %d to %q: %s", got.status, got.header.Get("Location"), got.raw)
+	}
+	want(t, "fresh after verify", html("GET", "/fresh", nil), 200)
 }

@@ -99,7 +99,13 @@ func run() error {
 		LoginURL:     "/login",
 		Registerable: true, Confirmable: true, Recoverable: true, Changeable: true,
 		Trackable: true, Passwordless: true, TokenAuth: true, BasicAuth: true,
-		Views: gatehouse.ViewsConfig{BaseURL: "http://127.0.0.1:" + port},
+		Views: gatehouse.ViewsConfig{
+			BaseURL: "http://127.0.0.1:" + port,
+			// Flask-Security's clients may send tokens in the URL.
+			TokenQuery: "auth_token",
+			// A test app: its tests sign many users up from one address.
+			RegisterPerIP: gatehouse.Limit{Count: 10_000, Per: time.Hour},
+		},
 		Mail: gatehouse.MailConfig{
 			Mailer: &mail.SMTP{
 				Host: env("SMTP_HOST", "127.0.0.1"), Port: smtpPort, TLS: mail.None,
@@ -186,12 +192,17 @@ func routes(auth *gatehouse.Manager) http.Handler {
 		json.NewEncoder(w).Encode(map[string]string{"id": u.ID, "email": u.Email})
 	})
 	mux.Handle("GET /api/me", auth.RequireLogin(me))
+	mux.Handle("GET /api/fresh", auth.RequireFresh(me))
 	mux.Handle("GET /api/admin", auth.RequireRoles("admin")(me))
 	mux.Handle("GET /api/editors", auth.RequireAnyRole("editor", "admin")(me))
 	mux.Handle("GET /protected", auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := gatehouse.CurrentUser(r.Context())
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, "<!doctype html><title>Protected</title><h1>Protected</h1><p>Hello %s.</p>", html.EscapeString(u.Email))
+	})))
+	mux.Handle("GET /fresh", auth.RequireFresh(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<!doctype html><title>Fresh</title><h1>Fresh</h1><p>You logged in with your password just now.</p>")
 	})))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

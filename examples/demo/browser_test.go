@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/gatehouse-auth/gatehouse"
 )
 
 // chromium finds the browser: /usr/bin/chromium from Debian's package.
@@ -219,7 +224,14 @@ func TestBrowserJourney(t *testing.T) {
 	// Confirm from the dev mailbox.
 	link := b.mailLink("Welcome")
 	b.shot("dev-mailbox")
-	b.run("confirm link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#who")))
+	// Opening the link confirms nothing: its page asks for the password
+	// chosen at sign-up (or a new one), and its button confirms.
+	b.run("confirm link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#password")))
+	b.shot("confirm-page")
+	b.run("confirm",
+		chromedp.SendKeys(chromedp.CSS("#password"), pw1),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS("#who")))
 	b.wantText(".flash", "Your email has been confirmed")
 	b.wantText("#who", userEmail)
 	b.shot("confirmed")
@@ -338,4 +350,77 @@ func TestBrowserJourney(t *testing.T) {
 	b.run("phone register", chromedp.Navigate(base+"/register"), chromedp.WaitVisible(chromedp.CSS("#email")))
 	b.shot("register-dark-phone")
 	t.Logf("screenshots in %s", shots)
+}
+
+// An attacker's page on another site sends the victim's browser to a
+// mailed link of the attacker's account: by navigation (GET), and by an
+// auto-submitted form (POST). Neither logs the victim in (login CSRF) nor
+// uses the link up.
+func TestCrossSiteLinks(t *testing.T) {
+	exe := chromium(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	d, err := newDemo(ctx, filepath.Join(t.TempDir(), "demo.db"), base, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	srv := httptest.NewUnstartedServer(d.handler)
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+
+	// The attacker's account: confirmed, and one not yet confirmed.
+	attacker := &gatehouse.User{Email: "mallory@example.com", Active: true, ConfirmedAt: time.Now()}
+	if err := d.auth.CreateUser(ctx, attacker, "mallory's password"); err != nil {
+		t.Fatal(err)
+	}
+	pending := &gatehouse.User{Email: "mallory2@example.com", Active: true}
+	if err := d.auth.CreateUser(ctx, pending, "mallory's password"); err != nil {
+		t.Fatal(err)
+	}
+	loginTok, _ := d.auth.IssueToken(ctx, gatehouse.TokenLogin, attacker, time.Hour)
+	confirmTok, _ := d.auth.IssueToken(ctx, gatehouse.TokenConfirm, pending, time.Hour)
+	links := map[string]string{"login": base + "/login/" + loginTok, "confirm": base + "/confirm/" + confirmTok}
+
+	// The attacker's site: "localhost" is another site than 127.0.0.1.
+	evil := http.NewServeMux()
+	evil.HandleFunc("/go", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!doctype html><script>location.href = %q</script>`, r.URL.Query().Get("to"))
+	})
+	evil.HandleFunc("/post", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!doctype html><form method="post" action="%s"><input name="password" value="mallory's password"><input name="switch" value="true"><input name="other_device" value="true"></form><script>document.forms[0].submit()</script>`, html.EscapeString(r.URL.Query().Get("to")))
+	})
+	evilSrv := httptest.NewServer(evil)
+	defer evilSrv.Close()
+	evilBase := strings.Replace(evilSrv.URL, "127.0.0.1", "localhost", 1)
+
+	b := startBrowser(t, exe, base, screenshotDir(t))
+	defer b.cancel()
+	b.n = 30 // after the journey's screenshots
+	for name, link := range links {
+		for _, how := range []string{"go", "post"} {
+			b.run(name+" by "+how, chromedp.Navigate(evilBase+"/"+how+"?to="+url.QueryEscape(link)), chromedp.Sleep(time.Second))
+			b.run("home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("main")))
+			b.wantText("main", "You are not logged in")
+		}
+	}
+	if _, err := d.auth.PeekToken(ctx, gatehouse.TokenLogin, loginTok); err != nil {
+		t.Errorf("the login link was used up: %v", err)
+	}
+	if u, err := d.auth.PeekToken(ctx, gatehouse.TokenConfirm, confirmTok); err != nil || u.IsConfirmed() {
+		t.Errorf("the confirmation link was used: %v", err)
+	}
+	// The link still works, for whoever clicks its own page's button.
+	b.run("login link", chromedp.Navigate(links["login"]), chromedp.WaitVisible(chromedp.CSS("form button")))
+	b.shot("login-link-page")
+	b.run("click", chromedp.Click(chromedp.CSS("form button")), chromedp.WaitVisible(chromedp.CSS("#who")))
+	b.wantText("#who", "mallory@example.com")
 }

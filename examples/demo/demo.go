@@ -54,7 +54,9 @@ func newDemo(ctx context.Context, database, base string, logTo io.Writer) (*demo
 		LoginURL:     "/login",
 		Registerable: true, Confirmable: true, Recoverable: true, Changeable: true,
 		Trackable: true, Passwordless: true, TokenAuth: true,
-		Views: gatehouse.ViewsConfig{BaseURL: base},
+		// Confirming logs in: the confirmation page has the user prove the
+		// password (or choose one) first.
+		Views: gatehouse.ViewsConfig{BaseURL: base, AutoLoginAfterConfirm: true},
 		Mail:  gatehouse.MailConfig{Mailer: box},
 		// The demo serves plain HTTP on localhost; the library default is Secure.
 		Cookie: gatehouse.CookieConfig{Insecure: true},

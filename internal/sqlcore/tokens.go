@@ -11,17 +11,17 @@ import (
 // CreateToken implements gatehouse.TokenStore.
 func (s *Store) CreateToken(ctx context.Context, t *gatehouse.Token) error {
 	_, err := s.conn(ctx).ExecContext(ctx, s.q(`INSERT INTO gatehouse_tokens
-		(kind, selector, verifier_hash, user_id, stamp, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		string(t.Kind), t.Selector, t.VerifierHash, t.UserID, t.Stamp, t.Email, s.d.Time(t.CreatedAt), s.d.Time(t.ExpiresAt))
+		(kind, selector, verifier_hash, user_id, stamp, email, binding, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		string(t.Kind), t.Selector, t.VerifierHash, t.UserID, t.Stamp, t.Email, t.Binding, s.d.Time(t.CreatedAt), s.d.Time(t.ExpiresAt))
 	return s.wrap("create token", err)
 }
 
-const tokenCols = "kind, selector, verifier_hash, user_id, stamp, email, created_at, expires_at"
+const tokenCols = "kind, selector, verifier_hash, user_id, stamp, email, binding, created_at, expires_at"
 
 func scanToken(row scanner) (*gatehouse.Token, error) {
 	var t gatehouse.Token
 	var k string
-	if err := row.Scan(&k, &t.Selector, &t.VerifierHash, &t.UserID, &t.Stamp, &t.Email, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}); err != nil {
+	if err := row.Scan(&k, &t.Selector, &t.VerifierHash, &t.UserID, &t.Stamp, &t.Email, &t.Binding, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}); err != nil {
 		return nil, err
 	}
 	t.Kind = gatehouse.TokenKind(k)

@@ -10,6 +10,8 @@ CREATE TABLE gatehouse_revoked_sessions (
 );
 UPDATE gatehouse_users SET security_stamp = security_stamp || '.r' WHERE revoked_sessions <> '';
 ALTER TABLE gatehouse_users DROP COLUMN revoked_sessions;
+-- A passwordless link is bound to the browser that asked for it.
+ALTER TABLE gatehouse_tokens ADD COLUMN binding TEXT NOT NULL DEFAULT '';
 -- The mail outbox: jobs wait here until a worker has sent them. The
 -- payload is sealed by gatehouse; nothing here names a recipient.
 CREATE TABLE gatehouse_mail (
