@@ -260,8 +260,10 @@ func (m *Manager) Unauthorized(w http.ResponseWriter, r *http.Request) {
 }
 
 // NeedsRefresh answers a request that must log in again, as Flask-Login's
-// needs_refresh does: Config.OnNeedsRefresh if set; else a JSON 401; else a
-// redirect to Config.RefreshURL with "next" (and a flash); else a plain 401.
+// needs_refresh does: Config.OnNeedsRefresh if set; else a JSON 401 with
+// reauth_required; else a redirect with "next" (and a flash) to
+// Config.RefreshURL, or the verify view once Mount has served it, or
+// LoginURL; else a plain 401.
 func (m *Manager) NeedsRefresh(w http.ResponseWriter, r *http.Request) {
 	if h := m.cfg.Hooks.NeedsRefresh; h != nil {
 		h(r.Context(), r)
