@@ -9,12 +9,12 @@ import (
 
 // clientIP returns the client's address per Config.ClientIP and
 // Config.TrustedProxies; the zero Addr if it cannot tell.
-func (m *Manager) clientIP(r *http.Request) netip.Addr {
-	if m.cfg.ClientIP != nil {
-		return m.cfg.ClientIP(r)
+func (c *Config) clientIP(r *http.Request) netip.Addr {
+	if c.ClientIP != nil {
+		return c.ClientIP(r)
 	}
 	remote := remoteAddr(r)
-	if len(m.cfg.TrustedProxies) == 0 || !m.trusted(remote) {
+	if len(c.TrustedProxies) == 0 || !c.trusted(remote) {
 		return remote
 	}
 	// Walk X-Forwarded-For from the right: the first address that is not one
@@ -29,7 +29,7 @@ func (m *Manager) clientIP(r *http.Request) netip.Addr {
 			return remote
 		}
 		a = a.Unmap()
-		if !m.trusted(a) {
+		if !c.trusted(a) {
 			return a
 		}
 		if i < 0 {
@@ -39,8 +39,8 @@ func (m *Manager) clientIP(r *http.Request) netip.Addr {
 	return remote
 }
 
-func (m *Manager) trusted(a netip.Addr) bool {
-	for _, p := range m.cfg.TrustedProxies {
+func (c *Config) trusted(a netip.Addr) bool {
+	for _, p := range c.TrustedProxies {
 		if p.Contains(a) {
 			return true
 		}
@@ -60,7 +60,10 @@ func remoteAddr(r *http.Request) netip.Addr {
 	return a.Unmap()
 }
 
-// ClientIP returns the client's address as gatehouse sees it: per
-// Config.ClientIP, else Config.TrustedProxies and X-Forwarded-For, else
-// r.RemoteAddr. The zero Addr means it cannot tell.
-func (m *Manager) ClientIP(r *http.Request) netip.Addr { return m.clientIP(r) }
+// ipString is the client's address as logs and records keep it, or "".
+func (c *Config) ipString(r *http.Request) string {
+	if a := c.clientIP(r); a.IsValid() {
+		return a.String()
+	}
+	return ""
+}

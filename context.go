@@ -3,20 +3,31 @@ package gatehouse
 import (
 	"context"
 	"net/http"
+	"time"
 )
 
 type ctxKey struct{}
 
-// reqState is what gatehouse knows about one request. Authenticate (or the
-// first guard, when Authenticate is not mounted) puts a pointer to it in the
-// request context; Login, Logout and flashes update it in place, so the
-// rest of the request sees the change.
+// reqState is what gatehouse knows about one request, and what it must
+// still write. load fills it in without writing anything; commit writes
+// what it records. Authenticate (or the first guard, when Authenticate is
+// not mounted) puts a pointer to it in the request context; Login, Logout
+// and flashes change it in place and commit, so the rest of the request
+// sees the change.
 type reqState struct {
 	p      Principal
 	authed bool
-	err    error         // a store error while loading: guards answer 500
+	err    error         // a store error while loading: guards answer it (503 or 500)
 	sess   *sessionState // nil: no session
 	token  string        // server-side session token, if any
+
+	// What commit must do.
+	dirty         bool          // write sess (or, if nil, delete the session)
+	clearCookie   bool          // the session cookie was unusable: delete it
+	oldToken      string        // a server-side session to delete
+	clearRemember bool          // the remember cookie is void: delete it
+	renewRemember *User         // set a new remember cookie for this user...
+	rememberFor   time.Duration // ...lasting this long
 }
 
 // NewContext returns a copy of ctx carrying p, as Authenticate would. Use it
@@ -43,18 +54,17 @@ func CurrentUser(ctx context.Context) (*User, bool) {
 	return p.User, ok
 }
 
-func stateFrom(ctx context.Context) *reqState {
-	st, _ := ctx.Value(ctxKey{}).(*reqState)
-	return st
-}
-
 // ensure returns r's state, loading it (and returning a request carrying
 // it) when Authenticate has not run: guards then work, and fail closed,
-// without the loader middleware.
+// without the loader middleware. With w, what loading decided is written
+// at once; without (Check), nothing is.
 func (m *Manager) ensure(w http.ResponseWriter, r *http.Request) (*http.Request, *reqState) {
-	if st := stateFrom(r.Context()); st != nil {
+	if st, _ := r.Context().Value(ctxKey{}).(*reqState); st != nil {
 		return r, st
 	}
-	st := m.load(w, r)
+	st := m.load(r)
+	if w != nil {
+		m.commit(w, r, st)
+	}
 	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)), st
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"net/http"
-	"slices"
 )
 
 // CSRFToken returns the request's CSRF token, starting an anonymous session
@@ -25,17 +24,18 @@ func csrfToken(secret string) string {
 	return b64.EncodeToString(mac.Sum(nil))
 }
 
-// checkCSRF reports whether r, a state-changing request, carries a valid
-// token (header X-CSRF-Token or X-CSRFToken, or the submitted csrf_token
-// field in fields). Requests authenticated by an exempt method pass.
-func (m *Manager) checkCSRF(r *http.Request, st *reqState, submitted string) error {
+// CheckCSRF returns ErrCSRF unless r, a state-changing request, is not
+// cross-origin (Fetch Metadata, Config.TrustedOrigins) and carries the
+// session's CSRF token: in the X-CSRF-Token or X-CSRFToken header, or as
+// submitted (the form's csrf_token field, which the caller has read).
+// Requests authenticated by an auth token or HTTP Basic carry no ambient
+// cookie and need no token.
+func (m *Manager) CheckCSRF(r *http.Request, submitted string) error {
 	if err := m.xorigin.Check(r); err != nil {
 		return ErrCSRF
 	}
-	if m.cfg.CSRF.FetchMetadataOnly {
-		return nil
-	}
-	if st.authed && slices.Contains(m.cfg.CSRF.ExemptMethods, st.p.Method) {
+	_, st := m.ensure(nil, r)
+	if st.authed && (st.p.Method == MethodToken || st.p.Method == MethodBasic) {
 		return nil
 	}
 	got := r.Header.Get("X-CSRF-Token")
@@ -45,38 +45,9 @@ func (m *Manager) checkCSRF(r *http.Request, st *reqState, submitted string) err
 	if got == "" {
 		got = submitted
 	}
-	if got == "" || st.sess == nil || st.sess.CSRF == "" {
-		return ErrCSRF
-	}
-	if !hmac.Equal([]byte(got), []byte(csrfToken(st.sess.CSRF))) {
+	if got == "" || st.sess == nil || st.sess.CSRF == "" || !hmac.Equal([]byte(got), []byte(csrfToken(st.sess.CSRF))) {
+		m.log.LogAttrs(r.Context(), levelWarn, "gatehouse: CSRF check failed", attrEvent("csrf_failed"))
 		return ErrCSRF
 	}
 	return nil
-}
-
-// RequireCSRF protects an application's own state-changing handlers as the
-// views are protected: unsafe methods need the session's CSRF token (header
-// X-CSRF-Token or X-CSRFToken, or form field csrf_token) and must not be
-// cross-origin. Show the token with CSRFToken or the csrfField template
-// function. It parses the form of form-encoded requests.
-func (m *Manager) RequireCSRF(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-			next.ServeHTTP(w, r)
-			return
-		}
-		r, st := m.ensure(w, r)
-		submitted := ""
-		if !WantsJSON(r) && r.Header.Get("X-CSRF-Token") == "" && r.Header.Get("X-CSRFToken") == "" {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-			submitted = r.PostFormValue("csrf_token")
-		}
-		if err := m.checkCSRF(r, st, submitted); err != nil {
-			m.log.LogAttrs(r.Context(), levelWarn, "gatehouse: CSRF check failed", attrEvent("csrf_failed"))
-			m.WriteError(w, r, err)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse"
@@ -43,16 +41,11 @@ func TestValidateEmail(t *testing.T) {
 	}
 }
 
-func TestDatastoreOps(t *testing.T) {
+func TestUserOps(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *gatehouse.Config) { c.Roles = nil })
+	e := newEnv(t, func(c *gatehouse.Config) { c.Trackable = true })
+	m := e.m
 	ctx := context.Background()
-	cfg := e.cfg
-	cfg.Roles = e.store
-	m, err := gatehouse.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	u := &gatehouse.User{Email: "  Grace@Example.COM ", Username: "grace", Active: true}
 	if err := m.CreateUser(ctx, u, "a fine password 1"); err != nil {
 		t.Fatal(err)
@@ -72,58 +65,11 @@ func TestDatastoreOps(t *testing.T) {
 		}
 	}
 
-	// Roles need to exist in the catalog; permissions come through them.
-	if err := m.AddRole(ctx, u, "admin"); !errors.Is(err, gatehouse.ErrNotFound) {
-		t.Errorf("AddRole(unknown role) = %v", err)
-	}
-	var wg sync.WaitGroup
-	for range 10 {
-		wg.Go(func() {
-			if _, err := m.FindOrCreateRole(ctx, "admin", "Admins"); err != nil {
-				t.Errorf("FindOrCreateRole = %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	m.AddPermissions(ctx, "admin", "users:write", "users:read", "users:read")
-	m.FindOrCreateRole(ctx, "editor", "")
-	m.AddPermissions(ctx, "editor", "posts:write", "users:read")
-	if err := m.AddRole(ctx, u, "admin"); err != nil {
-		t.Fatal(err)
-	}
-	m.AddRole(ctx, u, "editor")
-	perms, err := m.Permissions(ctx, u)
-	if want := []string{"posts:write", "users:read", "users:write"}; err != nil || !slices.Equal(perms, want) {
-		t.Errorf("Permissions = %v, %v; want %v", perms, err, want)
-	}
-	m.RemovePermissions(ctx, "admin", "users:write")
-	m.RemoveRole(ctx, u, "editor")
-	if perms, _ := m.Permissions(ctx, u); !slices.Equal(perms, []string{"users:read"}) {
-		t.Errorf("after removals Permissions = %v", perms)
-	}
-	stored, _ := e.store.UserByID(ctx, u.ID)
-	if !slices.Equal(stored.Roles, []string{"admin"}) {
-		t.Errorf("stored roles %v", stored.Roles)
-	}
-
-	// Deactivation rotates the stamp; toggling back keeps it.
-	stamp := stored.SecurityStamp
-	if err := m.SetActive(ctx, stored, false); err != nil {
-		t.Fatal(err)
-	}
-	if stored.SecurityStamp == stamp {
-		t.Error("deactivation did not rotate the SecurityStamp")
-	}
-	m.ToggleActive(ctx, stored)
-	if again, _ := e.store.UserByID(ctx, u.ID); !again.Active {
-		t.Error("ToggleActive did not reactivate")
-	}
-
-	// Login tracking, with the client IP.
-	r := httptest.NewRequest("POST", "/login", nil)
-	r.RemoteAddr = "198.51.100.4:5555"
+	// Login tracking, with the client IP, on every Login.
 	for range 3 {
-		if err := m.RecordLogin(ctx, u, r); err != nil {
+		r := httptest.NewRequest("POST", "/login", nil)
+		r.RemoteAddr = "198.51.100.4:5555"
+		if err := m.Login(httptest.NewRecorder(), r, u, gatehouse.LoginOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,42 +79,27 @@ func TestDatastoreOps(t *testing.T) {
 	if u.LoginCount != 3 {
 		t.Errorf("the caller's user was not updated: LoginCount %d", u.LoginCount)
 	}
-
-	users, err := m.ListUsers(ctx, gatehouse.UserFilter{Role: "admin"})
-	if err != nil || len(users) != 1 {
-		t.Errorf("ListUsers(admin) = %v, %v", users, err)
-	}
-	if err := m.DeleteUser(ctx, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.FindUser(ctx, "grace"); !errors.Is(err, gatehouse.ErrNotFound) {
-		t.Errorf("FindUser after delete = %v", err)
-	}
 }
 
-// A store with only the four UserStore methods gets roles and tracking
-// through UpdateUser; the optional abilities report errors.
+// A store with only the four UserStore methods gets login tracking
+// through UpdateUser.
 type plainUsers struct{ gatehouse.UserStore }
 
-func TestRolesWithoutOptionalInterfaces(t *testing.T) {
+func TestTrackingWithAPlainStore(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	cfg := e.cfg
-	cfg.Users = plainUsers{e.store}
-	m, _ := gatehouse.New(cfg)
+	cfg.Users, cfg.Trackable = plainUsers{e.store}, true
+	m, err := gatehouse.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	u, _ := e.store.UserByID(ctx, e.user.ID)
-	if err := m.AddRole(ctx, u, "auditor"); err != nil {
+	if err := m.Login(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), u, gatehouse.LoginOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.RecordLogin(ctx, u, httptest.NewRequest("GET", "/", nil)); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := e.store.UserByID(ctx, u.ID)
-	if !got.HasRole("auditor") || got.LoginCount != 1 {
+	if got, _ := e.store.UserByID(ctx, u.ID); got.LoginCount != 1 {
 		t.Errorf("got %+v", got)
-	}
-	if _, err := m.ListUsers(ctx, gatehouse.UserFilter{}); err == nil {
-		t.Error("ListUsers without a UserLister: want an error")
 	}
 }

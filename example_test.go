@@ -73,19 +73,6 @@ func ExampleIsSafeRedirect() {
 	// https://evil.com false
 }
 
-func ExampleManager_FuncMap() {
-	auth, _ := gatehouse.New(gatehouse.Config{Users: memstore.New(), SecretKeys: [][]byte{gatehouse.NewSecretKey()}})
-	funcs := auth.FuncMap()
-	ctx := gatehouse.NewContext(context.Background(), gatehouse.Principal{
-		User: &gatehouse.User{ID: "1", Email: "ada@example.com", Roles: []string{"admin"}}, Method: gatehouse.MethodSession,
-	})
-	fmt.Println(funcs["hasRole"].(func(any, string) bool)(ctx, "admin"))
-	fmt.Println(funcs["isAuthenticated"].(func(any) bool)(context.Background()))
-	// Output:
-	// true
-	// false
-}
-
 func ExampleManager_Require() {
 	auth, _ := gatehouse.New(gatehouse.Config{Users: memstore.New(), SecretKeys: [][]byte{gatehouse.NewSecretKey()}})
 	// Editors or admins, logged in with a password in the last five minutes.

@@ -21,15 +21,15 @@ type nilUsers struct{ UserStore }
 // must never panic, and only values it sealed itself may open.
 func FuzzOpenCookie(f *testing.F) {
 	m := fuzzManager(f)
-	s := m.newSession(time.Unix(1_700_000_000, 0))
+	s := m.ck.newSession(time.Unix(1_700_000_000, 0))
 	s.UserID, s.Flashes = "42", []Flash{{"message", "hi"}}
-	good, _ := m.seal(s)
+	good := m.ck.seal(s)
 	f.Add(good)
 	f.Add("")
 	f.Add("AQ")
 	f.Add(good[:len(good)-4])
 	f.Fuzz(func(t *testing.T, v string) {
-		st, err := m.open(v)
+		st, err := m.ck.open(v)
 		if err == nil && (st.ID == "" || st.Created == 0) {
 			t.Fatalf("open(%q) accepted an incomplete session", v)
 		}

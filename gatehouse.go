@@ -1,16 +1,12 @@
 package gatehouse
 
 import (
-	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	htmltemplate "html/template"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -20,34 +16,43 @@ import (
 	"github.com/gatehouse-auth/gatehouse/token"
 )
 
-// Manager is gatehouse's entry point: it loads the user of each request,
-// guards handlers, and logs users in and out. Create it with [New]; it is
-// safe for concurrent use and starts no goroutines.
+// Manager is gatehouse's engine: it loads the user of each request, guards
+// handlers, logs users in and out, and keeps their credentials. Create it
+// with [New]; it is safe for concurrent use and starts no goroutines.
 type Manager struct {
 	cfg    Config
 	log    *slog.Logger
 	hasher PasswordHasher
 	gate   *hashGate
 	st     stores
+	ext    atomic.Pointer[Extension]
 
-	sealers    []cipher.AEAD // one per secret key; [0] seals
-	remember   *token.Signer
+	ck         *jar      // the session cookie, or the SessionStore
+	rm         remembers // the remember cookie
 	auth       *token.Signer
-	protectKey []byte
+	protectKey []byte // keys HMACs: session protection, rate-limit keys, log tags
 	xorigin    *http.CrossOriginProtection
+	dummyHash  func() string
+	limiter    Limiter
+}
 
-	dummyHash func() string
-	limiter   Limiter
-	pages     map[string]*htmltemplate.Template
-
-	siteWord      string      // the site's name from BaseURL, which passwords may not be based on
-	verifyMounted atomic.Bool // Mount served the verify view: RequireFresh sends browsers there
-
-	mailer     Mailer
-	mailKeys   []cipher.AEAD // seal outbox payloads; [0] seals
-	wake       chan struct{} // a job was queued in this process
-	workers    atomic.Int32  // Run calls in progress
-	warnedIdle atomic.Bool
+// Extension is what a layer built on the engine (package views) installs
+// into it with [Manager.Extend], before serving.
+type Extension struct {
+	// Text translates the engine's own messages (the keys are
+	// Flask-Security's: "UNAUTHENTICATED", "LOGIN", ...) for r. Default:
+	// English.
+	Text func(r *http.Request, key string) string
+	// ErrorPage answers an error for a browser (an HTML page). Default:
+	// plain text.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, message string)
+	// AllowLogin reports whether u may log in with a password at all
+	// (unconfirmed users may not, with views.Config.Confirmable): HTTP
+	// Basic asks it. Default: active users may.
+	AllowLogin func(u *User) bool
+	// Refresh is where browsers that must log in again go, when
+	// RefreshURL is not set (the verify view).
+	Refresh string
 }
 
 // New validates cfg, fills in its defaults and returns a Manager.
@@ -56,41 +61,32 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{cfg: cfg, log: cfg.Logger, st: newStores(&cfg), gate: newHashGate(cfg.Hashing)}
-	for _, k := range cfg.SecretKeys {
+	m := &Manager{cfg: cfg, log: cfg.Logger, st: newStores(&cfg), gate: newHashGate(&cfg)}
+	m.ext.Store(&Extension{})
+	m.ck = &jar{cfg: &m.cfg, sessions: m.st.sessions, log: m.log}
+	rememberKeys := make([][]byte, len(cfg.SecretKeys))
+	authKeys := make([][]byte, len(cfg.SecretKeys))
+	for i, k := range cfg.SecretKeys {
 		aead, err := chacha20poly1305.NewX(deriveKey(k, "session cookie"))
 		if err != nil {
 			return nil, fmt.Errorf("gatehouse: %w", err)
 		}
-		m.sealers = append(m.sealers, aead)
-		if aead, err = chacha20poly1305.NewX(deriveKey(k, "mail outbox")); err != nil {
-			return nil, fmt.Errorf("gatehouse: %w", err)
-		}
-		m.mailKeys = append(m.mailKeys, aead)
+		m.ck.sealers = append(m.ck.sealers, aead)
+		rememberKeys[i], authKeys[i] = deriveKey(k, "remember cookie"), deriveKey(k, "auth token")
 	}
-	m.mailer = cfg.Mail.Mailer
-	m.siteWord = siteWord(cfg.Views.BaseURL)
-	m.wake = make(chan struct{}, 1)
-	rememberKeys := make([][]byte, len(cfg.SecretKeys))
-	for i, k := range cfg.SecretKeys {
-		rememberKeys[i] = deriveKey(k, "remember cookie")
-	}
-	if m.remember, err = token.NewSigner("remember", rememberKeys...); err != nil {
+	m.rm.cfg = &m.cfg
+	if m.rm.signer, err = token.NewSigner("remember", rememberKeys...); err != nil {
 		return nil, fmt.Errorf("gatehouse: %w", err)
-	}
-	authKeys := make([][]byte, len(cfg.SecretKeys))
-	for i, k := range cfg.SecretKeys {
-		authKeys[i] = deriveKey(k, "auth token")
 	}
 	if m.auth, err = token.NewSigner("auth", authKeys...); err != nil {
 		return nil, fmt.Errorf("gatehouse: %w", err)
 	}
 	m.protectKey = deriveKey(cfg.SecretKeys[0], "session protection")
-
 	m.hasher = cfg.Hasher
 	if m.hasher == nil {
 		m.hasher = password.Argon2id{}
 	}
+	m.cfg.Hasher = m.hasher
 	m.dummyHash = sync.OnceValue(func() string {
 		h, err := m.hasher.Hash("gatehouse dummy password for timing")
 		if err != nil {
@@ -98,21 +94,16 @@ func New(cfg Config) (*Manager, error) {
 		}
 		return h
 	})
-
 	m.limiter = cfg.Limiter
 	if m.limiter == nil {
 		m.limiter = newMemLimiter()
 	}
 	m.xorigin = http.NewCrossOriginProtection()
-	for _, o := range cfg.CSRF.TrustedOrigins {
+	for _, o := range cfg.TrustedOrigins {
 		if err := m.xorigin.AddTrustedOrigin(o); err != nil {
-			return nil, fmt.Errorf("gatehouse: CSRF.TrustedOrigins: %w", err)
+			return nil, fmt.Errorf("gatehouse: TrustedOrigins: %w", err)
 		}
 	}
-	if err := m.parsePages(); err != nil {
-		return nil, err
-	}
-
 	if cfg.Cookie.Insecure {
 		m.log.Warn("gatehouse: Cookie.Insecure is set: session cookies will be sent over plain HTTP; use it for local development only")
 	}
@@ -122,18 +113,34 @@ func New(cfg Config) (*Manager, error) {
 	return m, nil
 }
 
-// siteWord is the name a site goes by, from its base URL: the label before
-// the top-level domain ("example" for https://app.example.com), or "".
-func siteWord(baseURL string) string {
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return ""
+// Extend installs e: the views do it once, before the Manager serves.
+// Fields left nil keep their defaults.
+func (m *Manager) Extend(e Extension) {
+	cur := *m.ext.Load()
+	if e.Text != nil {
+		cur.Text = e.Text
 	}
-	labels := strings.Split(strings.TrimSuffix(u.Hostname(), "."), ".")
-	if len(labels) < 2 {
-		return ""
+	if e.ErrorPage != nil {
+		cur.ErrorPage = e.ErrorPage
 	}
-	return labels[len(labels)-2]
+	if e.AllowLogin != nil {
+		cur.AllowLogin = e.AllowLogin
+	}
+	if e.Refresh != "" {
+		cur.Refresh = e.Refresh
+	}
+	m.ext.Store(&cur)
+}
+
+// Config returns the Manager's configuration with its defaults filled in,
+// without its SecretKeys (nil in the copy): layers built on the engine
+// read the rest (the views read IdentityAttributes, Cookie, Hasher and the
+// redirect rules) rather than keep a second copy that could drift. The
+// copy shares the Manager's other slices: read it, do not change it.
+func (m *Manager) Config() Config {
+	c := m.cfg
+	c.SecretKeys = nil
+	return c
 }
 
 // NewSecretKey returns 32 bytes from crypto/rand: a key for
@@ -156,7 +163,3 @@ func deriveKey(secret []byte, purpose string) []byte {
 	}
 	return k
 }
-
-// Config returns a copy of the Manager's configuration with defaults filled
-// in, for handlers that need the same settings.
-func (m *Manager) Config() Config { return m.cfg }

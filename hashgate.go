@@ -3,34 +3,21 @@ package gatehouse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"time"
 )
-
-// HashingConfig bounds password hashing, the one costly thing gatehouse
-// does per request: Argon2id takes a CPU and 19 MiB for each hash, so a
-// flood of logins must neither exhaust memory nor queue for minutes.
-type HashingConfig struct {
-	// Concurrency is how many hashes run at once. Default: one per CPU
-	// (GOMAXPROCS): more would not finish sooner.
-	Concurrency int
-	// Queue is how many requests may wait for a hash; past it, a request
-	// is answered 503 with Retry-After at once. Default: 32 per
-	// Concurrency.
-	Queue int
-	// Wait is how long a request may wait for a hash before it is answered
-	// 503. Default: 10 seconds.
-	Wait time.Duration
-}
 
 // hashRetry is the Retry-After of a request refused by the hash gate.
 const hashRetry = time.Second
 
 var errHashBusy = errors.New("gatehouse: too many password hashes waiting")
 
-// hashGate runs password hashes under HashingConfig. A request whose
-// client has gone (its context is done) never starts a hash.
+// hashGate runs password hashes under Config.MaxHashes, HashQueue and
+// HashWait: Argon2id takes a CPU and 19 MiB for each hash, so a flood of
+// logins must neither exhaust memory nor queue for minutes. A request
+// whose client has gone (its context is done) never starts a hash.
 type hashGate struct {
 	slots   chan struct{}
 	waiting atomic.Int64
@@ -38,16 +25,16 @@ type hashGate struct {
 	wait    time.Duration
 }
 
-func newHashGate(c HashingConfig) *hashGate {
-	n := c.Concurrency
+func newHashGate(c *Config) *hashGate {
+	n := c.MaxHashes
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	q := c.Queue
+	q := c.HashQueue
 	if q <= 0 {
 		q = 32 * n
 	}
-	w := c.Wait
+	w := c.HashWait
 	if w <= 0 {
 		w = 10 * time.Second
 	}
@@ -65,7 +52,7 @@ func (g *hashGate) do(ctx context.Context, f func()) error {
 	default:
 		if g.waiting.Add(1) > g.queue {
 			g.waiting.Add(-1)
-			return &UnavailableError{RetryAfter: hashRetry, Err: errHashBusy}
+			return &RetryAfterError{RetryAfter: hashRetry, Err: fmt.Errorf("%w: %w", ErrUnavailable, errHashBusy)}
 		}
 		t := time.NewTimer(g.wait)
 		select {
@@ -74,7 +61,7 @@ func (g *hashGate) do(ctx context.Context, f func()) error {
 			g.waiting.Add(-1)
 		case <-t.C:
 			g.waiting.Add(-1)
-			return &UnavailableError{RetryAfter: hashRetry, Err: errHashBusy}
+			return &RetryAfterError{RetryAfter: hashRetry, Err: fmt.Errorf("%w: %w", ErrUnavailable, errHashBusy)}
 		case <-ctx.Done():
 			t.Stop()
 			g.waiting.Add(-1)

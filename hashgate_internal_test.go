@@ -9,7 +9,7 @@ import (
 )
 
 func TestHashGate(t *testing.T) {
-	g := newHashGate(HashingConfig{Concurrency: 1, Queue: 1, Wait: time.Hour})
+	g := newHashGate(&Config{MaxHashes: 1, HashQueue: 1, HashWait: time.Hour})
 	ctx := context.Background()
 	entered, release := make(chan struct{}), make(chan struct{})
 	held := make(chan error, 1)
@@ -24,9 +24,9 @@ func TestHashGate(t *testing.T) {
 	for g.waiting.Load() != 1 {
 		runtime.Gosched()
 	}
-	var ue *UnavailableError
+	var ue *RetryAfterError
 	if err := g.do(ctx, func() { t.Error("ran past a full queue") }); !errors.As(err, &ue) || ue.RetryAfter <= 0 {
-		t.Fatalf("full queue: %v, want an *UnavailableError with RetryAfter", err)
+		t.Fatalf("full queue: %v, want a *RetryAfterError", err)
 	}
 	// A waiter whose client goes away leaves without hashing.
 	cancelQueued()
@@ -39,7 +39,7 @@ func TestHashGate(t *testing.T) {
 	}
 
 	// A waiter gives up after Wait.
-	short := newHashGate(HashingConfig{Concurrency: 1, Wait: 20 * time.Millisecond})
+	short := newHashGate(&Config{MaxHashes: 1, HashWait: 20 * time.Millisecond})
 	block := make(chan struct{})
 	go short.do(ctx, func() { <-block })
 	for len(short.slots) != 1 {

@@ -3,7 +3,7 @@ package gatehouse_test
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,49 +13,25 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/testutil"
 	"github.com/gatehouse-auth/gatehouse/memstore"
-	"github.com/gatehouse-auth/gatehouse/password"
 )
 
 var (
-	testKey1 = testKey("gatehouse test key 1")
-	testKey2 = testKey("gatehouse test key 2")
+	testKey1 = testutil.Key("gatehouse test key 1")
+	testKey2 = testutil.Key("gatehouse test key 2")
 )
 
-// testKey is a fixed key for tests that need the same one twice: random
-// looking, as New insists.
-func testKey(seed string) []byte {
-	k := sha256.Sum256([]byte(seed))
-	return k[:]
-}
+type clock = testutil.Clock
 
-// clock is a settable Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+func newClock() *clock { return testutil.NewClock() }
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// fastHasher keeps tests quick; hashing itself is tested in package password.
-var fastHasher = password.Upgrade{Current: password.Argon2id{Memory: 64, Time: 1}}
+// fastHasher keeps tests quick; fastHasherStronger makes its hashes need
+// a rehash.
+var fastHasher, fastHasherStronger = testutil.FastHasher, testutil.FastHasherStronger
 
 type env struct {
 	t     *testing.T
@@ -104,7 +80,7 @@ func (e *env) addUser(email, pw string, roles ...string) *gatehouse.User {
 		e.t.Fatal(err)
 	}
 	u := &gatehouse.User{Email: email, PasswordHash: h, Active: true, Roles: roles,
-		SecurityStamp: gatehouse.NewSecurityStamp(), ConfirmedAt: e.clock.Now()}
+		SecurityStamp: rand.Text(), ConfirmedAt: e.clock.Now()}
 	if err := e.store.CreateUser(context.Background(), u); err != nil {
 		e.t.Fatal(err)
 	}
@@ -147,8 +123,8 @@ func (e *env) app() http.Handler {
 	mux.Handle("GET /me", m.RequireLogin(http.HandlerFunc(me)))
 	mux.Handle("GET /fresh", m.RequireFresh(http.HandlerFunc(me)))
 	mux.Handle("GET /admin", m.RequireRoles("admin")(http.HandlerFunc(me)))
-	mux.Handle("GET /editors", m.RequireAnyRole("editor", "admin")(http.HandlerFunc(me)))
-	mux.Handle("GET /signup", m.RequireAnonymous(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /editors", m.Require(gatehouse.Policy{AnyRoles: []string{"editor", "admin"}})(http.HandlerFunc(me)))
+	mux.Handle("GET /signup", m.Require(gatehouse.Policy{Anonymous: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "signup form")
 	})))
 	mux.HandleFunc("POST /confirm", func(w http.ResponseWriter, r *http.Request) {
@@ -300,7 +276,3 @@ func rawGet(t *testing.T, base, path string, headers ...string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
-
-// fastHasherStronger has stronger parameters than fastHasher, so hashes
-// made by fastHasher need a rehash under it.
-var fastHasherStronger = password.Upgrade{Current: password.Argon2id{Memory: 128, Time: 1}}

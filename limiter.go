@@ -2,6 +2,11 @@ package gatehouse
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -64,4 +69,39 @@ func (l *memLimiter) shed(now time.Time) {
 		}
 		delete(l.tat, k)
 	}
+}
+
+// Allow counts one event of scope (such as "register") for key (an email
+// address, say) and returns a *RetryAfterError wrapping ErrRateLimited
+// when it goes over l. An empty key counts per client address instead
+// (Config.ClientIP; IPv6 addresses by their /64, which one client can hold
+// whole). Keys reach the Limiter only as keyed hashes, never as addresses.
+func (m *Manager) Allow(r *http.Request, scope, key string, l Limit) error {
+	if l.Count <= 0 || l.Per <= 0 {
+		return nil
+	}
+	if key == "" {
+		ip := m.cfg.clientIP(r)
+		if !ip.IsValid() {
+			return nil
+		}
+		if ip.Is6() && !ip.Is4In6() {
+			if p, err := ip.Prefix(64); err == nil {
+				ip = p.Addr()
+			}
+		}
+		key = "ip\x00" + ip.String()
+	} else {
+		key = "key\x00" + strings.ToLower(key)
+	}
+	mac := hmac.New(sha256.New, m.protectKey)
+	mac.Write([]byte("limit\x00" + scope + "\x00" + key))
+	ok, retry, err := m.limiter.Allow(r.Context(), b64.EncodeToString(mac.Sum(nil)[:16]), l, m.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("gatehouse: rate limit: %w", err)
+	}
+	if !ok {
+		return &RetryAfterError{RetryAfter: retry, Err: ErrRateLimited}
+	}
+	return nil
 }

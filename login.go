@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -13,8 +12,8 @@ type LoginOptions struct {
 	// Remember also sets the remember-me cookie, so the login outlives the
 	// browser session.
 	Remember bool
-	// RememberFor overrides Config.Remember.Duration for this login, up to
-	// Config.Remember.MaxDuration.
+	// RememberFor overrides Remember.Duration for this login, up to
+	// Remember.MaxDuration.
 	RememberFor time.Duration
 	// Force logs in a user who is not Active (Flask-Login's force=True).
 	Force bool
@@ -25,9 +24,10 @@ type LoginOptions struct {
 
 // Login logs u in: it starts a new session (a new session ID and CSRF
 // secret, so nothing planted before login survives it), sets the session
-// cookie and, if asked, the remember cookie. Call it before writing the
-// response body. It returns ErrInactive for an inactive user unless
-// o.Force is set. The rest of the request sees u as its user.
+// cookie and, if asked, the remember cookie, and records the login when
+// Config.Trackable. Call it before writing the response body. It returns
+// ErrInactive for an inactive user unless o.Force is set. The rest of the
+// request sees u as its user.
 func (m *Manager) Login(w http.ResponseWriter, r *http.Request, u *User, o LoginOptions) error {
 	if u == nil || u.ID == "" {
 		return errors.New("gatehouse: Login needs a stored user")
@@ -38,7 +38,6 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, u *User, o Login
 	ctx := r.Context()
 	_, st := m.ensure(w, r)
 	now := m.cfg.Now()
-
 	var flashes []Flash
 	var next string
 	if st.sess != nil {
@@ -47,27 +46,32 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, u *User, o Login
 			return err
 		}
 	}
-	s := m.newSession(now)
+	s := m.ck.newSession(now)
 	s.UserID, s.Stamp, s.Method = u.ID, stampHash(u.SecurityStamp), MethodSession
 	s.AuthTime, s.Fresh, s.Forced = now.Unix(), !o.NotFresh, o.Force && !u.Active
 	s.CSRF, s.Flashes, s.Next = randomID(32), flashes, next
+	ident := ""
 	if m.cfg.Protection != ProtectionOff {
-		s.Ident = m.identifier(r)
+		ident = m.cfg.identifier(r)
+		s.Ident = ident
 	}
-	st.sess, st.token = s, ""
+	st.sess, st.token, st.dirty = s, "", true
 	st.p = Principal{User: u, Method: MethodSession, AuthTime: time.Unix(s.AuthTime, 0), Fresh: s.Fresh}
 	st.authed, st.err = true, nil
-	if err := m.writeSession(w, r, st); err != nil {
-		return err
-	}
 	if o.Remember {
-		m.setRememberCookie(w, r, u, o.RememberFor)
+		st.renewRemember, st.rememberFor = u, o.RememberFor
+	}
+	if err := m.commit(w, r, st); err != nil {
+		return err
 	}
 	if m.cfg.Trackable {
 		// Every login counts, whatever made it: the login view, a
 		// passwordless link, a confirmation or reset, or the app's own.
-		if err := m.RecordLogin(ctx, u, r); err != nil {
+		c := UserChange{LoginAt: now, LoginIP: m.cfg.ipString(r), UpdatedAt: now}
+		if err := m.st.users.UpdateUser(ctx, u.ID, c); err != nil {
 			m.log.LogAttrs(ctx, levelError, "gatehouse: tracking login", attrEvent("store_error"), attrErr(err))
+		} else {
+			c.Apply(u)
 		}
 	}
 	m.log.LogAttrs(ctx, levelInfo, "gatehouse: logged in", attrEvent("login"), attrUser(u), attrMethod(MethodSession))
@@ -101,8 +105,8 @@ func (m *Manager) endSession(r *http.Request, st *reqState) error {
 		return nil
 	}
 	now := m.cfg.Now()
-	revs := []SessionRevocation{{ID: sessionKey(st.sess.ID), Until: m.sessionExpiry(st.sess)}}
-	if p, _, _, ok := m.readRemember(r); ok && p.UserID == st.sess.UserID {
+	revs := []SessionRevocation{{ID: sessionKey(st.sess.ID), Until: m.ck.expiry(st.sess)}}
+	if p, _, _, ok := m.rm.read(r); ok && p.UserID == st.sess.UserID {
 		revs = append(revs, SessionRevocation{ID: sessionKey(p.ID), Until: time.Unix(p.Until, 0)})
 	}
 	live := 0
@@ -114,7 +118,7 @@ func (m *Manager) endSession(r *http.Request, st *reqState) error {
 		}
 	}
 	if live+len(revs) > maxRevocations {
-		stamp := NewSecurityStamp()
+		stamp := newSecurityStamp()
 		if err := m.st.users.UpdateUser(ctx, st.sess.UserID, UserChange{SecurityStamp: &stamp, UpdatedAt: now}); err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("gatehouse: logout: %w", err)
 		}
@@ -148,13 +152,12 @@ func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 	if err := m.endSession(r, st); err != nil {
 		return err
 	}
-	st.sess, st.p, st.authed = nil, Principal{}, false
+	st.sess, st.p, st.authed, st.dirty, st.clearRemember = nil, Principal{}, false, true, true
 	if len(flashes) > 0 {
-		st.sess = m.newSession(m.cfg.Now())
+		st.sess = m.ck.newSession(m.cfg.Now())
 		st.sess.Flashes = flashes
 	}
-	m.clearRememberCookie(w)
-	if err := m.writeSession(w, r, st); err != nil {
+	if err := m.commit(w, r, st); err != nil {
 		return err
 	}
 	if u != nil {
@@ -176,10 +179,10 @@ func (m *Manager) ConfirmLogin(w http.ResponseWriter, r *http.Request) error {
 	now := m.cfg.Now()
 	st.sess.Fresh, st.sess.AuthTime = true, now.Unix()
 	if m.cfg.Protection != ProtectionOff {
-		st.sess.Ident = m.identifier(r)
+		st.sess.Ident = m.cfg.identifier(r)
 	}
-	st.p.Fresh, st.p.AuthTime = true, time.Unix(now.Unix(), 0)
-	if err := m.writeSession(w, r, st); err != nil {
+	st.p.Fresh, st.p.AuthTime, st.dirty = true, time.Unix(now.Unix(), 0), true
+	if err := m.commit(w, r, st); err != nil {
 		return err
 	}
 	ctx := r.Context()
@@ -188,91 +191,4 @@ func (m *Manager) ConfirmLogin(w http.ResponseWriter, r *http.Request) error {
 		h(ctx, st.p.User)
 	}
 	return nil
-}
-
-// IsFresh reports whether r's login was made with credentials within
-// Config.Session.FreshFor (and not restored from a remember cookie).
-func (m *Manager) IsFresh(r *http.Request) bool {
-	p, ok := FromContext(r.Context())
-	return ok && m.fresh(p, m.cfg.Session.FreshFor)
-}
-
-// LoginURL returns Config.LoginURL with next as its "next" parameter, if
-// next is a safe target (see [IsSafeRedirect]).
-func (m *Manager) LoginURL(next string) string {
-	if next == "" || !isSafeRedirect(next, m.cfg.AllowedRedirectHosts) {
-		return m.cfg.LoginURL
-	}
-	return withNext(m.cfg.LoginURL, next)
-}
-
-func withNext(target, next string) string {
-	u, err := url.Parse(target)
-	if err != nil {
-		return target
-	}
-	q := u.Query()
-	q.Set("next", next)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// NextURL returns where to send the user after logging in: the "next"
-// query or form value, or the one kept in the session (which it clears),
-// if it is safe; else Config.PostLoginURL. It never returns an off-site URL.
-func (m *Manager) NextURL(w http.ResponseWriter, r *http.Request) string {
-	next := r.URL.Query().Get("next")
-	if next == "" && r.PostForm != nil {
-		next = r.PostForm.Get("next")
-	}
-	if _, st := m.ensure(w, r); st.sess != nil && st.sess.Next != "" {
-		if next == "" {
-			next = st.sess.Next
-		}
-		m.changeSession(w, r, st, func(s *sessionState) { s.Next = "" })
-	}
-	if next != "" && isSafeRedirect(next, m.cfg.AllowedRedirectHosts) {
-		return next
-	}
-	return m.cfg.PostLoginURL
-}
-
-// Flash adds a message for the next page to show (Flask's flash). The
-// session cookie is updated now, so call it before writing the response.
-// Mount Authenticate around handlers that flash several times in one
-// request: without it each call starts again from the request's cookie.
-func (m *Manager) Flash(w http.ResponseWriter, r *http.Request, category, message string) error {
-	return m.updateSession(w, r, func(s *sessionState) {
-		s.Flashes = append(s.Flashes, Flash{Category: category, Message: message})
-	})
-}
-
-// Flashes returns the pending messages and clears them (Flask's
-// get_flashed_messages). Call it before writing the response.
-func (m *Manager) Flashes(w http.ResponseWriter, r *http.Request) []Flash {
-	_, st := m.ensure(w, r)
-	if st.sess == nil || len(st.sess.Flashes) == 0 {
-		return nil
-	}
-	f := st.sess.Flashes
-	m.changeSession(w, r, st, func(s *sessionState) { s.Flashes = nil })
-	return f
-}
-
-// updateSession changes the request's session (starting an anonymous one
-// if needed) and writes it.
-func (m *Manager) updateSession(w http.ResponseWriter, r *http.Request, change func(*sessionState)) error {
-	_, st := m.ensure(w, r)
-	return m.changeSession(w, r, st, change)
-}
-
-// changeSession is updateSession on a state the caller already holds, so a
-// caller that read st changes that same st: without Authenticate, each
-// ensure loads a state of its own.
-func (m *Manager) changeSession(w http.ResponseWriter, r *http.Request, st *reqState, change func(*sessionState)) error {
-	if st.sess == nil {
-		st.sess = m.newSession(m.cfg.Now())
-	}
-	change(st.sess)
-	return m.writeSession(w, r, st)
 }

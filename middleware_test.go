@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
+	"github.com/gatehouse-auth/gatehouse/memstore"
 )
 
 func TestGuards(t *testing.T) {
@@ -305,14 +307,23 @@ func TestClientIP(t *testing.T) {
 		for _, p := range tt.proxies {
 			prefixes = append(prefixes, netip.MustParsePrefix(p))
 		}
-		m, err := gatehouse.New(gatehouse.Config{Users: storeDown{}, SecretKeys: [][]byte{testKey1}, TrustedProxies: prefixes})
+		// The client address shows in login tracking.
+		store := memstore.New()
+		m, err := gatehouse.New(gatehouse.Config{Users: store, SecretKeys: [][]byte{testKey1}, TrustedProxies: prefixes, Trackable: true})
 		if err != nil {
+			t.Fatal(err)
+		}
+		u := &gatehouse.User{Email: "ip@example.com", Active: true}
+		if err := m.CreateUser(context.Background(), u, ""); err != nil {
 			t.Fatal(err)
 		}
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = tt.remote
 		r.Header["X-Forwarded-For"] = tt.xff
-		if got := m.ClientIP(r); got.String() != tt.want {
+		if err := m.Login(httptest.NewRecorder(), r, u, gatehouse.LoginOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := u.CurrentLoginIP; got != tt.want {
 			t.Errorf("ClientIP(remote %s, XFF %q, proxies %v) = %s, want %s", tt.remote, tt.xff, tt.proxies, got, tt.want)
 		}
 	}
@@ -330,11 +341,11 @@ func TestStatusCode(t *testing.T) {
 		{gatehouse.ErrForbidden, 403},
 		{gatehouse.ErrCSRF, 403},
 		{gatehouse.ErrNotFound, 404},
-		{&gatehouse.RateLimitError{RetryAfter: 5}, 429},
+		{&gatehouse.RetryAfterError{RetryAfter: 5, Err: gatehouse.ErrRateLimited}, 429},
+		{&gatehouse.RetryAfterError{RetryAfter: 5, Err: gatehouse.ErrUnavailable}, 503},
 		{gatehouse.ErrTooLarge, 413},
 		{gatehouse.ErrInvalidCredentials, 400},
-		{gatehouse.FieldErrors{"email": {"bad"}}, 400},
-		{fmt.Errorf("x: %w", gatehouse.FieldErrors{"email": {"bad"}}), 400},
+		{fmt.Errorf("x: %w", gatehouse.ErrBadRequest), 400},
 		{errors.New("disk on fire"), 500},
 	}
 	for _, tt := range tests {
@@ -342,8 +353,8 @@ func TestStatusCode(t *testing.T) {
 			t.Errorf("StatusCode(%v) = %d, want %d", tt.err, got, tt.want)
 		}
 	}
-	if !errors.Is(&gatehouse.RateLimitError{}, gatehouse.ErrRateLimited) {
-		t.Error("RateLimitError is not ErrRateLimited")
+	if !errors.Is(&gatehouse.RetryAfterError{Err: gatehouse.ErrRateLimited}, gatehouse.ErrRateLimited) {
+		t.Error("RetryAfterError does not unwrap")
 	}
 }
 
@@ -405,4 +416,55 @@ func formOf(kv ...string) map[string][]string {
 		f[kv[i]] = append(f[kv[i]], kv[i+1])
 	}
 	return f
+}
+
+func TestPermissionGuards(t *testing.T) {
+	t.Parallel()
+	ve := newEnv(t, nil)
+	cfg := ve.cfg
+	cfg.Roles = ve.store
+	m, _ := gatehouse.New(cfg)
+	ctx := context.Background()
+	a := admin.New(m)
+	a.FindOrCreateRole(ctx, "editor", "")
+	a.AddPermissions(ctx, "editor", "posts:write")
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	req := func(h http.Handler) int {
+		r := httptest.NewRequest("GET", "/", nil)
+		r = r.WithContext(gatehouse.NewContext(r.Context(), gatehouse.Principal{User: ve.user, Method: gatehouse.MethodSession}))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Code
+	}
+	if got := req(m.Require(gatehouse.Policy{Permissions: []string{"posts:write"}})(ok)); got != 204 {
+		t.Errorf("posts:write: %d", got)
+	}
+	if got := req(m.Require(gatehouse.Policy{Permissions: []string{"posts:write", "users:write"}})(ok)); got != 403 {
+		t.Errorf("posts:write+users:write: %d", got)
+	}
+	if got := req(m.Require(gatehouse.Policy{AnyPermissions: []string{"users:write", "posts:write"}})(ok)); got != 204 {
+		t.Errorf("any of users:write, posts:write: %d", got)
+	}
+	// A session is not a token: browsers are sent to log in.
+	if got := req(m.Require(gatehouse.Policy{Methods: []gatehouse.Method{gatehouse.MethodToken}})(ok)); got != http.StatusSeeOther {
+		t.Errorf("session through a token-only policy: %d", got)
+	}
+}
+
+func TestRememberRefreshEachRequest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *gatehouse.Config) { c.Remember.RefreshEachRequest = true })
+	c := e.client()
+	c.mustLogin(true)
+	first := c.cookie("remember_token").Value
+	e.clock.Advance(time.Hour)
+	r := c.get("/me")
+	wantStatus(t, "/me", r, 200)
+	var renewed bool
+	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
+		renewed = renewed || ck.Name == "remember_token" && ck.Value != first && ck.MaxAge > 0
+	}
+	if !renewed {
+		t.Errorf("remember cookie not renewed on a request: %v", r.header["Set-Cookie"])
+	}
 }

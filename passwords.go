@@ -2,6 +2,8 @@ package gatehouse
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,16 +14,17 @@ import (
 )
 
 // VerifyPassword checks an identity (an email address, or a username when
-// Views.IdentityAttributes has "username") and a password. It returns
-// ErrInvalidCredentials alike for an unknown email and a wrong password,
+// Config.IdentityAttributes has "username") and a password. It returns
+// ErrInvalidCredentials alike for an unknown identity and a wrong password,
 // spending the same hashing time on both (a dummy hash is checked for
-// unknown users), and ErrInactive for a deactivated account, only once the
-// password is right. A hash made by an older scheme or weaker parameters
-// is replaced by a fresh one on success. When too many hashes are waiting
-// it fails at once with an ErrUnavailable (answer 503), and it never hashes
-// for a request whose context is done.
+// unknown users), and ErrInactive for a deactivated account only once the
+// password is right. Failures are logged with a keyed hash of the
+// identity, never the identity. A hash made by an older scheme or weaker
+// parameters is replaced by a fresh one on success. When too many hashes
+// are waiting it fails at once with an ErrUnavailable (answer 503), and it
+// never hashes for a request whose context is done.
 func (m *Manager) VerifyPassword(ctx context.Context, identity, password string) (*User, error) {
-	u, err := m.lookupIdentity(ctx, identity)
+	u, err := m.lookup(ctx, identity, m.cfg.IdentityAttributes)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("gatehouse: verify password: %w", err)
 	}
@@ -29,18 +32,37 @@ func (m *Manager) VerifyPassword(ctx context.Context, identity, password string)
 		if err := m.compare(ctx, m.dummyHash(), password); !errors.Is(err, ErrInvalidCredentials) && err != nil {
 			return nil, err
 		}
-		return nil, ErrInvalidCredentials
+		err = ErrInvalidCredentials
+	} else if err = m.compare(ctx, u.PasswordHash, password); err == nil && !u.Active {
+		err = ErrInactive
 	}
-	if err := m.compare(ctx, u.PasswordHash, password); err != nil {
+	switch {
+	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrInactive):
+		mac := hmac.New(sha256.New, m.protectKey)
+		mac.Write([]byte("log\x00" + strings.ToLower(strings.TrimSpace(identity))))
+		m.log.LogAttrs(ctx, levelInfo, "gatehouse: login failed", attrEvent("login_failed"), slogString("who", b64.EncodeToString(mac.Sum(nil)[:9])))
+		if errors.Is(err, ErrInactive) {
+			return u, err
+		}
 		return nil, err
-	}
-	if !u.Active {
-		return u, ErrInactive
+	case err != nil:
+		return nil, err
 	}
 	if m.hasher.NeedsRehash(u.PasswordHash) {
 		m.rehash(ctx, u, password)
 	}
 	return u, nil
+}
+
+// CheckPassword checks password against u's, as a re-authentication or a
+// password change does: nil on a match, ErrInvalidCredentials on a
+// mismatch or when u has no password, or an ErrUnavailable from the
+// hashing limit.
+func (m *Manager) CheckPassword(ctx context.Context, u *User, password string) error {
+	if u.PasswordHash == "" {
+		return ErrInvalidCredentials
+	}
+	return m.compare(ctx, u.PasswordHash, password)
 }
 
 // rehash stores a fresh hash of password for u, unless the stored hash
@@ -61,84 +83,55 @@ func (m *Manager) rehash(ctx context.Context, u *User, password string) {
 	}
 }
 
-// lookupIdentity finds a user by an identity attribute.
-func (m *Manager) lookupIdentity(ctx context.Context, identity string) (*User, error) {
+// lookup finds a user by an identity: an email address (if attrs has
+// "email"), or a username (if attrs has "username" and the store can).
+func (m *Manager) lookup(ctx context.Context, identity string, attrs []string) (*User, error) {
 	identity = strings.TrimSpace(identity)
-	attrs := m.cfg.Views.IdentityAttributes
 	if strings.Contains(identity, "@") && slices.Contains(attrs, "email") {
-		return m.st.users.UserByEmail(ctx, NormalizeEmail(identity))
+		email, _ := normalizeEmail(identity)
+		return m.st.users.UserByEmail(ctx, email)
 	}
 	if ul := m.st.byUsername; ul != nil && identity != "" && slices.Contains(attrs, "username") {
 		return ul.UserByUsername(ctx, identity)
 	}
-	return nil, ErrNotFound
-}
-
-// SetPassword hashes password into u, rotates its SecurityStamp (ending its
-// other sessions, remember cookies, auth tokens and pending reset links),
-// and saves those two fields (nothing else of u is written, so a
-// concurrent deactivation or role change stands). Check the password
-// against a policy first (package password's Policy).
-func (m *Manager) SetPassword(ctx context.Context, u *User, password string) error {
-	return m.setPassword(ctx, u, password, nil)
-}
-
-// setPassword is SetPassword that also queues a notice mail, if notice is
-// not nil, in the same transaction.
-func (m *Manager) setPassword(ctx context.Context, u *User, password string, notice *mailPayload) error {
-	h, err := m.hash(ctx, password)
-	if err != nil {
-		return fmt.Errorf("gatehouse: set password: %w", err)
-	}
-	stamp, now := NewSecurityStamp(), m.cfg.Now()
-	err = m.inTx(ctx, func(ctx context.Context) error {
-		if err := m.st.users.UpdateUser(ctx, u.ID, UserChange{PasswordHash: &h, SecurityStamp: &stamp, UpdatedAt: now}); err != nil {
-			return err
-		}
-		if m.st.tokens != nil {
-			if err := m.st.tokens.DeleteUserTokens(ctx, u.ID, TokenReset, TokenLogin); err != nil {
-				return err
-			}
-		}
-		if notice != nil {
-			notice.UserID = u.ID
-			return m.enqueueMail(ctx, *notice)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("gatehouse: set password: %w", err)
-	}
-	u.PasswordHash, u.SecurityStamp, u.RevokedSessions, u.UpdatedAt = h, stamp, nil, now
-	if m.st.sessions != nil {
-		if err := m.st.sessions.DeleteUserSessions(ctx, u.ID); err != nil {
-			return fmt.Errorf("gatehouse: set password: %w", err)
-		}
-	}
-	m.log.LogAttrs(ctx, levelInfo, "gatehouse: password set", attrEvent("password_set"), attrUser(u))
-	return nil
+	return nil, fmt.Errorf("gatehouse: find user: %w", ErrNotFound)
 }
 
 // HashPassword hashes password with the configured hasher, under the
-// hashing limit (Config.Hashing).
+// hashing limit (Config.Hashing). Hash before a transaction (InTx), not
+// inside it.
 func (m *Manager) HashPassword(ctx context.Context, password string) (string, error) {
 	return m.hash(ctx, password)
 }
 
-// NormalizeEmail puts an address in the one form gatehouse stores and
+// SetPassword hashes password into u and saves it with a new
+// SecurityStamp, as EndSessions does: every session, remember cookie,
+// auth token and one-time link of u made before ends, and only those two
+// fields are written, so a concurrent deactivation or role change stands.
+// Check the password against a policy first (package password's Policy).
+// An empty password removes the user's password. To write something else
+// in the same transaction (the views queue a notice mail), call
+// HashPassword, then EndSessions with the hash inside InTx.
+func (m *Manager) SetPassword(ctx context.Context, u *User, password string) error {
+	h := ""
+	if password != "" {
+		var err error
+		if h, err = m.hash(ctx, password); err != nil {
+			return fmt.Errorf("gatehouse: set password: %w", err)
+		}
+	}
+	return m.EndSessions(ctx, u, UserChange{PasswordHash: &h})
+}
+
+// normalizeEmail puts an address in the one form gatehouse stores and
 // compares: spaces trimmed, the whole address in Unicode NFKC (so a
 // full-width or otherwise compatibility spelling is the same address), and
 // the domain mapped as IDNA lookups map it (UTS #46: lower case, and
 // "xn--" labels decoded), so "Ada@BÜCHER.example" and
 // "Ada@xn--bcher-kva.example" are one address, "Ada@bücher.example".
-// Stores compare the whole address case-insensitively as well.
-func NormalizeEmail(email string) string {
-	n, _ := normalizeEmail(email)
-	return n
-}
-
-// normalizeEmail is NormalizeEmail that also reports a domain IDNA
-// refuses.
+// Stores compare the whole address case-insensitively as well. The error
+// reports a domain IDNA refuses (the address is then returned with its
+// domain only lower-cased).
 func normalizeEmail(email string) (string, error) {
 	email = norm.NFKC.String(strings.TrimSpace(email))
 	at := strings.LastIndexByte(email, '@')

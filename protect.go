@@ -9,10 +9,10 @@ import (
 // identifier is Flask-Login's session identifier: a hash of the client's
 // IP address and User-Agent, so the session does not carry either. It
 // lives only inside the sealed session, so it needs no key.
-func (m *Manager) identifier(r *http.Request) string {
+func (c *Config) identifier(r *http.Request) string {
 	var buf [256]byte
 	b := buf[:0]
-	if ip := m.clientIP(r); ip.IsValid() {
+	if ip := c.clientIP(r); ip.IsValid() {
 		b = ip.AppendTo(b)
 	}
 	b = append(b, 0)
@@ -27,7 +27,7 @@ func (m *Manager) protect(r *http.Request, s *sessionState, u *User) (alive, cha
 	if m.cfg.Protection == ProtectionOff {
 		return true, false
 	}
-	id := m.identifier(r)
+	id := m.cfg.identifier(r)
 	if s.Ident == "" {
 		s.Ident = id
 		return true, true

@@ -1,10 +1,11 @@
 package gatehouse
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/token"
 )
 
 // rememberPayload is what the remember cookie carries, signed (not
@@ -23,61 +24,50 @@ type rememberPayload struct {
 	Ident string `json:"p,omitempty"`
 }
 
-// setRememberCookie sets the remember cookie for u, valid for d (the
-// default Duration if d is 0, at most MaxDuration).
-func (m *Manager) setRememberCookie(w http.ResponseWriter, r *http.Request, u *User, d time.Duration) {
+// remembers reads and writes the remember-me cookie.
+type remembers struct {
+	cfg    *Config
+	signer *token.Signer
+}
+
+// set sets the remember cookie for u, valid for d (the default Duration if
+// d is 0, at most MaxDuration), bound to ident ("" for none).
+func (rm remembers) set(w http.ResponseWriter, u *User, d time.Duration, ident string) {
 	if d <= 0 {
-		d = m.cfg.Remember.Duration
+		d = rm.cfg.Remember.Duration
 	}
-	d = min(d, m.cfg.Remember.MaxDuration)
-	now := m.cfg.Now()
-	rp := rememberPayload{ID: randomID(12), UserID: u.ID, Stamp: stampHash(u.SecurityStamp), Until: now.Add(d).Unix()}
-	if m.cfg.Protection != ProtectionOff {
-		rp.Ident = m.identifier(r)
-	}
-	p, _ := json.Marshal(rp)
-	setCookie(w, m.rememberCookie(m.remember.Sign(p, now), int(d.Seconds())))
+	d = min(d, rm.cfg.Remember.MaxDuration)
+	now := rm.cfg.Now()
+	p, _ := json.Marshal(rememberPayload{ID: randomID(12), UserID: u.ID, Stamp: stampHash(u.SecurityStamp), Until: now.Add(d).Unix(), Ident: ident})
+	setCookie(w, rm.cookie(rm.signer.Sign(p, now), int(d.Seconds())))
 }
 
-func (m *Manager) clearRememberCookie(w http.ResponseWriter) {
-	if w != nil {
-		setCookie(w, m.rememberCookie("", -1))
-	}
-}
+func (rm remembers) clear(w http.ResponseWriter) { setCookie(w, rm.cookie("", -1)) }
 
-func (m *Manager) rememberCookie(value string, maxAge int) *http.Cookie {
-	rc := m.cfg.Remember
+func (rm remembers) cookie(value string, maxAge int) *http.Cookie {
+	rc := rm.cfg.Remember
 	return &http.Cookie{
 		Name: rc.Name, Value: value, Path: rc.Path, Domain: rc.Domain, MaxAge: maxAge,
-		Secure: !m.cfg.Cookie.Insecure, HttpOnly: !rc.DisableHttpOnly, SameSite: rc.SameSite,
+		Secure: !rm.cfg.Cookie.Insecure, HttpOnly: !rc.DisableHttpOnly, SameSite: rm.cfg.Cookie.SameSite,
 	}
 }
 
-// readRemember verifies the remember cookie. present reports whether there
-// was one at all (so a bad one can be cleared).
-func (m *Manager) readRemember(r *http.Request) (p rememberPayload, issued time.Time, present, ok bool) {
-	c, err := r.Cookie(m.cfg.Remember.Name)
+// read verifies the remember cookie. present reports whether there was
+// one at all (so a bad one can be cleared).
+func (rm remembers) read(r *http.Request) (p rememberPayload, issued time.Time, present, ok bool) {
+	c, err := r.Cookie(rm.cfg.Remember.Name)
 	if err != nil || c.Value == "" {
 		return p, issued, false, false
 	}
-	now := m.cfg.Now()
-	raw, issued, err := m.remember.Verify(c.Value, m.cfg.Remember.MaxDuration, now)
+	now := rm.cfg.Now()
+	raw, issued, err := rm.signer.Verify(c.Value, rm.cfg.Remember.MaxDuration, now)
 	if err != nil || json.Unmarshal(raw, &p) != nil || p.UserID == "" || p.ID == "" || now.Unix() > p.Until {
 		return p, issued, true, false
 	}
 	return p, issued, true, true
 }
 
-// userForRemember loads the user a remember cookie names and checks that the
-// cookie still speaks for them.
-func (m *Manager) userForRemember(ctx context.Context, p rememberPayload) (*User, error) {
-	u, err := m.st.users.UserByID(ctx, p.UserID)
-	if err != nil {
-		return nil, err
-	}
-	if !u.Active || !equalStamp(p.Stamp, u.SecurityStamp) {
-		m.log.LogAttrs(ctx, levelWarn, "gatehouse: remember cookie refused: user inactive or security stamp changed", attrEvent("remember_refused"), attrUser(u))
-		return nil, ErrNotFound
-	}
-	return u, nil
+// duration is how long a remember cookie was made to last.
+func (p rememberPayload) duration(issued time.Time) time.Duration {
+	return time.Unix(p.Until, 0).Sub(issued)
 }

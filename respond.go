@@ -3,30 +3,17 @@ package gatehouse
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// Messages gatehouse itself shows, by Flask-Security's keys. Config.Localize
-// translates them.
-const (
-	MsgUnauthenticated    = "UNAUTHENTICATED"
-	MsgUnauthorized       = "UNAUTHORIZED"
-	MsgReauthRequired     = "REAUTHENTICATION_REQUIRED"
-	MsgAnonymousRequired  = "ANONYMOUS_USER_REQUIRED"
-	MsgInternalError      = "INTERNAL_ERROR"
-	MsgCSRFFailed         = "CSRF_FAILED"
-	MsgLoginRequired      = "LOGIN"   // Flask-Login's login_message
-	MsgRefreshRequired    = "REFRESH" // Flask-Login's needs_refresh_message
-	defaultLoginMessage   = "Please log in to access this page."
-	defaultRefreshMessage = "Please reauthenticate to access this page."
-)
-
-// WantsJSON reports whether r should get JSON answers (docs/json-api.md,
-// "Negotiation"): its body is JSON, or application/json is the type it
-// prefers most in Accept.
+// WantsJSON reports whether r should get JSON answers (Flask-Security's
+// negotiation, docs/json-api.md): its body is JSON, or application/json is
+// the type it prefers most in Accept.
 func WantsJSON(r *http.Request) bool {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
@@ -68,130 +55,128 @@ func bestAccept(accept string) string {
 	return best
 }
 
-// envelope is the JSON answer shape of docs/json-api.md.
-type envelope struct {
-	Meta     envelopeMeta `json:"meta"`
-	Response any          `json:"response"`
-}
-
-type envelopeMeta struct {
-	Code int `json:"code"`
-}
-
-// WriteJSON writes a JSON answer in the envelope of docs/json-api.md:
-// {"meta":{"code":status},"response":response}. A nil response is {}.
-func WriteJSON(w http.ResponseWriter, status int, response any) {
-	if response == nil {
-		response = struct{}{}
-	}
+// writeEnvelope writes a JSON answer in Flask-Security's envelope:
+// {"meta":{"code":status},"response":response}.
+func writeEnvelope(w http.ResponseWriter, status int, response any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(envelope{Meta: envelopeMeta{Code: status}, Response: response})
+	json.NewEncoder(w).Encode(struct {
+		Meta struct {
+			Code int `json:"code"`
+		} `json:"meta"`
+		Response any `json:"response"`
+	}{Meta: struct {
+		Code int `json:"code"`
+	}{status}, Response: response})
 }
 
-// ErrorResponse is the "response" of a failed JSON answer.
-type ErrorResponse struct {
-	Errors      []string            `json:"errors,omitempty"`
-	FieldErrors map[string][]string `json:"field_errors,omitempty"`
-	// ReauthRequired tells a JSON client that the login is not fresh
-	// enough: it should POST the password to the verify view
-	// (Flask-Security 5's reauth_required).
-	ReauthRequired bool `json:"reauth_required,omitempty"`
+// errorBody is the "response" of a failed JSON answer.
+type errorBody struct {
+	Errors         []string `json:"errors"`
+	ReauthRequired bool     `json:"reauth_required,omitempty"`
 }
 
-// WriteError answers err in the envelope (JSON requests) or as plain text,
-// with the status from [StatusCode]. Internal errors are logged and shown
-// only as "Internal error.".
+// The engine's own texts, in English; Extension.Text translates them.
+var engineTexts = map[string]string{
+	"UNAUTHENTICATED":           "You are not authenticated. Please supply the correct credentials.",
+	"UNAUTHORIZED":              "You do not have permission to view this resource.",
+	"REAUTHENTICATION_REQUIRED": "You must re-authenticate to access this endpoint",
+	"ANONYMOUS_USER_REQUIRED":   "You can only access this endpoint when not logged in.",
+	"INTERNAL_ERROR":            "Internal error.",
+	"CSRF_FAILED":               "The CSRF token is missing or invalid.",
+	"BAD_REQUEST":               "Bad request.",
+	"RATE_LIMITED":              "Too many attempts. Please try again later.",
+	"UNAVAILABLE":               "The service is busy or briefly unavailable. Please try again in a moment.",
+	"LOGIN":                     "Please log in to access this page.",
+	"REFRESH":                   "Please reauthenticate to access this page.",
+}
+
+// text is an engine message for r: the extension's translation, or
+// English.
+func (m *Manager) text(r *http.Request, key string) string {
+	if t := m.ext.Load().Text; t != nil {
+		if s := t(r, key); s != "" {
+			return s
+		}
+	}
+	return engineTexts[key]
+}
+
+// WriteError answers err: the JSON envelope for JSON requests, the
+// extension's error page for browsers (the views install one), else plain
+// text, with the status from [StatusCode] and Retry-After where it
+// applies. Internal errors are logged and shown only as "Internal error.";
+// other errors show their message without the "gatehouse: " prefix.
 func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusCode(err)
-	if status == http.StatusForbidden && errorIs(err, ErrCSRF) && WantsJSON(r) {
-		status = http.StatusBadRequest // docs/json-api.md: JSON clients get 400 for CSRF
+	json := WantsJSON(r)
+	if status == http.StatusForbidden && errorIs(err, ErrCSRF) && json {
+		status = http.StatusBadRequest // JSON clients get 400 for CSRF (Flask-Security)
 	}
-	var msg string
-	switch status {
-	case http.StatusInternalServerError:
+	var key string
+	switch {
+	case status == http.StatusInternalServerError:
 		m.log.LogAttrs(r.Context(), levelError, "gatehouse: internal error", attrEvent("internal_error"), attrErr(err))
-		msg = m.Text(r, MsgInternalError)
-	case http.StatusUnauthorized:
-		msg = m.Text(r, MsgUnauthenticated)
-		if errorIs(err, ErrNotFresh) {
-			msg = m.Text(r, MsgReauthRequired)
-		}
-	case http.StatusForbidden:
-		msg = m.Text(r, MsgUnauthorized)
-		if errorIs(err, ErrCSRF) {
-			msg = m.Text(r, MsgCSRFFailed)
-		}
-	case http.StatusServiceUnavailable:
-		retry := storeRetry
-		if ue, ok := errorAs[*UnavailableError](err); ok {
-			retry = ue.RetryAfter
-		}
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(retry.Seconds()))))
-		msg = m.Text(r, MsgUnavailable)
+		key = "INTERNAL_ERROR"
+	case errorIs(err, ErrNotFresh):
+		key = "REAUTHENTICATION_REQUIRED"
+	case status == http.StatusUnauthorized:
+		key = "UNAUTHENTICATED"
+	case errorIs(err, ErrCSRF):
+		key = "CSRF_FAILED"
+	case status == http.StatusForbidden:
+		key = "UNAUTHORIZED"
+	case status == http.StatusTooManyRequests:
+		key = "RATE_LIMITED"
+		w.Header().Set("Retry-After", retryAfter(err, 0))
+	case status == http.StatusServiceUnavailable:
+		key = "UNAVAILABLE"
+		w.Header().Set("Retry-After", retryAfter(err, storeRetry))
 		if !errorIs(err, context.Canceled) {
 			m.log.LogAttrs(r.Context(), levelWarn, "gatehouse: unavailable", attrEvent("unavailable"), attrErr(err))
 		}
-	case http.StatusTooManyRequests:
-		msg = m.Text(r, MsgRateLimited)
-		if rl, ok := errorAs[*RateLimitError](err); ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds())+1))
-		}
-	case http.StatusRequestEntityTooLarge, http.StatusBadRequest:
-		switch {
-		case errorIs(err, ErrCSRF):
-			msg = m.Text(r, MsgCSRFFailed)
-		case errorIs(err, ErrBadRequest), errorIs(err, ErrTooLarge):
-			msg = m.Text(r, MsgBadRequest)
-		default:
-			msg = publicMessage(err)
-		}
-	default:
-		msg = publicMessage(err)
+	case errorIs(err, ErrAnonymousRequired):
+		key = "ANONYMOUS_USER_REQUIRED"
+	case errorIs(err, ErrBadRequest), errorIs(err, ErrTooLarge):
+		key = "BAD_REQUEST"
+	}
+	msg := publicMessage(err)
+	if key != "" {
+		msg = m.text(r, key)
 	}
 	if status == http.StatusUnauthorized && m.cfg.BasicAuth {
-		w.Header().Set("WWW-Authenticate", `Basic realm="`+m.cfg.Views.BasicRealm+`"`)
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+m.cfg.BasicRealm+`"`)
 	}
-	if WantsJSON(r) {
-		resp := ErrorResponse{Errors: []string{msg}, ReauthRequired: errorIs(err, ErrNotFresh)}
-		if fe, ok := errorAs[FieldErrors](err); ok {
-			resp.FieldErrors = fe
-			resp.Errors = nil
-			for _, msgs := range fe {
-				resp.Errors = append(resp.Errors, msgs...)
-			}
-		}
-		WriteJSON(w, status, resp)
-		return
+	switch page := m.ext.Load().ErrorPage; {
+	case json:
+		writeEnvelope(w, status, errorBody{Errors: []string{msg}, ReauthRequired: errorIs(err, ErrNotFresh)})
+	case page != nil && strings.Contains(r.Header.Get("Accept"), "text/html"):
+		page(w, r, status, msg)
+	default:
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		http.Error(w, msg, status)
 	}
-	if acceptsHTML(r) {
-		title := "UI_ERROR_TITLE"
-		switch status {
-		case http.StatusUnauthorized:
-			title = "UI_UNAUTHORIZED_TITLE"
-		case http.StatusForbidden:
-			title = "UI_FORBIDDEN_TITLE"
-		}
-		m.render(w, r, status, "error", title, page{Extra: map[string]any{"message": msg, "status": status}})
-		return
-	}
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	http.Error(w, msg, status)
 }
 
-// acceptsHTML reports whether r comes from a browser that takes HTML.
-func acceptsHTML(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
+// retryAfter is the Retry-After header for err: its RetryAfterError's
+// wait, rounded up to a second, or def.
+func retryAfter(err error, def time.Duration) string {
+	d := def
+	if ra, ok := errorAs[*RetryAfterError](err); ok {
+		d = ra.RetryAfter
+	}
+	return strconv.Itoa(max(1, int((d+time.Second-1)/time.Second)))
 }
 
 // publicMessage is an error's text without the "gatehouse: " prefix.
 func publicMessage(err error) string {
-	s := err.Error()
-	s = strings.TrimPrefix(s, "gatehouse: ")
+	s := strings.TrimPrefix(err.Error(), "gatehouse: ")
 	if s == "" {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:] + "."
 }
+
+func errorIs(err, target error) bool { return errors.Is(err, target) }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -26,7 +27,7 @@ type sessionState struct {
 	Created  int64  // unix seconds: absolute timeout
 	Seen     int64  // unix seconds: idle timeout
 	Ident    string // session protection identifier
-	Next     string // NextInSession
+	Next     string // Config.NextInSession
 	CSRF     string // secret the CSRF token is derived from
 	Flashes  []Flash
 }
@@ -64,28 +65,42 @@ func sessionKey(id string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (m *Manager) newSession(now time.Time) *sessionState {
+// jar reads and writes the session: sealed in the cookie, or kept by the
+// SessionStore with a random token in the cookie.
+type jar struct {
+	cfg      *Config
+	sealers  []cipher.AEAD // one per secret key; [0] seals
+	sessions SessionStore  // nil: cookie sessions
+	log      *slog.Logger
+}
+
+func (j *jar) newSession(now time.Time) *sessionState {
 	return &sessionState{ID: randomID(16), Created: now.Unix(), Seen: now.Unix()}
 }
 
 // expired reports whether s is past its absolute or idle timeout.
-func (m *Manager) expired(s *sessionState, now time.Time) bool {
-	if now.Sub(time.Unix(s.Created, 0)) > m.cfg.Session.Lifetime {
-		return true
+func (j *jar) expired(s *sessionState, now time.Time) bool { return now.After(j.expiry(s)) }
+
+// expiry is when s dies of its absolute or idle timeout.
+func (j *jar) expiry(s *sessionState) time.Time {
+	end := time.Unix(s.Created, 0).Add(j.cfg.Session.Lifetime)
+	if idle := j.cfg.Session.IdleTimeout; idle > 0 {
+		if e := time.Unix(s.Seen, 0).Add(idle); e.Before(end) {
+			end = e
+		}
 	}
-	idle := m.cfg.Session.IdleTimeout
-	return idle > 0 && now.Sub(time.Unix(s.Seen, 0)) > idle
+	return end
 }
 
 // seal encrypts s for the cookie: base64url(version || nonce || ciphertext),
 // with the cookie name as associated data so a value cannot be moved to
 // another cookie.
-func (m *Manager) seal(s *sessionState) (string, error) {
-	return b64.EncodeToString(sealBox(m.sealers[0], cookieVersion, encodeState(s), []byte(m.cfg.Cookie.Name))), nil
+func (j *jar) seal(s *sessionState) string {
+	return b64.EncodeToString(sealBox(j.sealers[0], cookieVersion, encodeState(s), []byte(j.cfg.Cookie.Name)))
 }
 
 // open decrypts a cookie value made by seal under any current key.
-func (m *Manager) open(value string) (*sessionState, error) {
+func (j *jar) open(value string) (*sessionState, error) {
 	if len(value) > maxCookieBytes || len(value) < b64.EncodedLen(1+nonceSize+16) {
 		return nil, errBadCookie
 	}
@@ -95,7 +110,7 @@ func (m *Manager) open(value string) (*sessionState, error) {
 	if err != nil {
 		return nil, errBadCookie
 	}
-	plain, ok := openBox(m.sealers, cookieVersion, raw, []byte(m.cfg.Cookie.Name))
+	plain, ok := openBox(j.sealers, cookieVersion, raw, []byte(j.cfg.Cookie.Name))
 	if !ok {
 		return nil, errBadCookie
 	}
@@ -126,18 +141,18 @@ func openBox(aeads []cipher.AEAD, version byte, box, ad []byte) ([]byte, bool) {
 
 var errBadCookie = errors.New("gatehouse: bad session cookie")
 
-// readSession loads the request's session, if it has a valid one: the
-// second result is false when the cookie was present but unusable, so the
-// caller can clear it.
-func (m *Manager) readSession(ctx context.Context, r *http.Request) (s *sessionState, token string, ok bool) {
-	c, err := r.Cookie(m.cfg.Cookie.Name)
+// read loads the request's session, if it has a valid one, and the
+// server-side token it is kept under. ok is false when a cookie was
+// present but unusable, so it can be cleared.
+func (j *jar) read(ctx context.Context, r *http.Request) (s *sessionState, token string, ok bool) {
+	c, err := r.Cookie(j.cfg.Cookie.Name)
 	if err != nil {
 		return nil, "", true
 	}
-	if m.st.sessions == nil {
-		s, err := m.open(c.Value)
+	if j.sessions == nil {
+		s, err := j.open(c.Value)
 		if err != nil {
-			m.log.LogAttrs(ctx, levelDebug, "gatehouse: session cookie refused", attrEvent("session_invalid"))
+			j.log.LogAttrs(ctx, levelDebug, "gatehouse: session cookie refused", attrEvent("session_invalid"))
 			return nil, "", false
 		}
 		return s, "", true
@@ -145,14 +160,14 @@ func (m *Manager) readSession(ctx context.Context, r *http.Request) (s *sessionS
 	if len(c.Value) != 43 { // 32 random bytes, base64url
 		return nil, "", false
 	}
-	stored, err := m.st.sessions.Session(ctx, sessionKey(c.Value))
+	stored, err := j.sessions.Session(ctx, sessionKey(c.Value))
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
-			m.log.LogAttrs(ctx, levelError, "gatehouse: session store", attrEvent("store_error"), attrErr(err))
+			j.log.LogAttrs(ctx, levelError, "gatehouse: session store", attrEvent("store_error"), attrErr(err))
 		}
 		return nil, "", false
 	}
-	if !stored.ExpiresAt.IsZero() && !m.cfg.Now().Before(stored.ExpiresAt) {
+	if !stored.ExpiresAt.IsZero() && !j.cfg.Now().Before(stored.ExpiresAt) {
 		return nil, "", false
 	}
 	s, err = decodeState(stored.Data)
@@ -162,34 +177,28 @@ func (m *Manager) readSession(ctx context.Context, r *http.Request) (s *sessionS
 	return s, c.Value, true
 }
 
-// writeSession saves st's session and sets its cookie; with no session it
-// deletes the cookie. It must run before the response is written.
-func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, st *reqState) error {
-	if w == nil {
-		return nil
-	}
+// write saves st's session and sets its cookie; with no session it deletes
+// the cookie (and the server-side session). It must run before the
+// response is written.
+func (j *jar) write(w http.ResponseWriter, r *http.Request, st *reqState, ip string) error {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Add("Vary", "Cookie")
 	if st.sess == nil {
-		if st.token != "" && m.st.sessions != nil {
-			if err := m.st.sessions.DeleteSession(r.Context(), sessionKey(st.token)); err != nil {
+		if st.token != "" && j.sessions != nil {
+			if err := j.sessions.DeleteSession(r.Context(), sessionKey(st.token)); err != nil {
 				return fmt.Errorf("gatehouse: delete session: %w", err)
 			}
 			st.token = ""
 		}
-		setCookie(w, m.sessionCookie("", -1))
+		setCookie(w, j.cookie("", -1))
 		return nil
 	}
-	if m.st.sessions != nil {
-		return m.saveServerSession(w, r, st)
+	if j.sessions != nil {
+		return j.save(w, r, st, ip)
 	}
 	for {
-		v, err := m.seal(st.sess)
-		if err != nil {
-			return fmt.Errorf("gatehouse: seal session: %w", err)
-		}
-		c := m.sessionCookie(v, m.cookieMaxAge(st.sess))
+		c := j.cookie(j.seal(st.sess), j.maxAge(st.sess))
 		if len(c.String()) <= maxCookieBytes {
 			setCookie(w, c)
 			return nil
@@ -202,52 +211,37 @@ func (m *Manager) writeSession(w http.ResponseWriter, r *http.Request, st *reqSt
 	}
 }
 
-func (m *Manager) saveServerSession(w http.ResponseWriter, r *http.Request, st *reqState) error {
-	data := encodeState(st.sess)
+// save keeps st's session in the SessionStore, under a new token the
+// first time.
+func (j *jar) save(w http.ResponseWriter, r *http.Request, st *reqState, ip string) error {
 	newToken := st.token == ""
 	if newToken {
 		st.token = randomID(32)
 	}
-	now := m.cfg.Now()
-	created := time.Unix(st.sess.Created, 0)
-	ip := m.clientIP(r)
 	rec := &Session{
-		ID: sessionKey(st.token), UserID: st.sess.UserID, Data: data,
-		CreatedAt: created, UpdatedAt: now, ExpiresAt: m.sessionExpiry(st.sess),
-		UserAgent: truncate(r.UserAgent(), 256),
+		ID: sessionKey(st.token), UserID: st.sess.UserID, Data: encodeState(st.sess),
+		CreatedAt: time.Unix(st.sess.Created, 0), UpdatedAt: j.cfg.Now(), ExpiresAt: j.expiry(st.sess),
+		IP: ip, UserAgent: truncate(r.UserAgent(), 256),
 	}
-	if ip.IsValid() {
-		rec.IP = ip.String()
-	}
-	if err := m.st.sessions.SaveSession(r.Context(), rec); err != nil {
+	if err := j.sessions.SaveSession(r.Context(), rec); err != nil {
 		return fmt.Errorf("gatehouse: save session: %w", err)
 	}
-	if newToken || m.cfg.Session.Persistent {
-		setCookie(w, m.sessionCookie(st.token, m.cookieMaxAge(st.sess)))
+	if newToken || j.cfg.Session.Persistent {
+		setCookie(w, j.cookie(st.token, j.maxAge(st.sess)))
 	}
 	return nil
 }
 
-// sessionExpiry is when s dies of its absolute or idle timeout.
-func (m *Manager) sessionExpiry(s *sessionState) time.Time {
-	end := time.Unix(s.Created, 0).Add(m.cfg.Session.Lifetime)
-	if idle := m.cfg.Session.IdleTimeout; idle > 0 {
-		if e := time.Unix(s.Seen, 0).Add(idle); e.Before(end) {
-			end = e
-		}
-	}
-	return end
-}
-
-func (m *Manager) cookieMaxAge(s *sessionState) int {
-	if !m.cfg.Session.Persistent {
+func (j *jar) maxAge(s *sessionState) int {
+	if !j.cfg.Session.Persistent {
 		return 0
 	}
-	return max(1, int(m.sessionExpiry(s).Sub(m.cfg.Now()).Seconds()))
+	return max(1, int(j.expiry(s).Sub(j.cfg.Now()).Seconds()))
 }
 
-func (m *Manager) sessionCookie(value string, maxAge int) *http.Cookie {
-	c := m.cfg.Cookie
+// cookie is the session cookie with value; maxAge as http.Cookie's.
+func (j *jar) cookie(value string, maxAge int) *http.Cookie {
+	c := j.cfg.Cookie
 	return &http.Cookie{
 		Name: c.Name, Value: value, Path: c.Path, Domain: c.Domain, MaxAge: maxAge,
 		Secure: !c.Insecure, HttpOnly: true, SameSite: c.SameSite,

@@ -242,7 +242,7 @@ func TestSecurityStampKillsSessions(t *testing.T) {
 	c.mustLogin(true)
 	ctx := context.Background()
 	u, _ := e.store.UserByID(ctx, e.user.ID)
-	if err := e.m.LogoutEverywhere(ctx, u); err != nil {
+	if err := e.m.EndSessions(ctx, u, gatehouse.UserChange{}); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, "/me after stamp rotation", c.get("/me"), http.StatusSeeOther)

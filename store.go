@@ -2,7 +2,6 @@ package gatehouse
 
 import (
 	"context"
-	"net/http"
 	"slices"
 	"time"
 )
@@ -50,10 +49,12 @@ type UserChange struct {
 	// RevokeSession is appended to RevokedSessions (revocations that
 	// expired before UpdatedAt may be dropped on the way).
 	RevokeSession *SessionRevocation
-	// Login records a login (Flask-Security's trackable): the current login
-	// becomes the last one, Login becomes the current one, and LoginCount
-	// goes up by one.
-	Login *LoginRecord
+	// LoginAt, if set, records a login from LoginIP (Flask-Security's
+	// trackable): the current login becomes the last one (for a first
+	// login, both are this one), this one becomes the current one, and
+	// LoginCount goes up by one.
+	LoginAt time.Time
+	LoginIP string
 	// IfPasswordHash makes the change conditional: it applies only if the
 	// stored PasswordHash still equals *IfPasswordHash (else ErrConflict),
 	// as a rehash on login must not undo a password change.
@@ -87,8 +88,16 @@ func (c UserChange) Apply(u *User) error {
 		u.RevokedSessions = slices.DeleteFunc(u.RevokedSessions, func(rs SessionRevocation) bool { return rs.Until.Before(c.UpdatedAt) })
 		u.RevokedSessions = append(u.RevokedSessions, *c.RevokeSession)
 	}
-	if c.Login != nil {
-		trackLogin(u, *c.Login)
+	if !c.LoginAt.IsZero() {
+		u.LastLoginAt, u.LastLoginIP = u.CurrentLoginAt, u.CurrentLoginIP
+		if u.LastLoginAt.IsZero() {
+			u.LastLoginAt = c.LoginAt
+		}
+		if u.LastLoginIP == "" {
+			u.LastLoginIP = c.LoginIP
+		}
+		u.CurrentLoginAt, u.CurrentLoginIP = c.LoginAt, c.LoginIP
+		u.LoginCount++
 	}
 	u.UpdatedAt = c.UpdatedAt
 	return nil
@@ -98,12 +107,6 @@ func set[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
 	}
-}
-
-// LoginRecord is one login for [UserChange.Login].
-type LoginRecord struct {
-	At time.Time
-	IP string
 }
 
 // Session is a server-side session as a [SessionStore] keeps it.
@@ -140,21 +143,18 @@ type SessionStore interface {
 	DeleteUserSessions(ctx context.Context, userID string) error
 }
 
-// TokenKind names the purpose of a one-time token.
-type TokenKind string
-
 // The one-time token kinds gatehouse issues.
 const (
-	TokenConfirm TokenKind = "confirm"
-	TokenReset   TokenKind = "reset"
-	TokenLogin   TokenKind = "login"
+	TokenConfirm = "confirm"
+	TokenReset   = "reset"
+	TokenLogin   = "login"
 )
 
 // Token is a one-time token (confirmation, reset or passwordless login link)
 // as a [TokenStore] keeps it. The raw token is selector.verifier; the store
 // sees the selector and a hash of the verifier only.
 type Token struct {
-	Kind         TokenKind
+	Kind         string
 	Selector     string
 	VerifierHash []byte
 	UserID       string
@@ -178,23 +178,15 @@ type TokenStore interface {
 	CreateToken(ctx context.Context, t *Token) error
 	// Token returns the token of kind with selector without taking it, or
 	// ErrNotFound (wrapped).
-	Token(ctx context.Context, kind TokenKind, selector string) (*Token, error)
+	Token(ctx context.Context, kind string, selector string) (*Token, error)
 	// TakeToken atomically returns and deletes the token of kind with
 	// selector, so of many concurrent calls exactly one succeeds; the others
 	// get ErrNotFound (wrapped). Expired tokens may be returned: the Manager
 	// checks ExpiresAt with Config.Now.
-	TakeToken(ctx context.Context, kind TokenKind, selector string) (*Token, error)
+	TakeToken(ctx context.Context, kind string, selector string) (*Token, error)
 	// DeleteUserTokens removes the user's tokens of the given kinds (all
 	// kinds if none are given). nil if there are none.
-	DeleteUserTokens(ctx context.Context, userID string, kinds ...TokenKind) error
-}
-
-// TokenSweeper removes expired one-time tokens; Manager.Run calls it now and
-// then. Optional: expired tokens are refused either way.
-type TokenSweeper interface {
-	// DeleteExpiredTokens removes tokens that expired before the given time
-	// and reports how many went.
-	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
+	DeleteUserTokens(ctx context.Context, userID string, kinds ...string) error
 }
 
 // PasswordHasher hashes and verifies passwords. Package password provides the
@@ -236,69 +228,10 @@ type RoleStore interface {
 	UpdateRole(ctx context.Context, r *Role) error
 }
 
-// UserFilter selects users for [UserLister].
-type UserFilter struct {
-	// Email, if set, matches addresses containing it (case-insensitive).
-	Email string
-	// Role, if set, matches users who have it.
-	Role string
-	// Limit caps the result; 0 means no limit. Offset skips that many.
-	Limit, Offset int
-}
-
-// UserLister lists users, ordered by ID; the CLI's "users list" needs it.
-type UserLister interface {
-	ListUsers(ctx context.Context, f UserFilter) ([]*User, error)
-}
-
-// UserDeleter deletes users. Optional; the CLI and Manager.DeleteUser need it.
-type UserDeleter interface {
-	// DeleteUser removes the user with its roles, sessions and tokens; nil
-	// if it does not exist.
-	DeleteUser(ctx context.Context, id string) error
-}
-
-// UsernameLookup finds users by username, for logins that accept one as
-// well as an email address. Optional.
-type UsernameLookup interface {
-	// UserByUsername matches case-insensitively. ErrNotFound (wrapped) if
-	// absent.
-	UserByUsername(ctx context.Context, username string) (*User, error)
-}
-
-// SessionLister lists a user's server-side sessions, for a "your sessions"
-// page where single sessions can be revoked. Optional.
-type SessionLister interface {
-	// UserSessions returns the user's sessions, newest first (expired ones
-	// may be included: the Manager filters them).
-	UserSessions(ctx context.Context, userID string) ([]*Session, error)
-}
-
-// Message is one email gatehouse sends: a confirmation link, reset
-// instructions, a notice.
-type Message struct {
-	To      string
-	Subject string
-	Text    string // plain-text body
-	HTML    string // HTML body; may be empty
-	// Kind names the template it was made from ("reset_instructions", ...),
-	// for logs and tests.
-	Kind string
-}
-
-// Mailer sends email. Package mail has an SMTP implementation and a
-// development mailbox. Gatehouse calls it only from the outbox worker
-// ([Manager.Run]), never on a request, so Send may block (within ctx).
-type Mailer interface {
-	// Send delivers m or returns an error. An error wrapping
-	// ErrMailRejected is permanent (an SMTP 5xx: no such mailbox, say) and
-	// is not retried; any other error is retried with backoff.
-	Send(ctx context.Context, m *Message) error
-}
-
 // MailJob is one mail in the [Outbox]. Everything that names the recipient
-// or carries a link is in Payload, sealed by the Manager: a store never
-// holds an address, a token or a link in the clear.
+// or carries a link is in Payload, which the Manager seals before a store
+// sees it and opens after: a store never holds an address, a token or a
+// link in the clear.
 type MailJob struct {
 	// ID is assigned by Enqueue.
 	ID string
@@ -349,18 +282,6 @@ type Outbox interface {
 	DeleteFinishedMail(ctx context.Context, before time.Time) (int, error)
 }
 
-// Transactor is implemented by a store that keeps several of a Manager's
-// stores in one database (the SQL stores keep users, tokens and the
-// outbox). InTx runs fn in one transaction: every store call fn makes
-// with the context it is given is part of it, and is undone if fn fails.
-// The Manager uses it, when Users, Tokens and Outbox are one store, so
-// that a user and the mail confirming it, or a token and the mail that
-// carries it, are written together or not at all. Nested calls join the
-// outer transaction.
-type Transactor interface {
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-}
-
 // Limit is a rate: at most Count events Per period.
 type Limit struct {
 	Count int
@@ -375,28 +296,4 @@ type Limiter interface {
 	// Allow records one event for key at now and reports whether it is
 	// within l; if not, retryAfter says when the next one would be.
 	Allow(ctx context.Context, key string, l Limit, now time.Time) (ok bool, retryAfter time.Duration, err error)
-}
-
-// SessionSweeper removes expired server-side sessions; Manager.Run calls it
-// now and then. Optional: expired sessions are refused either way.
-type SessionSweeper interface {
-	// DeleteExpiredSessions removes sessions that expired before the given
-	// time and reports how many went.
-	DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error)
-}
-
-// PasswordPolicy checks a new password at register, change and reset;
-// password.Policy is one.
-type PasswordPolicy interface {
-	// ValidateFor returns nil if password may be set for an account whose
-	// details are words (its email address, username, the application's
-	// name: a password may not be based on them), else an error saying why
-	// (password.ErrTooShort, ErrCommon, ErrContext, ErrBreached, ...).
-	ValidateFor(ctx context.Context, password string, words ...string) error
-}
-
-// Router is anything the views can be mounted on with Go 1.22 patterns
-// ("GET /login"), such as *http.ServeMux.
-type Router interface {
-	Handle(pattern string, handler http.Handler)
 }

@@ -2,8 +2,13 @@ package gatehouse
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
+
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // The Manager reaches its stores through these wrappers, made once in New:
@@ -31,19 +36,20 @@ func withinErr(ctx context.Context, d time.Duration, f func(ctx context.Context)
 	return unavailable(ctx, f(ctx))
 }
 
-// unavailable wraps err in an *UnavailableError when it means the store
-// cannot answer now: the store said so, or ctx ran out.
+// unavailable wraps err in a *RetryAfterError (ErrUnavailable) when it
+// means the store cannot answer now: the store said so, or ctx ran out.
 func unavailable(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
-	var ue *UnavailableError
-	if errors.As(err, &ue) {
+	var ra *RetryAfterError
+	switch {
+	case errors.As(err, &ra):
 		return err
-	}
-	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return &UnavailableError{RetryAfter: storeRetry, Err: err}
+	case errors.Is(err, ErrUnavailable):
+		return &RetryAfterError{RetryAfter: storeRetry, Err: err}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &RetryAfterError{RetryAfter: storeRetry, Err: fmt.Errorf("%w: %w", ErrUnavailable, err)}
 	}
 	return err
 }
@@ -78,15 +84,15 @@ func (b boundedTokens) CreateToken(ctx context.Context, t *Token) error {
 	return withinErr(ctx, b.d, func(ctx context.Context) error { return b.s.CreateToken(ctx, t) })
 }
 
-func (b boundedTokens) Token(ctx context.Context, kind TokenKind, selector string) (*Token, error) {
+func (b boundedTokens) Token(ctx context.Context, kind string, selector string) (*Token, error) {
 	return within(ctx, b.d, func(ctx context.Context) (*Token, error) { return b.s.Token(ctx, kind, selector) })
 }
 
-func (b boundedTokens) TakeToken(ctx context.Context, kind TokenKind, selector string) (*Token, error) {
+func (b boundedTokens) TakeToken(ctx context.Context, kind string, selector string) (*Token, error) {
 	return within(ctx, b.d, func(ctx context.Context) (*Token, error) { return b.s.TakeToken(ctx, kind, selector) })
 }
 
-func (b boundedTokens) DeleteUserTokens(ctx context.Context, userID string, kinds ...TokenKind) error {
+func (b boundedTokens) DeleteUserTokens(ctx context.Context, userID string, kinds ...string) error {
 	return withinErr(ctx, b.d, func(ctx context.Context) error { return b.s.DeleteUserTokens(ctx, userID, kinds...) })
 }
 
@@ -132,21 +138,46 @@ func (b boundedRoles) UpdateRole(ctx context.Context, r *Role) error {
 	return withinErr(ctx, b.d, func(ctx context.Context) error { return b.s.UpdateRole(ctx, r) })
 }
 
+// boundedOutbox also seals every job's Payload (XChaCha20-Poly1305 under a
+// key derived from the secret keys): the store never holds an address, a
+// token or a link in the clear, and callers never see the sealed form. A
+// payload that no longer opens (the secret keys changed) comes back nil.
 type boundedOutbox struct {
-	s Outbox
-	d time.Duration
+	s    Outbox
+	d    time.Duration
+	keys []cipher.AEAD // [0] seals
+}
+
+const mailPayloadVersion = 1
+
+var mailAD = []byte("gatehouse mail")
+
+func (b boundedOutbox) sealed(j *MailJob) *MailJob {
+	c := *j
+	if c.Payload != nil {
+		c.Payload = sealBox(b.keys[0], mailPayloadVersion, j.Payload, mailAD)
+	}
+	return &c
 }
 
 func (b boundedOutbox) Enqueue(ctx context.Context, j *MailJob) error {
-	return withinErr(ctx, b.d, func(ctx context.Context) error { return b.s.Enqueue(ctx, j) })
+	c := b.sealed(j)
+	err := withinErr(ctx, b.d, func(ctx context.Context) error { return b.s.Enqueue(ctx, c) })
+	j.ID, j.Claim, j.ClaimedUntil = c.ID, c.Claim, c.ClaimedUntil
+	return err
 }
 
 func (b boundedOutbox) ClaimMail(ctx context.Context, now time.Time, lease time.Duration) (*MailJob, error) {
-	return within(ctx, b.d, func(ctx context.Context) (*MailJob, error) { return b.s.ClaimMail(ctx, now, lease) })
+	j, err := within(ctx, b.d, func(ctx context.Context) (*MailJob, error) { return b.s.ClaimMail(ctx, now, lease) })
+	if err == nil && j.Payload != nil {
+		j.Payload, _ = openBox(b.keys, mailPayloadVersion, j.Payload, mailAD)
+	}
+	return j, err
 }
 
 func (b boundedOutbox) UpdateMail(ctx context.Context, j *MailJob) error {
-	return withinErr(ctx, b.d, func(ctx context.Context) error { return b.s.UpdateMail(ctx, j) })
+	c := b.sealed(j)
+	return withinErr(ctx, b.d, func(ctx context.Context) error { return b.s.UpdateMail(ctx, c) })
 }
 
 func (b boundedOutbox) DeleteFinishedMail(ctx context.Context, before time.Time) (int, error) {
@@ -162,14 +193,10 @@ type stores struct {
 	roles    RoleStore    // nil: no role catalog
 	outbox   Outbox       // nil: no mail
 
-	byUsername    UsernameLookup
-	lister        UserLister
-	deleter       UserDeleter
-	sessionLister SessionLister
-	tokenSweeper  TokenSweeper
-	sweeper       SessionSweeper
-	tx            Transactor // nil: each write stands alone
-	timeout       time.Duration
+	byUsername UsernameLookup
+	sweepers   []Sweeper  // the distinct stores that can sweep
+	tx         Transactor // nil: each write stands alone
+	timeout    time.Duration
 }
 
 func newStores(c *Config) stores {
@@ -184,26 +211,28 @@ func newStores(c *Config) stores {
 	if c.Roles != nil {
 		s.roles = boundedRoles{c.Roles, d}
 	}
-	if c.Mail.Outbox != nil {
-		s.outbox = boundedOutbox{c.Mail.Outbox, d}
+	if c.Outbox != nil {
+		ob := boundedOutbox{s: c.Outbox, d: d}
+		for _, k := range c.SecretKeys {
+			aead, err := chacha20poly1305.NewX(deriveKey(k, "mail outbox"))
+			if err != nil {
+				panic("gatehouse: " + err.Error()) // a 32-byte key always works
+			}
+			ob.keys = append(ob.keys, aead)
+		}
+		s.outbox = ob
 	}
 	if ul, ok := c.Users.(UsernameLookup); ok {
 		s.byUsername = usernameLookup{ul, d}
 	}
-	if ul, ok := c.Users.(UserLister); ok {
-		s.lister = userLister{ul, d}
+	for _, x := range []any{c.Tokens, c.Sessions} {
+		if sw, ok := x.(Sweeper); ok && !slices.ContainsFunc(s.sweepers, func(o Sweeper) bool { return sameStore(o, sw) }) {
+			s.sweepers = append(s.sweepers, sw)
+		}
 	}
-	if ud, ok := c.Users.(UserDeleter); ok {
-		s.deleter = userDeleter{ud, d}
-	}
-	if sl, ok := c.Sessions.(SessionLister); ok {
-		s.sessionLister = sessionLister{sl, d}
-	}
-	s.tokenSweeper, _ = c.Tokens.(TokenSweeper)
-	s.sweeper, _ = c.Sessions.(SessionSweeper)
 	// One transaction can span users, tokens and the outbox only when they
 	// are one store.
-	if t, ok := c.Users.(Transactor); ok && sameStore(c.Users, c.Tokens) && sameStore(c.Users, c.Mail.Outbox) {
+	if t, ok := c.Users.(Transactor); ok && sameStore(c.Users, c.Tokens) && sameStore(c.Users, c.Outbox) {
 		s.tx = t
 	}
 	return s
@@ -231,38 +260,59 @@ func (b usernameLookup) UserByUsername(ctx context.Context, username string) (*U
 	return within(ctx, b.d, func(ctx context.Context) (*User, error) { return b.s.UserByUsername(ctx, username) })
 }
 
-// inTx runs fn in one transaction of the store when it can (see
-// Transactor), else as it is.
-func (m *Manager) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
+// Stores are a Manager's stores as the layers built on it (the views, the
+// admin operations) reach them: every call has the Manager's deadline
+// (Config.StoreTimeout) and reports a store that cannot serve as
+// ErrUnavailable. Absent stores are nil.
+type Stores struct {
+	Users    UserStore
+	Tokens   TokenStore
+	Sessions SessionStore
+	Roles    RoleStore
+	Outbox   Outbox
+}
+
+// Stores returns the Manager's stores, behind its deadlines.
+func (m *Manager) Stores() Stores {
+	return Stores{Users: m.st.users, Tokens: m.st.tokens, Sessions: m.st.sessions, Roles: m.st.roles, Outbox: m.st.outbox}
+}
+
+// InTx runs fn in one transaction when the user, token and outbox stores
+// are one store that is a [Transactor] (the SQL stores are): every store
+// call fn makes with the context it is given is part of it, so a user and
+// the mail that welcomes it, or a token and the mail that carries it, are
+// written together or not at all. With other stores it just runs fn. Hash
+// passwords before, not inside: a transaction holds the database's write
+// lock.
+func (m *Manager) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if m.st.tx == nil {
 		return fn(ctx)
 	}
 	return withinErr(ctx, 2*m.st.timeout, func(ctx context.Context) error { return m.st.tx.InTx(ctx, fn) })
 }
 
-type userLister struct {
-	s UserLister
-	d time.Duration
+// Sweep deletes expired tokens and sessions and mail jobs finished more
+// than a week ago, where the stores can (Sweeper). Expired ones are
+// refused anyway; this only keeps the database small. The views' Run does
+// it hourly.
+func (m *Manager) Sweep(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 4*m.st.timeout)
+	defer cancel()
+	now := m.cfg.Now()
+	var errs []error
+	for _, s := range m.st.sweepers {
+		if _, err := s.DeleteExpired(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.st.outbox != nil {
+		if _, err := m.st.outbox.DeleteFinishedMail(ctx, now.Add(-keepFinishedMail)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
-func (b userLister) ListUsers(ctx context.Context, f UserFilter) ([]*User, error) {
-	return within(ctx, b.d, func(ctx context.Context) ([]*User, error) { return b.s.ListUsers(ctx, f) })
-}
-
-type userDeleter struct {
-	s UserDeleter
-	d time.Duration
-}
-
-func (b userDeleter) DeleteUser(ctx context.Context, id string) error {
-	return withinErr(ctx, b.d, func(ctx context.Context) error { return b.s.DeleteUser(ctx, id) })
-}
-
-type sessionLister struct {
-	s SessionLister
-	d time.Duration
-}
-
-func (b sessionLister) UserSessions(ctx context.Context, userID string) ([]*Session, error) {
-	return within(ctx, b.d, func(ctx context.Context) ([]*Session, error) { return b.s.UserSessions(ctx, userID) })
-}
+// keepFinishedMail is how long sent or failed mail jobs stay, for
+// operators to look at.
+const keepFinishedMail = 7 * 24 * time.Hour

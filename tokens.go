@@ -14,60 +14,50 @@ import (
 // IssueToken makes a one-time token of kind for u, valid for ttl, stores
 // its selector and verifier hash, and returns the raw token to put in a
 // link. Earlier tokens of the same kind for u are deleted: only the newest
-// link works.
-func (m *Manager) IssueToken(ctx context.Context, kind TokenKind, u *User, ttl time.Duration) (string, error) {
+// link works. binding, if not empty, is kept with the token (see
+// Token.Binding) for the caller to check when it is used.
+func (m *Manager) IssueToken(ctx context.Context, kind string, u *User, ttl time.Duration, binding string) (string, error) {
 	if m.st.tokens == nil {
 		return "", errors.New("gatehouse: IssueToken needs Config.Tokens")
 	}
-	raw, t := m.newToken(kind, u, ttl)
-	if err := m.inTx(ctx, func(ctx context.Context) error { return m.saveToken(ctx, t) }); err != nil {
-		return "", err
-	}
-	return raw, nil
-}
-
-// newToken makes a one-time token for u without storing it.
-func (m *Manager) newToken(kind TokenKind, u *User, ttl time.Duration) (string, *Token) {
 	ot := token.NewOneTime()
 	now := m.cfg.Now()
-	return ot.Token, &Token{
-		Kind: kind, Selector: ot.Selector, VerifierHash: ot.VerifierHash, UserID: u.ID,
+	t := &Token{
+		Kind: kind, Selector: ot.Selector, VerifierHash: ot.VerifierHash, UserID: u.ID, Binding: binding,
 		Stamp: stampHash(u.SecurityStamp), Email: u.Email, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
+	err := m.InTx(ctx, func(ctx context.Context) error {
+		if err := m.st.tokens.DeleteUserTokens(ctx, u.ID, kind); err != nil {
+			return err
+		}
+		return m.st.tokens.CreateToken(ctx, t)
+	})
+	if err != nil {
+		return "", fmt.Errorf("gatehouse: issue token: %w", err)
+	}
+	return ot.Token, nil
 }
 
-// saveToken stores t in place of the user's earlier tokens of its kind.
-func (m *Manager) saveToken(ctx context.Context, t *Token) error {
-	if err := m.st.tokens.DeleteUserTokens(ctx, t.UserID, t.Kind); err != nil {
-		return fmt.Errorf("gatehouse: issue token: %w", err)
-	}
-	if err := m.st.tokens.CreateToken(ctx, t); err != nil {
-		return fmt.Errorf("gatehouse: issue token: %w", err)
-	}
-	return nil
-}
-
-// RedeemToken takes a one-time token of kind and returns its user. It
-// succeeds once: the token is taken atomically from the store, so of many
-// concurrent redemptions exactly one wins. It fails with ErrTokenInvalid for
-// a malformed, unknown, used, superseded or expired token, one of another
-// kind, or one issued before the user's SecurityStamp changed (a password
-// change by any route).
-func (m *Manager) RedeemToken(ctx context.Context, kind TokenKind, raw string) (*User, error) {
-	_, u, err := m.verifyToken(ctx, kind, raw, true)
-	return u, err
+// RedeemToken takes a one-time token of kind and returns it with its user.
+// It succeeds once: the token is taken atomically from the store, so of
+// many concurrent redemptions exactly one wins. It fails with
+// ErrTokenInvalid for a malformed, unknown, used, superseded or expired
+// token, one of another kind, one issued before the user's SecurityStamp
+// changed (a password change by any route), or a confirmation token for an
+// address the user no longer has.
+func (m *Manager) RedeemToken(ctx context.Context, kind string, raw string) (*Token, *User, error) {
+	return m.verifyToken(ctx, kind, raw, true)
 }
 
 // PeekToken checks a one-time token as RedeemToken does, without using it
 // up, for a page that shows a form before the token is redeemed.
-func (m *Manager) PeekToken(ctx context.Context, kind TokenKind, raw string) (*User, error) {
-	_, u, err := m.verifyToken(ctx, kind, raw, false)
-	return u, err
+func (m *Manager) PeekToken(ctx context.Context, kind string, raw string) (*Token, *User, error) {
+	return m.verifyToken(ctx, kind, raw, false)
 }
 
 // verifyToken is the one check behind RedeemToken and PeekToken: it takes
 // the token if take, and returns the token and its user.
-func (m *Manager) verifyToken(ctx context.Context, kind TokenKind, raw string, take bool) (*Token, *User, error) {
+func (m *Manager) verifyToken(ctx context.Context, kind string, raw string, take bool) (*Token, *User, error) {
 	if m.st.tokens == nil {
 		return nil, nil, errors.New("gatehouse: one-time tokens need Config.Tokens")
 	}
@@ -116,17 +106,16 @@ type authPayload struct {
 
 // AuthToken returns a signed API auth token for u (Flask-Security's
 // get_auth_token). It needs no storage; it dies when u's SecurityStamp
-// changes, and after maxAge when [Manager.UserFromAuthToken] is given one.
+// changes, and after Config.TokenMaxAge.
 func (m *Manager) AuthToken(u *User) string {
 	p, _ := json.Marshal(authPayload{UserID: u.ID, Stamp: stampHash(u.SecurityStamp)})
 	return m.auth.Sign(p, m.cfg.Now())
 }
 
-// UserFromAuthToken checks an auth token and returns its user. maxAge of 0
-// means no age limit (Flask-Security's TOKEN_MAX_AGE = None). Errors:
+// userFromAuthToken checks an auth token and returns its user: errors
 // ErrTokenInvalid, or ErrInactive for a deactivated user.
-func (m *Manager) UserFromAuthToken(ctx context.Context, tok string, maxAge time.Duration) (*User, error) {
-	raw, _, err := m.auth.Verify(tok, maxAge, m.cfg.Now())
+func (m *Manager) userFromAuthToken(ctx context.Context, tok string) (*User, error) {
+	raw, _, err := m.auth.Verify(tok, m.cfg.TokenMaxAge, m.cfg.Now())
 	if err != nil {
 		return nil, ErrTokenInvalid
 	}

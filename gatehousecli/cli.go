@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 )
 
 // IO is where a command reads and writes. In is standard input; if it is a
@@ -53,9 +54,10 @@ type command struct {
 }
 
 type cli struct {
-	ctx context.Context
-	m   *gatehouse.Manager
-	io  IO
+	ctx   context.Context
+	m     *gatehouse.Manager
+	admin *admin.Admin
+	io    IO
 }
 
 var groups = map[string][]command{
@@ -81,6 +83,9 @@ var groups = map[string][]command{
 // email address or a username.
 func Run(ctx context.Context, m *gatehouse.Manager, args []string, stdio IO) error {
 	c := &cli{ctx: ctx, m: m, io: stdio}
+	if m != nil { // nil is enough for help
+		c.admin = admin.New(m)
+	}
 	if len(args) == 0 {
 		c.usage(stdio.Err)
 		return usagef("missing command")

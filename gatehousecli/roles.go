@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 )
 
 func rolesCreate(fs *flag.FlagSet) func(*cli, []string) error {
@@ -18,7 +19,7 @@ func rolesCreate(fs *flag.FlagSet) func(*cli, []string) error {
 		if *perms != "" {
 			r.Permissions = strings.Split(*perms, ",")
 		}
-		if err := c.m.CreateRole(c.ctx, r); err != nil {
+		if err := c.admin.CreateRole(c.ctx, r); err != nil {
 			if errors.Is(err, gatehouse.ErrDuplicate) {
 				return fmt.Errorf("role %q already exists", args[0])
 			}
@@ -35,7 +36,7 @@ func rolesAdd(fs *flag.FlagSet) func(*cli, []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.m.AddRole(c.ctx, u, args[1]); err != nil {
+		if err := c.admin.AddRole(c.ctx, u, args[1]); err != nil {
 			if errors.Is(err, gatehouse.ErrNotFound) {
 				return fmt.Errorf("no role %q (create it with: gatehouse roles create %s)", args[1], args[1])
 			}
@@ -55,7 +56,7 @@ func rolesRemove(fs *flag.FlagSet) func(*cli, []string) error {
 		if !u.HasRole(args[1]) {
 			return fmt.Errorf("%s does not have the role %s", u.Email, args[1])
 		}
-		if err := c.m.RemoveRole(c.ctx, u, args[1]); err != nil {
+		if err := c.admin.RemoveRole(c.ctx, u, args[1]); err != nil {
 			return err
 		}
 		c.printf("took the role %s from %s\n", args[1], u.Email)
@@ -65,11 +66,10 @@ func rolesRemove(fs *flag.FlagSet) func(*cli, []string) error {
 
 func rolesList(fs *flag.FlagSet) func(*cli, []string) error {
 	return func(c *cli, _ []string) error {
-		rs := c.m.Config().Roles
-		if rs == nil {
+		roles, err := c.admin.Roles(c.ctx)
+		if errors.Is(err, admin.ErrUnsupported) {
 			return errors.New("no role catalog configured")
 		}
-		roles, err := rs.Roles(c.ctx)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 )
 
 type stringList []string
@@ -60,7 +61,7 @@ func setActive(active bool) func(*cli, []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.m.SetActive(c.ctx, u, active); err != nil {
+		if err := c.admin.SetActive(c.ctx, u, active); err != nil {
 			return err
 		}
 		state := "activated"
@@ -97,7 +98,7 @@ func usersResetAccess(fs *flag.FlagSet) func(*cli, []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.m.LogoutEverywhere(c.ctx, u); err != nil {
+		if err := c.m.EndSessions(c.ctx, u, gatehouse.UserChange{}); err != nil {
 			return err
 		}
 		c.printf("reset access for %s: every session, remember cookie and token has ended\n", u.Email)
@@ -111,7 +112,7 @@ func usersDelete(fs *flag.FlagSet) func(*cli, []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.m.DeleteUser(c.ctx, u.ID); err != nil {
+		if err := c.admin.DeleteUser(c.ctx, u.ID); err != nil {
 			return err
 		}
 		c.printf("deleted user %s\n", u.Email)
@@ -125,7 +126,7 @@ func usersList(fs *flag.FlagSet) func(*cli, []string) error {
 	limit := fs.Int("limit", 0, "at most this many users (0: all)")
 	asJSON := fs.Bool("json", false, "print JSON, one object per user")
 	return func(c *cli, _ []string) error {
-		users, err := c.m.ListUsers(c.ctx, gatehouse.UserFilter{Email: *email, Role: *role, Limit: *limit})
+		users, err := c.admin.ListUsers(c.ctx, admin.Filter{Email: *email, Role: *role, Limit: *limit})
 		if err != nil {
 			return err
 		}

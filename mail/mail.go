@@ -16,9 +16,8 @@ import (
 
 	"golang.org/x/net/idna"
 
+	"github.com/gatehouse-auth/gatehouse/views"
 	gomail "github.com/wneessen/go-mail"
-
-	"github.com/gatehouse-auth/gatehouse"
 )
 
 // TLS modes for [SMTP].
@@ -56,13 +55,13 @@ type SMTP struct {
 	HELO string
 }
 
-var _ gatehouse.Mailer = (*SMTP)(nil)
+var _ views.Mailer = (*SMTP)(nil)
 
-// Send implements gatehouse.Mailer: one connection per message. A
+// Send implements views.Mailer: one connection per message. A
 // permanent refusal by the server (an SMTP 5xx reply) wraps
-// gatehouse.ErrMailRejected, so the outbox does not retry it; anything
+// views.ErrMailRejected, so the outbox does not retry it; anything
 // else (the server unreachable, a 4xx) is worth retrying.
-func (s *SMTP) Send(ctx context.Context, m *gatehouse.Message) error {
+func (s *SMTP) Send(ctx context.Context, m *views.Message) error {
 	if s.Host == "" || s.From == "" {
 		return errors.New("mail: SMTP needs Host and From")
 	}
@@ -124,7 +123,7 @@ func (s *SMTP) Send(ctx context.Context, m *gatehouse.Message) error {
 		var se *gomail.SendError
 		if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
 			// A permanent refusal (no such mailbox, say): retrying cannot help.
-			return fmt.Errorf("mail: %s:%d refused the message (SMTP %d): %w: %w", s.Host, port, se.ErrorCode(), gatehouse.ErrMailRejected, err)
+			return fmt.Errorf("mail: %s:%d refused the message (SMTP %d): %w: %w", s.Host, port, se.ErrorCode(), views.ErrMailRejected, err)
 		}
 		return fmt.Errorf("mail: sending to %s:%d: %w", s.Host, port, err)
 	}
@@ -152,7 +151,7 @@ func asciiDomain(addr string) string {
 // in mails are secrets.
 type Mailbox struct {
 	// Print, if set, is called for every message sent.
-	Print func(m *gatehouse.Message)
+	Print func(m *views.Message)
 	// Max messages kept. Default: 200.
 	Max int
 
@@ -162,14 +161,14 @@ type Mailbox struct {
 
 // Sent is a message a [Mailbox] received.
 type Sent struct {
-	gatehouse.Message
+	views.Message
 	At time.Time
 }
 
-var _ gatehouse.Mailer = (*Mailbox)(nil)
+var _ views.Mailer = (*Mailbox)(nil)
 
-// Send implements gatehouse.Mailer.
-func (b *Mailbox) Send(_ context.Context, m *gatehouse.Message) error {
+// Send implements views.Mailer.
+func (b *Mailbox) Send(_ context.Context, m *views.Message) error {
 	b.mu.Lock()
 	max := b.Max
 	if max <= 0 {

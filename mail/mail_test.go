@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/smtptest"
 	"github.com/gatehouse-auth/gatehouse/mail"
 	"github.com/gatehouse-auth/gatehouse/memstore"
+	"github.com/gatehouse-auth/gatehouse/views"
 )
 
 func TestSMTPSend(t *testing.T) {
@@ -25,7 +26,7 @@ func TestSMTPSend(t *testing.T) {
 	host, port, _ := net.SplitHostPort(srv.Addr)
 	p, _ := strconv.Atoi(port)
 	s := &mail.SMTP{Host: host, Port: p, TLS: mail.None, From: "Gatehouse <no-reply@example.com>", Timeout: 5 * time.Second}
-	err := s.Send(context.Background(), &gatehouse.Message{
+	err := s.Send(context.Background(), &views.Message{
 		To: "ada@example.com", Subject: "Grüße", Text: "a link: https://example.com/reset/abc.def=ghi",
 		HTML: `<p><a href="https://example.com/reset/abc.def=ghi">https://example.com/reset/abc.def=ghi</a></p>`,
 	})
@@ -39,19 +40,19 @@ func TestSMTPSend(t *testing.T) {
 	// STARTTLS is required by default: a server without it is refused.
 	strict := *s
 	strict.TLS = ""
-	if err := strict.Send(context.Background(), &gatehouse.Message{To: "ada@example.com", Subject: "x", Text: "x"}); err == nil {
+	if err := strict.Send(context.Background(), &views.Message{To: "ada@example.com", Subject: "x", Text: "x"}); err == nil {
 		t.Error("sent without STARTTLS to a server that offers none")
 	}
-	if err := (&mail.SMTP{}).Send(context.Background(), &gatehouse.Message{}); err == nil {
+	if err := (&mail.SMTP{}).Send(context.Background(), &views.Message{}); err == nil {
 		t.Error("zero SMTP sent")
 	}
 }
 
 func TestMailbox(t *testing.T) {
 	var printed []string
-	b := &mail.Mailbox{Max: 2, Print: func(m *gatehouse.Message) { printed = append(printed, m.Subject) }}
+	b := &mail.Mailbox{Max: 2, Print: func(m *views.Message) { printed = append(printed, m.Subject) }}
 	for _, s := range []string{"one", "two", "three"} {
-		b.Send(context.Background(), &gatehouse.Message{To: "x@example.com", Subject: s})
+		b.Send(context.Background(), &views.Message{To: "x@example.com", Subject: s})
 	}
 	got := b.Messages()
 	if len(got) != 2 || got[0].Subject != "three" || got[1].Subject != "two" || len(printed) != 3 {
@@ -70,9 +71,15 @@ func TestMailSurvivesSMTPOutage(t *testing.T) {
 	store := memstore.New()
 	m, err := gatehouse.New(gatehouse.Config{
 		Users: store, Tokens: store, SecretKeys: [][]byte{gatehouse.NewSecretKey()},
-		Recoverable: true, Cookie: gatehouse.CookieConfig{Insecure: true},
-		Views: gatehouse.ViewsConfig{BaseURL: "https://app.example.com"},
-		Mail: gatehouse.MailConfig{
+		Cookie: gatehouse.CookieConfig{Insecure: true},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := views.New(m, views.Config{
+		Recoverable: true, BaseURL: "https://app.example.com",
+		Mail: views.MailConfig{
 			Mailer:     &mail.SMTP{Host: host, Port: p, TLS: mail.None, From: "no-reply@example.com", Timeout: time.Second},
 			RetryDelay: 50 * time.Millisecond,
 		},
@@ -83,11 +90,11 @@ func TestMailSurvivesSMTPOutage(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go m.Run(ctx)
+	go v.Run(ctx)
 	if err := m.CreateUser(ctx, &gatehouse.User{Email: "ada@example.com", Active: true}, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	web := httptest.NewServer(m.Authenticate(m.Routes()))
+	web := httptest.NewServer(m.Authenticate(v.Routes()))
 	defer web.Close()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}

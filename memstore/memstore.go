@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 )
 
 // Store is an in-memory gatehouse store. The zero value is not usable; call
@@ -28,7 +29,7 @@ type Store struct {
 }
 
 type tokenKey struct {
-	kind     gatehouse.TokenKind
+	kind     string
 	selector string
 }
 
@@ -38,12 +39,10 @@ var (
 	_ gatehouse.TokenStore     = (*Store)(nil)
 	_ gatehouse.RoleStore      = (*Store)(nil)
 	_ gatehouse.Outbox         = (*Store)(nil)
-	_ gatehouse.UserLister     = (*Store)(nil)
-	_ gatehouse.UserDeleter    = (*Store)(nil)
+	_ admin.UserStore          = (*Store)(nil)
 	_ gatehouse.UsernameLookup = (*Store)(nil)
-	_ gatehouse.SessionLister  = (*Store)(nil)
-	_ gatehouse.SessionSweeper = (*Store)(nil)
-	_ gatehouse.TokenSweeper   = (*Store)(nil)
+	_ admin.SessionLister      = (*Store)(nil)
+	_ gatehouse.Sweeper        = (*Store)(nil)
 )
 
 // New returns an empty Store.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
 )
@@ -52,7 +51,7 @@ func (s *Store) DeleteUserSessions(_ context.Context, userID string) error {
 	return nil
 }
 
-// UserSessions implements gatehouse.SessionLister: the user's sessions,
+// UserSessions implements admin.SessionLister: the user's sessions,
 // newest first.
 func (s *Store) UserSessions(_ context.Context, userID string) ([]*gatehouse.Session, error) {
 	s.mu.RLock()
@@ -67,18 +66,4 @@ func (s *Store) UserSessions(_ context.Context, userID string) ([]*gatehouse.Ses
 	}
 	slices.SortFunc(out, func(a, b *gatehouse.Session) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	return out, nil
-}
-
-// DeleteExpiredSessions implements gatehouse.SessionSweeper.
-func (s *Store) DeleteExpiredSessions(_ context.Context, before time.Time) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for k, sess := range s.sessions {
-		if sess.ExpiresAt.Before(before) {
-			delete(s.sessions, k)
-			n++
-		}
-	}
-	return n, nil
 }

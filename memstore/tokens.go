@@ -24,7 +24,7 @@ func (s *Store) CreateToken(_ context.Context, t *gatehouse.Token) error {
 }
 
 // Token implements gatehouse.TokenStore.
-func (s *Store) Token(_ context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
+func (s *Store) Token(_ context.Context, kind string, selector string) (*gatehouse.Token, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t, ok := s.tokens[tokenKey{kind, selector}]
@@ -38,7 +38,7 @@ func (s *Store) Token(_ context.Context, kind gatehouse.TokenKind, selector stri
 
 // TakeToken implements gatehouse.TokenStore: under one lock it returns and
 // deletes, so exactly one concurrent caller gets the token.
-func (s *Store) TakeToken(_ context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
+func (s *Store) TakeToken(_ context.Context, kind string, selector string) (*gatehouse.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := tokenKey{kind, selector}
@@ -51,7 +51,7 @@ func (s *Store) TakeToken(_ context.Context, kind gatehouse.TokenKind, selector 
 }
 
 // DeleteUserTokens implements gatehouse.TokenStore.
-func (s *Store) DeleteUserTokens(_ context.Context, userID string, kinds ...gatehouse.TokenKind) error {
+func (s *Store) DeleteUserTokens(_ context.Context, userID string, kinds ...string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, t := range s.tokens {
@@ -62,14 +62,21 @@ func (s *Store) DeleteUserTokens(_ context.Context, userID string, kinds ...gate
 	return nil
 }
 
-// DeleteExpiredTokens implements gatehouse.TokenSweeper.
-func (s *Store) DeleteExpiredTokens(_ context.Context, before time.Time) (int, error) {
+// DeleteExpired implements gatehouse.Sweeper: it removes tokens and
+// sessions that expired before the given time.
+func (s *Store) DeleteExpired(_ context.Context, before time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for k, t := range s.tokens {
 		if t.ExpiresAt.Before(before) {
 			delete(s.tokens, k)
+			n++
+		}
+	}
+	for k, sess := range s.sessions {
+		if sess.ExpiresAt.Before(before) {
+			delete(s.sessions, k)
 			n++
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 )
 
 // UserByID implements gatehouse.UserStore.
@@ -93,7 +94,7 @@ func (s *Store) UpdateUser(_ context.Context, id string, c gatehouse.UserChange)
 	return nil
 }
 
-// DeleteUser implements gatehouse.UserDeleter: it removes a user and its
+// DeleteUser implements admin.UserStore: it removes a user and its
 // sessions and tokens; nil if absent.
 func (s *Store) DeleteUser(_ context.Context, id string) error {
 	s.mu.Lock()
@@ -129,8 +130,8 @@ func (s *Store) UserByUsername(_ context.Context, username string) (*gatehouse.U
 	return s.users[id].Clone(), nil
 }
 
-// ListUsers implements gatehouse.UserLister.
-func (s *Store) ListUsers(_ context.Context, f gatehouse.UserFilter) ([]*gatehouse.User, error) {
+// ListUsers implements admin.UserStore.
+func (s *Store) ListUsers(_ context.Context, f admin.Filter) ([]*gatehouse.User, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []*gatehouse.User

@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/sqlmigrate"
 	"github.com/gatehouse-auth/gatehouse/sqlitestore"
+	"github.com/gatehouse-auth/gatehouse/views"
 )
 
 func newUser(email string) *gatehouse.User {
@@ -92,11 +93,9 @@ type registerClient struct {
 	c   *http.Client
 }
 
-// registerServer serves m's views, for a client that registers users.
-func registerServer(t *testing.T, m *gatehouse.Manager) *registerClient {
-	mux := http.NewServeMux()
-	m.Mount(mux)
-	srv := httptest.NewServer(m.Authenticate(mux))
+// registerServer serves v, for a client that registers users.
+func registerServer(t *testing.T, m *gatehouse.Manager, v *views.Views) *registerClient {
+	srv := httptest.NewServer(m.Authenticate(v.Routes()))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	return &registerClient{url: srv.URL, c: &http.Client{Jar: jar}}
@@ -139,14 +138,21 @@ func TestUserAndMailInOneTransaction(t *testing.T) {
 	}
 	m, err := gatehouse.New(gatehouse.Config{
 		Users: s, Tokens: s, SecretKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
-		Registerable: true, Cookie: gatehouse.CookieConfig{Insecure: true},
-		Mail:   gatehouse.MailConfig{Mailer: gatehouse.MailerFunc(func(context.Context, *gatehouse.Message) error { return nil })},
+		Cookie: gatehouse.CookieConfig{Insecure: true},
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := registerServer(t, m)
+	v, err := views.New(m, views.Config{
+		Registerable: true,
+		Mail:         views.MailConfig{Mailer: views.MailerFunc(func(context.Context, *views.Message) error { return nil })},
+		Logger:       slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := registerServer(t, m, v)
 	if status := srv.register(t, "tx@example.com"); status < 500 {
 		t.Errorf("register with no room for its mail: %d, want an error", status)
 	}

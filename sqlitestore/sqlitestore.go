@@ -8,8 +8,8 @@
 //	err = store.Migrate(ctx)
 //
 // The store implements gatehouse.UserStore, TokenStore, SessionStore,
-// RoleStore, Outbox, Transactor, UserLister, UserDeleter, UsernameLookup
-// and SessionLister.
+// RoleStore, Outbox, Transactor, UsernameLookup and Sweeper, and
+// admin.UserStore and admin.SessionLister.
 //
 // # User cache
 //
@@ -36,6 +36,7 @@ import (
 	"sync"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/sqlcore"
 	"github.com/gatehouse-auth/gatehouse/internal/sqlmigrate"
 )
@@ -63,12 +64,10 @@ var (
 	_ gatehouse.RoleStore      = (*Store)(nil)
 	_ gatehouse.Outbox         = (*Store)(nil)
 	_ gatehouse.Transactor     = (*Store)(nil)
-	_ gatehouse.UserLister     = (*Store)(nil)
-	_ gatehouse.UserDeleter    = (*Store)(nil)
+	_ admin.UserStore          = (*Store)(nil)
 	_ gatehouse.UsernameLookup = (*Store)(nil)
-	_ gatehouse.SessionLister  = (*Store)(nil)
-	_ gatehouse.SessionSweeper = (*Store)(nil)
-	_ gatehouse.TokenSweeper   = (*Store)(nil)
+	_ admin.SessionLister      = (*Store)(nil)
+	_ gatehouse.Sweeper        = (*Store)(nil)
 )
 
 // New returns a Store over db. It does nothing to the database: call

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/password"
 )
 
@@ -105,10 +106,10 @@ func testRaceDeactivateVsPassword(t *testing.T, s Stores) {
 		if err := m.CreateUser(ctx, u, "old password 1"); err != nil {
 			t.Fatal(err)
 		}
-		admin, self := u.Clone(), u.Clone()
+		operator, self := u.Clone(), u.Clone()
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			if err := m.SetActive(ctx, admin, false); err != nil {
+			if err := admin.New(m).SetActive(ctx, operator, false); err != nil {
 				t.Errorf("SetActive = %v", err)
 			}
 		})
@@ -140,7 +141,7 @@ func testRaceRoleRemovalVsLogout(t *testing.T, s Stores) {
 	ctx := context.Background()
 	m := raceManager(t, s)
 	srv := raceServer(t, m, s)
-	if _, err := m.FindOrCreateRole(ctx, "admin", ""); err != nil {
+	if _, err := admin.New(m).FindOrCreateRole(ctx, "admin", ""); err != nil {
 		t.Fatal(err)
 	}
 	for round := range 15 {
@@ -151,7 +152,7 @@ func testRaceRoleRemovalVsLogout(t *testing.T, s Stores) {
 		cookie := login(t, srv, u.ID)
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			if err := m.RemoveRole(ctx, u.Clone(), "admin"); err != nil {
+			if err := admin.New(m).RemoveRole(ctx, u.Clone(), "admin"); err != nil {
 				t.Errorf("RemoveRole = %v", err)
 			}
 		})

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 )
 
 // Stores are the stores under test; nil ones are skipped.
@@ -357,9 +358,9 @@ func testUsername(t *testing.T, s Stores) {
 }
 
 func testDeleteUser(t *testing.T, s Stores) {
-	ud, ok := s.Users.(gatehouse.UserDeleter)
+	ud, ok := s.Users.(admin.UserStore)
 	if !ok {
-		t.Skip("not a UserDeleter")
+		t.Skip("not an admin.UserStore")
 	}
 	ctx := context.Background()
 	u := newUser("gone@example.com")
@@ -389,9 +390,9 @@ func testDeleteUser(t *testing.T, s Stores) {
 }
 
 func testListUsers(t *testing.T, s Stores) {
-	ul, ok := s.Users.(gatehouse.UserLister)
+	ul, ok := s.Users.(admin.UserStore)
 	if !ok {
-		t.Skip("not a UserLister")
+		t.Skip("not an admin.UserStore")
 	}
 	ctx := context.Background()
 	for i := range 5 {
@@ -402,7 +403,7 @@ func testListUsers(t *testing.T, s Stores) {
 		mustCreate(t, s.Users, u)
 	}
 	mustCreate(t, s.Users, newUser("odd_one%@other.org"))
-	all, err := ul.ListUsers(ctx, gatehouse.UserFilter{})
+	all, err := ul.ListUsers(ctx, admin.Filter{})
 	if err != nil || len(all) != 6 {
 		t.Fatalf("ListUsers() = %d users, %v; want 6", len(all), err)
 	}
@@ -413,20 +414,20 @@ func testListUsers(t *testing.T, s Stores) {
 			t.Errorf("ListUsers not ordered by ID: %s before %s", all[i-1].ID, all[i].ID)
 		}
 	}
-	check := func(f gatehouse.UserFilter, want int) {
+	check := func(f admin.Filter, want int) {
 		t.Helper()
 		got, err := ul.ListUsers(ctx, f)
 		if err != nil || len(got) != want {
 			t.Errorf("ListUsers(%+v) = %d users, %v; want %d", f, len(got), err, want)
 		}
 	}
-	check(gatehouse.UserFilter{Role: "even"}, 3)
-	check(gatehouse.UserFilter{Email: "LIST"}, 5)
-	check(gatehouse.UserFilter{Email: "_one%"}, 1) // LIKE wildcards are literal
-	check(gatehouse.UserFilter{Email: "%"}, 1)
-	check(gatehouse.UserFilter{Limit: 2}, 2)
-	check(gatehouse.UserFilter{Limit: 2, Offset: 5}, 1)
-	check(gatehouse.UserFilter{Offset: 4}, 2)
+	check(admin.Filter{Role: "even"}, 3)
+	check(admin.Filter{Email: "LIST"}, 5)
+	check(admin.Filter{Email: "_one%"}, 1) // LIKE wildcards are literal
+	check(admin.Filter{Email: "%"}, 1)
+	check(admin.Filter{Limit: 2}, 2)
+	check(admin.Filter{Limit: 2, Offset: 5}, 1)
+	check(admin.Filter{Offset: 4}, 2)
 }
 
 func testConcurrentRoles(t *testing.T, s Stores) {
@@ -472,7 +473,7 @@ func testRecordLogin(t *testing.T, s Stores) {
 	ctx := context.Background()
 	u := mustCreate(t, s.Users, newUser("track@example.com"))
 	login := func(at time.Time, ip string) error {
-		return s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{Login: &gatehouse.LoginRecord{At: at, IP: ip}, UpdatedAt: at})
+		return s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{LoginAt: at, LoginIP: ip, UpdatedAt: at})
 	}
 	if err := login(t0, "192.0.2.1"); err != nil {
 		t.Fatal(err)
@@ -531,7 +532,7 @@ func testRoles(t *testing.T, s Stores) {
 	}
 }
 
-func newToken(kind gatehouse.TokenKind, sel, userID string, expires time.Time) *gatehouse.Token {
+func newToken(kind string, sel, userID string, expires time.Time) *gatehouse.Token {
 	return &gatehouse.Token{Kind: kind, Selector: sel, VerifierHash: []byte("hash-" + sel), UserID: userID,
 		Stamp: "stamp", Email: "t@example.com", Binding: "bind-" + sel, CreatedAt: t0, ExpiresAt: expires}
 }
@@ -590,7 +591,7 @@ func testTokens(t *testing.T, s Stores) {
 	s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenLogin, "sel4", u.ID, t0.Add(time.Hour)))
 	s.Tokens.DeleteUserTokens(ctx, u.ID)
 	for _, k := range []struct {
-		kind gatehouse.TokenKind
+		kind string
 		sel  string
 	}{{gatehouse.TokenConfirm, "sel1"}, {gatehouse.TokenLogin, "sel4"}} {
 		if _, err := s.Tokens.TakeToken(ctx, k.kind, k.sel); !errors.Is(err, gatehouse.ErrNotFound) {
@@ -600,16 +601,16 @@ func testTokens(t *testing.T, s Stores) {
 	if err := s.Tokens.DeleteUserTokens(ctx, "999999"); err != nil {
 		t.Errorf("DeleteUserTokens(nobody) = %v", err)
 	}
-	// Expiry is the caller's decision; DeleteExpiredTokens only sweeps.
-	sweeper, ok := s.Tokens.(gatehouse.TokenSweeper)
+	// Expiry is the caller's decision; DeleteExpired only sweeps.
+	sweeper, ok := s.Tokens.(gatehouse.Sweeper)
 	if !ok {
 		return
 	}
 	s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenLogin, "old", u.ID, t0.Add(-time.Hour)))
 	s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenLogin, "new", u.ID, t0.Add(time.Hour)))
-	n, err := sweeper.DeleteExpiredTokens(ctx, t0)
+	n, err := sweeper.DeleteExpired(ctx, t0)
 	if err != nil || n != 1 {
-		t.Errorf("DeleteExpiredTokens = %d, %v; want 1", n, err)
+		t.Errorf("DeleteExpired = %d, %v; want 1", n, err)
 	}
 	if _, err := s.Tokens.TakeToken(ctx, gatehouse.TokenLogin, "new"); err != nil {
 		t.Errorf("unexpired token swept: %v", err)
@@ -667,7 +668,7 @@ func testSessions(t *testing.T, s Stores) {
 	s.Sessions.SaveSession(ctx, &gatehouse.Session{ID: "h2", UserID: "7", Data: []byte("x"), CreatedAt: t0.Add(time.Second), UpdatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
 	s.Sessions.SaveSession(ctx, &gatehouse.Session{ID: "h3", UserID: "8", Data: []byte("x"), CreatedAt: t0, UpdatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
 	s.Sessions.SaveSession(ctx, &gatehouse.Session{ID: "anon", Data: []byte("x"), CreatedAt: t0, UpdatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
-	if sl, ok := s.Sessions.(gatehouse.SessionLister); ok {
+	if sl, ok := s.Sessions.(admin.SessionLister); ok {
 		list, err := sl.UserSessions(ctx, "7")
 		if err != nil || len(list) != 2 || list[0].ID != "h2" || list[1].ID != "h1" {
 			t.Errorf("UserSessions(7) = %v, %v; want h2, h1", list, err)
@@ -689,5 +690,20 @@ func testSessions(t *testing.T, s Stores) {
 	}
 	if _, err := s.Sessions.Session(ctx, "h3"); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Errorf("Session(deleted) = %v", err)
+	}
+	// Expired sessions are swept; live ones stay.
+	sweeper, ok := s.Sessions.(gatehouse.Sweeper)
+	if !ok {
+		return
+	}
+	s.Sessions.SaveSession(ctx, &gatehouse.Session{ID: "old", Data: []byte("x"), CreatedAt: t0.Add(-2 * time.Hour), UpdatedAt: t0, ExpiresAt: t0.Add(-time.Hour)})
+	if n, err := sweeper.DeleteExpired(ctx, t0); err != nil || n != 1 {
+		t.Errorf("DeleteExpired = %d, %v; want 1 (the expired session)", n, err)
+	}
+	if _, err := s.Sessions.Session(ctx, "old"); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Errorf("expired session survived DeleteExpired: %v", err)
+	}
+	if _, err := s.Sessions.Session(ctx, "anon"); err != nil {
+		t.Errorf("live session swept: %v", err)
 	}
 }

@@ -35,8 +35,10 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/dburl"
 	"github.com/gatehouse-auth/gatehouse/mail"
+	"github.com/gatehouse-auth/gatehouse/views"
 )
 
 func main() {
@@ -95,26 +97,30 @@ func run() error {
 	s := db.Store
 	auth, err := gatehouse.New(gatehouse.Config{
 		Users: s, Tokens: s, Roles: s,
-		SecretKeys:   [][]byte{key},
-		LoginURL:     "/login",
-		Registerable: true, Confirmable: true, Recoverable: true, Changeable: true,
-		Trackable: true, Passwordless: true, TokenAuth: true, BasicAuth: true,
-		Views: gatehouse.ViewsConfig{
-			BaseURL: "http://127.0.0.1:" + port,
-			// Flask-Security's clients may send tokens in the URL.
-			TokenQuery: "auth_token",
-			// A test app: its tests sign many users up from one address.
-			RegisterPerIP: gatehouse.Limit{Count: 10_000, Per: time.Hour},
-		},
-		Mail: gatehouse.MailConfig{
+		SecretKeys: [][]byte{key},
+		LoginURL:   "/login",
+		Trackable:  true, TokenAuth: true, BasicAuth: true,
+		// Flask-Security's clients may send tokens in the URL.
+		TokenQuery: "auth_token",
+		// Plain HTTP on 127.0.0.1: the library's default is Secure.
+		Cookie: gatehouse.CookieConfig{Insecure: true},
+		Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	v, err := views.New(auth, views.Config{
+		Registerable: true, Confirmable: true, Recoverable: true, Changeable: true, Passwordless: true,
+		BaseURL: "http://127.0.0.1:" + port,
+		// A test app: its tests sign many users up from one address.
+		RegisterPerIP: gatehouse.Limit{Count: 10_000, Per: time.Hour},
+		Mail: views.MailConfig{
 			Mailer: &mail.SMTP{
 				Host: env("SMTP_HOST", "127.0.0.1"), Port: smtpPort, TLS: mail.None,
 				From: "Gatehouse <no-reply@example.com>", Timeout: 5 * time.Second,
 			},
 			RetryDelay: retryDelay, MaxRetryDelay: 4 * retryDelay, SendTimeout: 10 * time.Second, Lease: lease,
 		},
-		// Plain HTTP on 127.0.0.1: the library's default is Secure.
-		Cookie: gatehouse.CookieConfig{Insecure: true},
 		Logger: logger,
 	})
 	if err != nil {
@@ -126,7 +132,7 @@ func run() error {
 	// The outbox workers run until the server has finished its requests.
 	work, stopWork := context.WithCancel(context.Background())
 	worked := make(chan error, 1)
-	go func() { worked <- auth.Run(work) }()
+	go func() { worked <- v.Run(work) }()
 
 	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
 	if err != nil {
@@ -134,7 +140,7 @@ func run() error {
 		<-worked
 		return err
 	}
-	srv := &http.Server{Handler: auth.Authenticate(routes(auth)), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	srv := &http.Server{Handler: auth.Authenticate(routes(auth, v)), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	logger.Info("conformance app listening", "addr", "http://"+ln.Addr().String(), "database", db.Kind+" "+db.Where)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -159,7 +165,7 @@ func run() error {
 
 func seed(ctx context.Context, auth *gatehouse.Manager) error {
 	for _, r := range []string{"admin", "editor"} {
-		if _, err := auth.FindOrCreateRole(ctx, r, ""); err != nil {
+		if _, err := admin.New(auth).FindOrCreateRole(ctx, r, ""); err != nil {
 			return err
 		}
 	}
@@ -183,9 +189,9 @@ func seed(ctx context.Context, auth *gatehouse.Manager) error {
 	return nil
 }
 
-func routes(auth *gatehouse.Manager) http.Handler {
+func routes(auth *gatehouse.Manager, v *views.Views) http.Handler {
 	mux := http.NewServeMux()
-	auth.Mount(mux)
+	v.Mount(mux)
 	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := gatehouse.CurrentUser(r.Context())
 		w.Header().Set("Content-Type", "application/json")
@@ -194,7 +200,7 @@ func routes(auth *gatehouse.Manager) http.Handler {
 	mux.Handle("GET /api/me", auth.RequireLogin(me))
 	mux.Handle("GET /api/fresh", auth.RequireFresh(me))
 	mux.Handle("GET /api/admin", auth.RequireRoles("admin")(me))
-	mux.Handle("GET /api/editors", auth.RequireAnyRole("editor", "admin")(me))
+	mux.Handle("GET /api/editors", auth.Require(gatehouse.Policy{AnyRoles: []string{"editor", "admin"}})(me))
 	mux.Handle("GET /protected", auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := gatehouse.CurrentUser(r.Context())
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -185,7 +185,7 @@ func TestBrowserJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	go d.auth.Run(ctx)
+	go d.views.Run(ctx)
 	srv := httptest.NewUnstartedServer(d.handler)
 	srv.Listener = ln
 	srv.Start()
@@ -384,8 +384,8 @@ func TestCrossSiteLinks(t *testing.T) {
 	if err := d.auth.CreateUser(ctx, pending, "mallory's password"); err != nil {
 		t.Fatal(err)
 	}
-	loginTok, _ := d.auth.IssueToken(ctx, gatehouse.TokenLogin, attacker, time.Hour)
-	confirmTok, _ := d.auth.IssueToken(ctx, gatehouse.TokenConfirm, pending, time.Hour)
+	loginTok, _ := d.auth.IssueToken(ctx, gatehouse.TokenLogin, attacker, time.Hour, "")
+	confirmTok, _ := d.auth.IssueToken(ctx, gatehouse.TokenConfirm, pending, time.Hour, "")
 	links := map[string]string{"login": base + "/login/" + loginTok, "confirm": base + "/confirm/" + confirmTok}
 
 	// The attacker's site: "localhost" is another site than 127.0.0.1.
@@ -412,10 +412,10 @@ func TestCrossSiteLinks(t *testing.T) {
 			b.wantText("main", "You are not logged in")
 		}
 	}
-	if _, err := d.auth.PeekToken(ctx, gatehouse.TokenLogin, loginTok); err != nil {
+	if _, _, err := d.auth.PeekToken(ctx, gatehouse.TokenLogin, loginTok); err != nil {
 		t.Errorf("the login link was used up: %v", err)
 	}
-	if u, err := d.auth.PeekToken(ctx, gatehouse.TokenConfirm, confirmTok); err != nil || u.IsConfirmed() {
+	if _, u, err := d.auth.PeekToken(ctx, gatehouse.TokenConfirm, confirmTok); err != nil || u.IsConfirmed() {
 		t.Errorf("the confirmation link was used: %v", err)
 	}
 	// The link still works, for whoever clicks its own page's button.

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/dburl"
 	"github.com/gatehouse-auth/gatehouse/mail"
+	"github.com/gatehouse-auth/gatehouse/views"
 )
 
 const (
@@ -22,9 +24,11 @@ const (
 	adminPassword = "correct horse battery"
 )
 
-// demo is the site: the Manager, its dev mailbox, and the handler.
+// demo is the site: the engine, its views, the dev mailbox, and the
+// handler.
 type demo struct {
 	auth    *gatehouse.Manager
+	views   *views.Views
 	mailbox *mail.Mailbox
 	handler http.Handler
 	where   string
@@ -48,19 +52,28 @@ func newDemo(ctx context.Context, database, base string, logTo io.Writer) (*demo
 	}
 	box := &mail.Mailbox{}
 	s := db.Store
+	logger := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	auth, err := gatehouse.New(gatehouse.Config{
 		Users: s, Tokens: s, Roles: s,
-		SecretKeys:   [][]byte{key},
-		LoginURL:     "/login",
-		Registerable: true, Confirmable: true, Recoverable: true, Changeable: true,
-		Trackable: true, Passwordless: true, TokenAuth: true,
-		// Confirming logs in: the confirmation page has the user prove the
-		// password (or choose one) first.
-		Views: gatehouse.ViewsConfig{BaseURL: base, AutoLoginAfterConfirm: true},
-		Mail:  gatehouse.MailConfig{Mailer: box},
+		SecretKeys: [][]byte{key},
+		LoginURL:   "/login",
+		Trackable:  true, TokenAuth: true,
 		// The demo serves plain HTTP on localhost; the library default is Secure.
 		Cookie: gatehouse.CookieConfig{Insecure: true},
-		Logger: slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger: logger,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	v, err := views.New(auth, views.Config{
+		Registerable: true, Confirmable: true, Recoverable: true, Changeable: true, Passwordless: true,
+		BaseURL: base,
+		// Confirming logs in: the confirmation page has the user prove the
+		// password (or choose one) first.
+		AutoLoginAfterConfirm: true,
+		Mail:                  views.MailConfig{Mailer: box},
+		Logger:                logger,
 	})
 	if err != nil {
 		db.Close()
@@ -70,13 +83,13 @@ func newDemo(ctx context.Context, database, base string, logTo io.Writer) (*demo
 		db.Close()
 		return nil, err
 	}
-	d := &demo{auth: auth, mailbox: box, where: db.Kind + " " + db.Where, close: db.Close}
+	d := &demo{auth: auth, views: v, mailbox: box, where: db.Kind + " " + db.Where, close: db.Close}
 	d.handler = auth.Authenticate(d.routes())
 	return d, nil
 }
 
 func seed(ctx context.Context, auth *gatehouse.Manager) error {
-	if _, err := auth.FindOrCreateRole(ctx, "admin", "Administrators"); err != nil {
+	if _, err := admin.New(auth).FindOrCreateRole(ctx, "admin", "Administrators"); err != nil {
 		return err
 	}
 	if _, err := auth.FindUser(ctx, adminEmail); err == nil {
@@ -103,7 +116,7 @@ var linkRE = regexp.MustCompile(`https?://[^\s<>"]+`)
 
 func (d *demo) routes() http.Handler {
 	auth := d.auth
-	page := template.Must(template.New("page").Funcs(auth.FuncMap()).Funcs(template.FuncMap{
+	page := template.Must(template.New("page").Funcs(d.views.FuncMap()).Funcs(template.FuncMap{
 		"linkify": func(s string) template.HTML {
 			esc := template.HTMLEscapeString(s)
 			return template.HTML(linkRE.ReplaceAllStringFunc(esc, func(u string) string {
@@ -125,7 +138,7 @@ func (d *demo) routes() http.Handler {
 		page.Execute(w, data)
 	}
 	mux := http.NewServeMux()
-	auth.Mount(mux)
+	d.views.Mount(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { render(w, r, "home", nil) })
 	mux.Handle("GET /protected", auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		render(w, r, "protected", nil)
@@ -134,7 +147,7 @@ func (d *demo) routes() http.Handler {
 		render(w, r, "fresh", nil)
 	})))
 	mux.Handle("GET /admin", auth.RequireRoles("admin")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		users, _ := auth.ListUsers(r.Context(), gatehouse.UserFilter{Limit: 50})
+		users, _ := admin.New(auth).ListUsers(r.Context(), admin.Filter{Limit: 50})
 		render(w, r, "admin", map[string]any{"Users": users})
 	})))
 	mux.HandleFunc("GET /dev/mail", func(w http.ResponseWriter, r *http.Request) {

@@ -49,7 +49,7 @@ func run(addr, database string) error {
 	// The outbox workers run until the server has finished its requests.
 	work, stopWork := context.WithCancel(context.Background())
 	worked := make(chan error, 1)
-	go func() { worked <- d.auth.Run(work) }()
+	go func() { worked <- d.views.Run(work) }()
 
 	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("Gatehouse demo (%s): open %s/\n", d.where, base)

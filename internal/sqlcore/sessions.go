@@ -2,7 +2,6 @@ package sqlcore
 
 import (
 	"context"
-	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
 )
@@ -46,7 +45,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
 	return s.wrap("delete user sessions", err)
 }
 
-// UserSessions implements gatehouse.SessionLister: the user's sessions,
+// UserSessions implements admin.SessionLister: the user's sessions,
 // newest first.
 func (s *Store) UserSessions(ctx context.Context, userID string) ([]*gatehouse.Session, error) {
 	rows, err := s.conn(ctx).QueryContext(ctx, s.q("SELECT "+sessionCols+" FROM gatehouse_sessions WHERE user_id = ? ORDER BY created_at DESC"), userID)
@@ -63,14 +62,4 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]*gatehouse.S
 		out = append(out, x)
 	}
 	return out, s.wrap("user sessions", rows.Err())
-}
-
-// DeleteExpiredSessions implements gatehouse.SessionSweeper.
-func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.conn(ctx).ExecContext(ctx, s.q("DELETE FROM gatehouse_sessions WHERE expires_at < ?"), s.d.Time(before))
-	if err != nil {
-		return 0, s.wrap("delete expired sessions", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), s.wrap("delete expired sessions", err)
 }

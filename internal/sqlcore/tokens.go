@@ -24,25 +24,25 @@ func scanToken(row scanner) (*gatehouse.Token, error) {
 	if err := row.Scan(&k, &t.Selector, &t.VerifierHash, &t.UserID, &t.Stamp, &t.Email, &t.Binding, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}); err != nil {
 		return nil, err
 	}
-	t.Kind = gatehouse.TokenKind(k)
+	t.Kind = k
 	return &t, nil
 }
 
 // Token implements gatehouse.TokenStore.
-func (s *Store) Token(ctx context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
+func (s *Store) Token(ctx context.Context, kind string, selector string) (*gatehouse.Token, error) {
 	t, err := scanToken(s.conn(ctx).QueryRowContext(ctx, s.q("SELECT "+tokenCols+" FROM gatehouse_tokens WHERE kind = ? AND selector = ?"), string(kind), selector))
 	return t, s.wrap("token", err)
 }
 
 // TakeToken implements gatehouse.TokenStore with DELETE ... RETURNING: the
 // database hands the row to exactly one of any number of concurrent takers.
-func (s *Store) TakeToken(ctx context.Context, kind gatehouse.TokenKind, selector string) (*gatehouse.Token, error) {
+func (s *Store) TakeToken(ctx context.Context, kind string, selector string) (*gatehouse.Token, error) {
 	t, err := scanToken(s.conn(ctx).QueryRowContext(ctx, s.q("DELETE FROM gatehouse_tokens WHERE kind = ? AND selector = ? RETURNING "+tokenCols), string(kind), selector))
 	return t, s.wrap("take token", err)
 }
 
 // DeleteUserTokens implements gatehouse.TokenStore.
-func (s *Store) DeleteUserTokens(ctx context.Context, userID string, kinds ...gatehouse.TokenKind) error {
+func (s *Store) DeleteUserTokens(ctx context.Context, userID string, kinds ...string) error {
 	query := "DELETE FROM gatehouse_tokens WHERE user_id = ?"
 	args := []any{userID}
 	if len(kinds) > 0 {
@@ -55,12 +55,26 @@ func (s *Store) DeleteUserTokens(ctx context.Context, userID string, kinds ...ga
 	return s.wrap("delete user tokens", err)
 }
 
-// DeleteExpiredTokens implements gatehouse.TokenSweeper.
-func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.conn(ctx).ExecContext(ctx, s.q("DELETE FROM gatehouse_tokens WHERE expires_at < ?"), s.d.Time(before))
+// DeleteExpired implements gatehouse.Sweeper: it removes tokens and
+// sessions that expired before the given time, in one transaction.
+func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		for _, table := range []string{"gatehouse_tokens", "gatehouse_sessions"} {
+			res, err := s.conn(ctx).ExecContext(ctx, s.q("DELETE FROM "+table+" WHERE expires_at < ?"), s.d.Time(before))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			total += int(n)
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, s.wrap("delete expired tokens", err)
+		return 0, s.wrap("delete expired", err)
 	}
-	n, err := res.RowsAffected()
-	return int(n), s.wrap("delete expired tokens", err)
+	return total, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 )
 
 func scanUser(row scanner) (*gatehouse.User, error) {
@@ -175,12 +176,12 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, c gatehouse.UserC
 	if c.SecurityStamp != nil {
 		set("security_stamp", *c.SecurityStamp)
 	}
-	if l := c.Login; l != nil {
-		t := d.Time(l.At)
+	if !c.LoginAt.IsZero() {
+		t := d.Time(c.LoginAt)
 		sets = append(sets, "last_login_at = COALESCE(current_login_at, ?)",
 			"last_login_ip = CASE WHEN current_login_ip = '' THEN ? ELSE current_login_ip END",
 			"current_login_at = ?", "current_login_ip = ?", "login_count = login_count + 1")
-		args = append(args, t, l.IP, t, l.IP)
+		args = append(args, t, c.LoginIP, t, c.LoginIP)
 	}
 	where := " WHERE id = ?"
 	args = append(args, id)
@@ -235,7 +236,7 @@ func (s *Store) userExists(ctx context.Context, q querier, id int64) error {
 	return q.QueryRowContext(ctx, s.q("SELECT 1 FROM gatehouse_users WHERE id = ?"), id).Scan(&one)
 }
 
-// DeleteUser implements gatehouse.UserDeleter: the user, its roles,
+// DeleteUser implements admin.UserStore: the user, its roles,
 // revocations, sessions and tokens go in one transaction.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	n, ok := parseID(id)
@@ -263,8 +264,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.wrap("delete user", err)
 }
 
-// ListUsers implements gatehouse.UserLister.
-func (s *Store) ListUsers(ctx context.Context, f gatehouse.UserFilter) ([]*gatehouse.User, error) {
+// ListUsers implements admin.UserStore.
+func (s *Store) ListUsers(ctx context.Context, f admin.Filter) ([]*gatehouse.User, error) {
 	query := s.userSQL + " WHERE 1 = 1"
 	var args []any
 	if f.Email != "" {

@@ -1,0 +1,300 @@
+package views
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/password"
+)
+
+// Config configures the views, with Flask-Security's names where it has
+// one. The zero value serves login, logout and verify only; every feature
+// is off until switched on. New copies the Config.
+type Config struct {
+	// Features (SECURITY_REGISTERABLE and friends).
+
+	// Registerable turns on the register view.
+	Registerable bool
+	// Confirmable requires new users to confirm their email address by a
+	// mailed link before they can log in.
+	Confirmable bool
+	// LoginWithoutConfirmation lets unconfirmed users log in anyway.
+	LoginWithoutConfirmation bool
+	// Recoverable turns on forgot-password and reset.
+	Recoverable bool
+	// Changeable turns on the change-password view.
+	Changeable bool
+	// Passwordless lets users log in with a mailed link.
+	Passwordless bool
+
+	// URLs.
+
+	// Prefix is put before every view path (SECURITY_URL_PREFIX); it must
+	// start with "/" and not end with one. Default: none.
+	Prefix string
+	// Paths of the views, under Prefix. Defaults: "/login", "/logout",
+	// "/register", "/confirm", "/reset", "/change", "/verify".
+	LoginPath, LogoutPath, RegisterPath, ConfirmPath, ResetPath, ChangePath, VerifyPath string
+	// Where browsers go after each action. Defaults: "/" after logout, and
+	// the engine's PostLoginURL ("/") after the others.
+	PostLogoutURL, PostRegisterURL, PostConfirmURL, PostResetURL, PostChangeURL string
+	// BaseURL is the site's external address ("https://example.com"), from
+	// which links in mails are built: never from the request's Host header.
+	// Required with Confirmable, Recoverable or Passwordless.
+	BaseURL string
+
+	// Behaviour.
+
+	// ConfirmWithin, ResetWithin and LoginWithin are how long mailed links
+	// work. Defaults: 5 days, 5 days, 1 day (SECURITY_CONFIRM_EMAIL_WITHIN
+	// and friends). An account left unconfirmed past ConfirmWithin gives
+	// way to a new registration of its address.
+	ConfirmWithin, ResetWithin, LoginWithin time.Duration
+	// DefaultRemember ticks "remember me" when the form does not say
+	// (SECURITY_DEFAULT_REMEMBER_ME).
+	DefaultRemember bool
+	// DetailedErrors restores Flask-Security's detailed messages ("Specified
+	// user does not exist", "Invalid password", "Account is disabled", and
+	// "already associated" at registration), which tell anyone whether an
+	// address has an account. Default: false: one answer for all, in
+	// content and in timing.
+	DetailedErrors bool
+	// AutoLoginAfterConfirm logs a user in when they confirm their address
+	// (AUTO_LOGIN_AFTER_CONFIRM): safe here, as the confirmation page has
+	// them prove the password or choose a new one. Default: false.
+	AutoLoginAfterConfirm bool
+	// ConfirmOnGet confirms an address when the link is opened (GET), as
+	// Flask-Security does, for front ends that rely on it. It still never
+	// logs in, but the password chosen at sign-up stays whoever chose it,
+	// and a mail scanner that fetches links confirms addresses. Default:
+	// false: the link's page has a button, and the confirmer settles the
+	// password.
+	ConfirmOnGet bool
+	// RegisterPerIP caps registrations from one client address (an IPv6
+	// /64 counts as one). Default: 10 per hour.
+	RegisterPerIP gatehouse.Limit
+	// PasswordPolicy checks new passwords at register, change and reset.
+	// Default: password.Policy{}: at least 8 characters, not among the
+	// 100,000 most common passwords (in any Unicode or case spelling), not
+	// based on the account's email address or username, AppName or the
+	// site's name, and no longer than the engine's hasher takes (72 bytes
+	// for bcrypt). A password.Policy without MaxBytes gets the hasher's.
+	PasswordPolicy PasswordPolicy
+	// AppName is the application's name: new passwords may not be based on
+	// it (OWASP ASVS 5.0 6.2.11), nor on the site's name in BaseURL.
+	AppName string
+	// UserPayload is the user as JSON answers show it (Flask-Security's
+	// get_security_payload). Default: id and email.
+	UserPayload func(u *gatehouse.User) map[string]any
+	// OnRegister receives the registration form's other fields (the
+	// extended register form), before the user is stored: it may set fields
+	// on u or return FieldErrors to refuse.
+	OnRegister func(r *http.Request, u *gatehouse.User, form map[string]string) error
+
+	// Pages and texts.
+
+	// Templates overrides the built-in pages by file name (login.html,
+	// register.html, ..., layout.html): every one is parsed and rendered
+	// once in New, so a broken override is an error there.
+	Templates fs.FS
+	// Context adds values to a page's template data (Flask-Security's
+	// context processors): view is the template name.
+	Context func(r *http.Request, view string, data map[string]any)
+	// Texts overrides texts, or adds languages: files named LANG.json
+	// ("de.json", "nl.json"), each a JSON object from message keys
+	// (Flask-Security's, such as "LOGIN_EMAIL_SENT", and the UI_ keys of
+	// the built-in locales) to texts with the same %(name)s placeholders.
+	// A file for a language gatehouse does not ship adds it. This is the
+	// one way to change a text.
+	Texts fs.FS
+	// Language picks the request's language among those of the texts.
+	// Default: the best match for the Accept-Language header.
+	Language func(r *http.Request) string
+
+	// Mail configures the mails the views send.
+	Mail MailConfig
+	// Hooks are called when things happen (Flask-Security's signals).
+	Hooks Hooks
+	// Logger receives events. Default: slog.Default().
+	Logger *slog.Logger
+	// Now is the clock, as the engine's. Default: time.Now.
+	Now func() time.Time
+}
+
+// MailConfig configures the mails the views send. Mail goes through the
+// engine's durable outbox (gatehouse.Outbox); Run's workers send it.
+type MailConfig struct {
+	// Mailer sends them. No default: a mailer that logs would write reset
+	// links to logs. Required with Confirmable, Recoverable or
+	// Passwordless, and with Registerable or Changeable unless their
+	// mails are turned off. Use MailerFunc to hand mail to a queue of the
+	// application's own.
+	Mailer Mailer
+	// Templates overrides the built-in mail templates by file name
+	// (reset_instructions.html and .txt, ...).
+	Templates fs.FS
+	// Context adds values to a mail's template data; kind is the template.
+	Context func(kind string, u *gatehouse.User, data map[string]any)
+	// DisableWelcome, DisableResetNotice and DisableChangeNotice stop those
+	// mails (Flask-Security's SEND_REGISTER_EMAIL and friends, true there).
+	DisableWelcome, DisableResetNotice, DisableChangeNotice bool
+	// PerAddress caps the mails one address can be sent at its request
+	// (confirmation, reset, login link, sign-up). Default: 5 per hour.
+	PerAddress gatehouse.Limit
+	// Workers is how many mails Run sends at once. Default: 2.
+	Workers int
+	// RetryDelay is the wait before the first retry of a failed send; it
+	// doubles with each attempt up to MaxRetryDelay. Defaults: 1 second,
+	// 10 minutes.
+	RetryDelay, MaxRetryDelay time.Duration
+	// GiveUpAfter is how long a mail is retried before it is given up. A
+	// permanent refusal (an SMTP 5xx) is never retried. Default: 24 hours.
+	GiveUpAfter time.Duration
+	// SendTimeout bounds one attempt to send. Default: 30 seconds.
+	SendTimeout time.Duration
+	// Lease is how long a worker holds a job it is sending: if the process
+	// dies, another worker (in this process after a restart, or another
+	// instance) takes the job once the lease lapses. It must exceed
+	// SendTimeout. Default: 2 minutes.
+	Lease time.Duration
+}
+
+// Hooks are optional functions called when things happen in the views
+// (Flask-Security's signals); the engine's Config.Hooks has the rest
+// (logged in and out, password changed, email confirmed). They run on the
+// request's goroutine (mail ones on a mail worker's): keep them quick, and
+// do not write to the response.
+type Hooks struct {
+	// Registered: a user registered.
+	Registered func(ctx context.Context, u *gatehouse.User)
+	// PasswordReset: a user reset their password with a mailed link.
+	PasswordReset func(ctx context.Context, u *gatehouse.User)
+	// ConfirmInstructionsSent, ResetInstructionsSent,
+	// LoginInstructionsSent: a mail with such a link went out.
+	ConfirmInstructionsSent, ResetInstructionsSent, LoginInstructionsSent func(ctx context.Context, u *gatehouse.User)
+}
+
+// PasswordPolicy checks a new password at register, change and reset;
+// password.Policy is one.
+type PasswordPolicy interface {
+	// ValidateFor returns nil if password may be set for an account whose
+	// details are words (its email address, username, the application's
+	// name: a password may not be based on them), else an error saying why
+	// (password.ErrTooShort, ErrCommon, ErrContext, ErrBreached, ...).
+	ValidateFor(ctx context.Context, password string, words ...string) error
+}
+
+const (
+	defaultMailWorkers = 2
+	defaultMailLease   = 2 * time.Minute
+	defaultSendTimeout = 30 * time.Second
+	defaultMaxRetry    = 10 * time.Minute
+	defaultGiveUp      = 24 * time.Hour
+)
+
+// withDefaults fills in defaults and checks that features have what they
+// need, reporting every problem at once.
+func (c Config) withDefaults(st gatehouse.Stores, hasher gatehouse.PasswordHasher) (Config, error) {
+	var errs []error
+	if c.Prefix != "" && (!strings.HasPrefix(c.Prefix, "/") || strings.HasSuffix(c.Prefix, "/")) {
+		errs = append(errs, fmt.Errorf("the Prefix %q must start with \"/\" and not end with one", c.Prefix))
+	}
+	for _, p := range []*struct {
+		f   *string
+		def string
+	}{
+		{&c.LoginPath, "/login"}, {&c.LogoutPath, "/logout"}, {&c.RegisterPath, "/register"},
+		{&c.ConfirmPath, "/confirm"}, {&c.ResetPath, "/reset"}, {&c.ChangePath, "/change"}, {&c.VerifyPath, "/verify"},
+		{&c.PostLogoutURL, "/"}, {&c.PostRegisterURL, "/"}, {&c.PostConfirmURL, "/"},
+		{&c.PostResetURL, "/"}, {&c.PostChangeURL, "/"},
+	} {
+		if *p.f == "" {
+			*p.f = p.def
+		}
+	}
+	for _, d := range []struct {
+		f   *time.Duration
+		def time.Duration
+	}{
+		{&c.ConfirmWithin, 5 * 24 * time.Hour}, {&c.ResetWithin, 5 * 24 * time.Hour}, {&c.LoginWithin, 24 * time.Hour},
+		{&c.Mail.RetryDelay, time.Second}, {&c.Mail.MaxRetryDelay, defaultMaxRetry}, {&c.Mail.GiveUpAfter, defaultGiveUp},
+		{&c.Mail.SendTimeout, defaultSendTimeout}, {&c.Mail.Lease, defaultMailLease},
+	} {
+		if *d.f <= 0 {
+			*d.f = d.def
+		}
+	}
+	if c.RegisterPerIP.Count <= 0 {
+		c.RegisterPerIP = gatehouse.Limit{Count: 10, Per: time.Hour}
+	}
+	if c.Mail.PerAddress.Count <= 0 {
+		c.Mail.PerAddress = gatehouse.Limit{Count: 5, Per: time.Hour}
+	}
+	if c.Mail.Workers <= 0 {
+		c.Mail.Workers = defaultMailWorkers
+	}
+	if c.Mail.Lease <= c.Mail.SendTimeout {
+		errs = append(errs, errors.New("Mail.Lease must exceed Mail.SendTimeout, or a slow send could be taken over and sent twice"))
+	}
+	// The policy refuses what the hasher cannot take (bcrypt's 72 bytes),
+	// so such a password is a field error, not a failure to hash.
+	switch p := c.PasswordPolicy.(type) {
+	case nil:
+		c.PasswordPolicy = password.Policy{MaxBytes: password.MaxPasswordBytes(hasher)}
+	case password.Policy:
+		if p.MaxBytes == 0 {
+			p.MaxBytes = password.MaxPasswordBytes(hasher)
+			c.PasswordPolicy = p
+		}
+	}
+	linkMails := c.Confirmable || c.Recoverable || c.Passwordless
+	if linkMails || c.Registerable && !c.Mail.DisableWelcome || c.Changeable && !c.Mail.DisableChangeNotice {
+		if c.Mail.Mailer == nil {
+			errs = append(errs, errors.New("missing Mail.Mailer: Confirmable, Recoverable and Passwordless send mail, and so do Registerable and Changeable unless Mail.DisableWelcome and Mail.DisableChangeNotice are set"))
+		}
+		if st.Outbox == nil {
+			errs = append(errs, errors.New("missing an outbox: mail waits in the engine's durable outbox (gatehouse.Config.Outbox) until it is sent; use a store that is an Outbox"))
+		}
+	}
+	if linkMails {
+		if st.Tokens == nil {
+			errs = append(errs, errors.New("missing the engine's Tokens store: Confirmable, Recoverable and Passwordless mail one-time links"))
+		}
+		u, err := url.Parse(c.BaseURL)
+		if c.BaseURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("missing BaseURL (such as https://example.com): links in mails are built from it, never from the request's Host"))
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("views: invalid config: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// siteWord is the name a site goes by, from its base URL: the label before
+// the top-level domain ("example" for https://app.example.com), or "".
+func siteWord(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return ""
+	}
+	labels := strings.Split(strings.TrimSuffix(u.Hostname(), "."), ".")
+	if len(labels) < 2 {
+		return ""
+	}
+	return labels[len(labels)-2]
+}

@@ -1,0 +1,90 @@
+package views
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/i18n"
+)
+
+// linkFailed answers a bad, used or expired link: 400 JSON, or back to the
+// page that sends a new one, with a flash.
+func (v *Views) linkFailed(w http.ResponseWriter, r *http.Request, err error, msg i18n.Key, retryPath string) {
+	if !errors.Is(err, gatehouse.ErrTokenInvalid) {
+		v.auth.WriteError(w, r, err)
+		return
+	}
+	if gatehouse.WantsJSON(r) {
+		WriteJSON(w, http.StatusBadRequest, ErrorResponse{Errors: []string{v.text(r, msg)}})
+		return
+	}
+	v.auth.Flash(w, r, "error", v.text(r, msg))
+	http.Redirect(w, r, v.cfg.Prefix+retryPath, http.StatusSeeOther)
+}
+
+// mailAsk describes a "send me a link" view for mailRequest.
+type mailAsk struct {
+	view              string   // the page
+	title             i18n.Key // its title
+	path              string   // its path
+	generic, detailed i18n.Key // the answer, and the DetailedErrors one
+	kind              string   // the mail
+	binding           string   // passwordless: the link's browser binding
+}
+
+// mailRequest is the shared body of "send me a link" requests (confirm,
+// reset, passwordless): validate the address, rate-limit it (known or
+// not), queue a request for the mail, and answer at once with the same
+// message for every address. The request costs the same for every
+// address: the outbox worker looks the address up, issues the token and
+// sends the mail.
+func (v *Views) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail string, a mailAsk) {
+	ctx := r.Context()
+	fe := &formErrors{}
+	email, err := gatehouse.ValidateEmail(rawEmail)
+	if strings.TrimSpace(rawEmail) == "" {
+		fe.add("email", v.text(r, i18n.EmailNotProvided))
+	} else if err != nil {
+		fe.add("email", v.text(r, i18n.InvalidEmailAddress))
+	}
+	p := page{Action: v.cfg.Prefix + a.path, Form: map[string]string{"email": rawEmail}}
+	if fe.any() {
+		v.fail(w, r, fe, a.view, a.title, p)
+		return
+	}
+	if err := v.auth.Allow(r, "mail "+a.view, email, v.cfg.Mail.PerAddress); err != nil {
+		v.auth.WriteError(w, r, err)
+		return
+	}
+	mail := mailPayload{Kind: a.kind, Email: email, Lang: v.lang(r), Binding: a.binding}
+	if v.cfg.DetailedErrors {
+		u, err := v.auth.FindUser(ctx, email)
+		if err != nil {
+			if !errors.Is(err, gatehouse.ErrNotFound) {
+				v.auth.WriteError(w, r, err)
+				return
+			}
+			fe.add("email", v.text(r, i18n.UserDoesNotExist))
+			v.fail(w, r, fe, a.view, a.title, p)
+			return
+		}
+		if err := v.enqueueMail(ctx, mail); err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
+		v.done(w, r, nil, v.cfg.Prefix+a.path, a.detailed, "email", u.Email)
+		return
+	}
+	if err := v.enqueueMail(ctx, mail); err != nil {
+		v.auth.WriteError(w, r, err)
+		return
+	}
+	if gatehouse.WantsJSON(r) {
+		v.ok(w, r, nil)
+		return
+	}
+	v.auth.Flash(w, r, "info", v.text(r, a.generic))
+	http.Redirect(w, r, v.cfg.Prefix+a.path, http.StatusSeeOther)
+}

@@ -1,0 +1,63 @@
+package views
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/i18n"
+)
+
+// verifyView serves the verify path (Flask-Security 5's /verify): a
+// logged-in user whose login is not fresh (restored from a remember
+// cookie, or older than the engine's Session.FreshFor) enters the password
+// again, and the session becomes fresh. RequireFresh sends browsers here,
+// with the page they wanted as "next"; JSON clients get a 401 with
+// "reauth_required": true and POST the password here. GET: the form, or
+// {csrf_token} as JSON. POST: password. It is where a second factor will
+// plug in.
+func (v *Views) verifyView() http.Handler {
+	return v.auth.RequireLogin(v.view(v.verifyGet, v.verifyPost))
+}
+
+func (v *Views) verifyGet(w http.ResponseWriter, r *http.Request) {
+	if gatehouse.WantsJSON(r) {
+		v.ok(w, r, nil)
+		return
+	}
+	v.render(w, r, http.StatusOK, "verify", i18n.UIVerify, v.verifyPage(r))
+}
+
+func (v *Views) verifyPage(r *http.Request) page {
+	return page{Action: v.withNext(r, v.cfg.Prefix+v.cfg.VerifyPath)}
+}
+
+func (v *Views) verifyPost(w http.ResponseWriter, r *http.Request, f form) {
+	ctx := r.Context()
+	u, _ := gatehouse.CurrentUser(ctx)
+	fe := &formErrors{}
+	switch {
+	case u.PasswordHash == "":
+		fe.add("password", v.text(r, i18n.PasswordNotSetUseReset))
+	case f["password"] == "":
+		fe.add("password", v.text(r, i18n.PasswordNotProvided))
+	default:
+		switch err := v.auth.CheckPassword(ctx, u, f["password"]); {
+		case errors.Is(err, gatehouse.ErrInvalidCredentials):
+			v.log.InfoContext(ctx, "views: re-authentication failed", "event", "verify_failed", "user_id", u.ID)
+			fe.add("password", v.text(r, i18n.InvalidPassword))
+		case err != nil:
+			v.auth.WriteError(w, r, err)
+			return
+		}
+	}
+	if fe.any() {
+		v.fail(w, r, fe, "verify", i18n.UIVerify, v.verifyPage(r))
+		return
+	}
+	if err := v.auth.ConfirmLogin(w, r); err != nil {
+		v.auth.WriteError(w, r, err)
+		return
+	}
+	v.done(w, r, map[string]any{"user": v.userPayload(u)}, v.auth.NextURL(w, r), i18n.ReauthenticationSuccessful)
+}

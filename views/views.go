@@ -1,0 +1,215 @@
+// Package views is the Flask-Security product built on gatehouse's engine:
+// the login, logout, register, confirm, forgot/reset, change-password,
+// passwordless and verify views, as HTML pages and as Flask-Security's JSON
+// contract (docs/json-api.md), the mails they send through a durable
+// outbox, and their texts in several languages. It is a client of the
+// engine's exported API, like any application's own handlers.
+//
+//	auth, err := gatehouse.New(gatehouse.Config{Users: store, Tokens: store, SecretKeys: keys, LoginURL: "/login"})
+//	v, err := views.New(auth, views.Config{Registerable: true, BaseURL: "https://example.com", Mail: views.MailConfig{Mailer: mailer}})
+//	v.Mount(mux)
+//	go v.Run(ctx) // sends mail
+//	http.ListenAndServe(":8080", auth.Authenticate(mux))
+//
+// A request is served by one file per view (login.go, register.go, ...),
+// with the shared body decoding and form errors (form.go), page and mail
+// rendering (render.go, mail.go), and one flow for every mailed link
+// (links.go).
+package views
+
+import (
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/i18n"
+)
+
+// Views serves the views. Make it with New; it is safe for concurrent use.
+type Views struct {
+	auth  *gatehouse.Manager
+	cfg   Config
+	st    gatehouse.Stores
+	admin *admin.Admin // deletes unconfirmed accounts that expired
+	texts *i18n.Catalog
+	pages map[string]*template.Template
+	log   *slog.Logger
+
+	wake       chan struct{} // a mail job was queued in this process
+	workers    atomic.Int32  // Run calls in progress
+	warnedIdle atomic.Bool
+	siteWord   string // the site's name from BaseURL, which passwords may not be based on
+}
+
+// New validates cfg, fills in its defaults, parses every page and mail
+// template (a broken override is an error here, not on the first
+// request), and installs the views' texts, error page and login rule into
+// auth.
+func New(auth *gatehouse.Manager, cfg Config) (*Views, error) {
+	v := &Views{auth: auth, st: auth.Stores(), admin: admin.New(auth), wake: make(chan struct{}, 1)}
+	cfg, err := cfg.withDefaults(v.st, auth.Config().Hasher)
+	if err != nil {
+		return nil, err
+	}
+	v.cfg, v.log = cfg, cfg.Logger
+	if v.texts, err = i18n.Load(cfg.Texts); err != nil {
+		return nil, err
+	}
+	if err := v.parseTemplates(); err != nil {
+		return nil, err
+	}
+	v.siteWord = siteWord(cfg.BaseURL)
+	auth.Extend(gatehouse.Extension{
+		Text:       func(r *http.Request, key string) string { return v.text(r, i18n.Key(key)) },
+		ErrorPage:  v.errorPage,
+		AllowLogin: v.loginAllowed,
+		Refresh:    cfg.Prefix + cfg.VerifyPath,
+	})
+	return v, nil
+}
+
+// Router is anything the views can be mounted on with Go 1.22 patterns
+// ("GET /login"), such as *http.ServeMux.
+type Router interface {
+	Handle(pattern string, handler http.Handler)
+}
+
+// Mount adds the enabled views to r under Config.Prefix: login, logout,
+// verify (re-authentication), and, as configured, register, confirm,
+// reset, change and passwordless login. Each works whether or not
+// auth.Authenticate wraps r.
+func (v *Views) Mount(r Router) {
+	c := v.cfg
+	p := c.Prefix
+	both := func(path string, h http.Handler) {
+		h = v.auth.Authenticate(h)
+		r.Handle("GET "+p+path, h)
+		r.Handle("POST "+p+path, h)
+	}
+	both(c.LoginPath, v.loginView())
+	both(c.LogoutPath, v.logoutView())
+	both(c.VerifyPath, v.verifyView())
+	if c.Passwordless {
+		both(c.LoginPath+"/{token}", v.passwordlessLinkView())
+	}
+	if c.Registerable {
+		both(c.RegisterPath, v.registerView())
+	}
+	if c.Confirmable {
+		both(c.ConfirmPath, v.confirmView())
+		both(c.ConfirmPath+"/{token}", v.confirmLinkView())
+	}
+	if c.Recoverable {
+		both(c.ResetPath, v.forgotView())
+		both(c.ResetPath+"/{token}", v.resetView())
+	}
+	if c.Changeable {
+		both(c.ChangePath, v.changeView())
+	}
+}
+
+// Routes returns a handler serving the enabled views (see Mount). Mount it
+// where its prefix points: with Prefix "/auth", mux.Handle("/auth/",
+// v.Routes()).
+func (v *Views) Routes() http.Handler {
+	mux := http.NewServeMux()
+	v.Mount(mux)
+	return mux
+}
+
+// view wraps a view's handlers: GET (and HEAD) to get; POST decoded, its
+// CSRF token checked, to post.
+func (v *Views) view(get func(w http.ResponseWriter, r *http.Request), post func(w http.ResponseWriter, r *http.Request, f form)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			get(w, r)
+		case http.MethodPost:
+			f, err := decodeBody(w, r)
+			if err != nil {
+				v.writeError(w, r, err)
+				return
+			}
+			if err := v.auth.CheckCSRF(r, f["csrf_token"]); err != nil {
+				v.auth.WriteError(w, r, err)
+				return
+			}
+			post(w, r, f)
+		default:
+			w.Header().Set("Allow", "GET, POST")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		}
+	})
+}
+
+// anonymous wraps a view for visitors who are not logged in: a logged-in
+// browser goes to PostLoginURL, a JSON client gets a 400.
+func (v *Views) anonymous(h http.Handler) http.Handler {
+	return v.auth.Require(gatehouse.Policy{Anonymous: true})(h)
+}
+
+// RequireCSRF protects an application's own state-changing handlers as the
+// views are protected: unsafe methods must not be cross-origin and need
+// the session's CSRF token (header X-CSRF-Token or X-CSRFToken, or form
+// field csrf_token). Show the token with auth.CSRFToken or the csrfField
+// template function. It parses the form of form-encoded requests.
+func (v *Views) RequireCSRF(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+			return
+		}
+		submitted := ""
+		if !gatehouse.WantsJSON(r) && r.Header.Get("X-CSRF-Token") == "" && r.Header.Get("X-CSRFToken") == "" {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			submitted = r.PostFormValue("csrf_token")
+		}
+		if err := v.auth.CheckCSRF(r, submitted); err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loginAllowed applies Confirmable: unconfirmed users may not log in
+// unless LoginWithoutConfirmation.
+func (v *Views) loginAllowed(u *gatehouse.User) bool {
+	return u.Active && (!v.cfg.Confirmable || v.cfg.LoginWithoutConfirmation || u.IsConfirmed())
+}
+
+// userPayload is the user as JSON answers show it.
+func (v *Views) userPayload(u *gatehouse.User) map[string]any {
+	if v.cfg.UserPayload != nil {
+		return v.cfg.UserPayload(u)
+	}
+	return map[string]any{"id": u.ID, "email": u.Email}
+}
+
+// ok answers a successful JSON request: the envelope with response, plus
+// the (possibly new) CSRF token.
+func (v *Views) ok(w http.ResponseWriter, r *http.Request, response map[string]any) {
+	if response == nil {
+		response = map[string]any{}
+	}
+	if _, has := response["csrf_token"]; !has {
+		response["csrf_token"] = v.auth.CSRFToken(w, r)
+	}
+	WriteJSON(w, http.StatusOK, response)
+}
+
+// done answers success: JSON response, or a redirect with a flash.
+func (v *Views) done(w http.ResponseWriter, r *http.Request, response map[string]any, redirect string, flash i18n.Key, args ...string) {
+	if gatehouse.WantsJSON(r) {
+		v.ok(w, r, response)
+		return
+	}
+	if flash != "" {
+		v.auth.Flash(w, r, "success", v.text(r, flash, args...))
+	}
+	http.Redirect(w, r, redirect, http.StatusSeeOther)
+}
