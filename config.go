@@ -65,10 +65,11 @@ type Config struct {
 	IdentityAttributes []string
 
 	// Where browsers go. LoginURL is where browsers that must log in are
-	// redirected, with a "next" parameter; default: none: they get a 401
-	// (set it to the login view's path, "/login", with the views).
+	// redirected, with a "next" parameter; default: the login view when
+	// the views are installed (views.New), else none: they get a 401.
 	// RefreshURL is where those that must log in again (RequireFresh) go;
-	// default: the verify view once the views are mounted, else LoginURL.
+	// default: the verify view when the views are installed, else
+	// LoginURL.
 	// PostLoginURL is where logged-in browsers are sent away from pages
 	// for anonymous visitors, and where "next" goes when it is missing or
 	// unsafe; default: "/".

@@ -50,9 +50,10 @@ type Extension struct {
 	// (unconfirmed users may not, with views.Config.Confirmable): HTTP
 	// Basic asks it. Default: active users may.
 	AllowLogin func(u *User) bool
-	// Refresh is where browsers that must log in again go, when
-	// RefreshURL is not set (the verify view).
-	Refresh string
+	// Login and Refresh are where browsers that must log in, or log in
+	// again, go when Config.LoginURL or RefreshURL is not set (the login
+	// and verify views).
+	Login, Refresh string
 }
 
 // New validates cfg, fills in its defaults and returns a Manager.
@@ -125,6 +126,9 @@ func (m *Manager) Extend(e Extension) {
 	}
 	if e.AllowLogin != nil {
 		cur.AllowLogin = e.AllowLogin
+	}
+	if e.Login != "" {
+		cur.Login = e.Login
 	}
 	if e.Refresh != "" {
 		cur.Refresh = e.Refresh

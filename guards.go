@@ -178,7 +178,7 @@ func (m *Manager) Deny(w http.ResponseWriter, r *http.Request, err error) {
 			h(w, r, err)
 			return
 		}
-		m.redirectForLogin(w, r, err, m.cfg.LoginURL, "LOGIN")
+		m.redirectForLogin(w, r, err, m.loginURL(), "LOGIN")
 	case errors.Is(err, ErrNotFresh):
 		if h := m.cfg.Hooks.NeedsRefresh; h != nil {
 			h(ctx, r)
@@ -192,7 +192,7 @@ func (m *Manager) Deny(w http.ResponseWriter, r *http.Request, err error) {
 			target = m.ext.Load().Refresh
 		}
 		if target == "" {
-			target = m.cfg.LoginURL
+			target = m.loginURL()
 		}
 		m.redirectForLogin(w, r, err, target, "REFRESH")
 	case errors.Is(err, ErrForbidden) && m.cfg.OnForbidden != nil:
@@ -202,6 +202,15 @@ func (m *Manager) Deny(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		m.WriteError(w, r, err)
 	}
+}
+
+// loginURL is where browsers that must log in go: Config.LoginURL, else
+// the login view's, else nowhere ("").
+func (m *Manager) loginURL() string {
+	if m.cfg.LoginURL != "" {
+		return m.cfg.LoginURL
+	}
+	return m.ext.Load().Login
 }
 
 // redirectForLogin sends a browser to target with "next" (in the URL or,

@@ -33,7 +33,7 @@ var migrations embed.FS
 
 // Store is a PostgreSQL-backed gatehouse store, safe for concurrent use.
 type Store struct {
-	*sqlcore.Store
+	core *sqlcore.Store
 }
 
 var (

@@ -155,16 +155,16 @@ func (s *Store) UserByID(ctx context.Context, id string) (*gatehouse.User, error
 	s.cacheOnce.Do(func() { s.cache = newUserCache(context.WithoutCancel(ctx), s.DB(), s.UserCacheSize) })
 	c := s.cache
 	if _, inTx := s.Tx(ctx); c == nil || inTx {
-		return s.Store.UserByID(ctx, id)
+		return s.core.UserByID(ctx, id)
 	}
 	v, err := c.check(ctx)
 	if err != nil {
-		return s.Store.UserByID(ctx, id)
+		return s.core.UserByID(ctx, id)
 	}
 	if u := c.get(id); u != nil {
 		return u, nil
 	}
-	u, err := s.Store.UserByID(ctx, id)
+	u, err := s.core.UserByID(ctx, id)
 	if err == nil {
 		c.put(id, v, u)
 	}

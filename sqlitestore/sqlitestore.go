@@ -46,13 +46,12 @@ var migrations embed.FS
 
 // Store is a SQLite-backed gatehouse store, safe for concurrent use.
 type Store struct {
-	*sqlcore.Store
-
 	// UserCacheSize bounds the user cache (see UserByID): how many users it
 	// keeps. 0 means 10,000; negative turns the cache off. Set it before the
 	// first UserByID.
 	UserCacheSize int
 
+	core      *sqlcore.Store
 	cacheOnce sync.Once
 	cache     *userCache
 }
@@ -73,7 +72,7 @@ var (
 // New returns a Store over db. It does nothing to the database: call
 // Migrate before use.
 func New(db *sql.DB) *Store {
-	return &Store{Store: sqlcore.New(db, sqlcore.Dialect{
+	return &Store{core: sqlcore.New(db, sqlcore.Dialect{
 		Name:          "sqlitestore",
 		Placeholder:   func(int) string { return "?" },
 		AggRoles:      "(SELECT group_concat(r.role, char(31)) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",

@@ -66,6 +66,7 @@ func New(auth *gatehouse.Manager, cfg Config) (*Views, error) {
 		Text:       func(r *http.Request, key string) string { return v.text(r, i18n.Key(key)) },
 		ErrorPage:  v.errorPage,
 		AllowLogin: v.loginAllowed,
+		Login:      cfg.Prefix + cfg.LoginPath,
 		Refresh:    cfg.Prefix + cfg.VerifyPath,
 	})
 	return v, nil

@@ -292,3 +292,22 @@ func TestMailInTheRequestLanguage(t *testing.T) {
 		t.Errorf("Japanese mail: %q\n%s", m.Subject, m.Text)
 	}
 }
+
+// Without a LoginURL, guards send browsers to wherever the login and
+// verify views are mounted.
+func TestLoginURLFromTheViews(t *testing.T) {
+	t.Parallel()
+	ve := newViewEnv(t, func(c *gatehouse.Config, vc *views.Config) { c.LoginURL, vc.Prefix = "", "/auth" },
+		func(m *gatehouse.Manager, v *views.Views, mux *http.ServeMux) {
+			mux.Handle("GET /me", m.RequireLogin(http.NotFoundHandler()))
+		})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(ve.web.URL + "/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || loc != "/auth/login?next=%2Fme" {
+		t.Errorf("anonymous GET /me: %d to %q, want 303 to /auth/login?next=%%2Fme", resp.StatusCode, loc)
+	}
+}
