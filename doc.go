@@ -20,18 +20,21 @@
 //	http.ListenAndServe(":8080", auth.Authenticate(mux)) // outermost
 //
 // A login handler checks credentials with [Manager.VerifyPassword] and calls
-// [Manager.Login]; [Manager.Logout] ends the session.
+// [Manager.Login]; [Manager.Logout] ends the session. Package views is the
+// Flask-Security product on this engine: login, register, confirm, reset,
+// change and passwordless pages and JSON API, and their mails; package
+// admin is an operator's work on users and roles.
 //
 // # Middleware order
 //
 // [Manager.Authenticate] goes outermost: it finds the request's user (from
 // the session cookie, else the remember cookie, else Config.RequestLoader)
 // and never rejects for want of a login. Guards ([Manager.RequireLogin],
-// [Manager.RequireFresh], [Manager.RequireRoles], [Manager.RequireAnyRole],
-// [Manager.RequireAnonymous], [Manager.Require]) go around the handlers they
-// protect. A guard mounted without Authenticate loads the user itself: a
+// [Manager.RequireFresh], [Manager.RequireRoles], and [Manager.Require]
+// with a [Policy] for the rest) go around the handlers they protect. A guard mounted without Authenticate loads the user itself: a
 // wrong order fails closed, never open. [Manager.Check] answers the same
-// question without writing a response, for WebSockets or other frameworks.
+// question without writing a response, for WebSockets or other frameworks,
+// and [Manager.Deny] answers a refusal as the guards do.
 //
 // # Sessions
 //
@@ -48,7 +51,7 @@
 // anyway. Set Config.Sessions to keep sessions on the server instead.
 //
 // Rotating a user's SecurityStamp ([Manager.SetPassword],
-// [Manager.LogoutEverywhere]) ends every session, remember cookie, auth
+// [Manager.EndSessions]) ends every session, remember cookie, auth
 // token and pending reset link of that user, in both modes.
 //
 // # Security model
@@ -70,14 +73,15 @@
 //
 // Concurrent changes to one user never undo each other: stores apply each
 // [UserChange] atomically and write only what it sets. Mail waits in a
-// durable [Outbox] until [Manager.Run]'s workers have sent it, so neither
-// an SMTP outage nor a crash loses it, and a request never waits for SMTP.
-// Every store call has a deadline (Config.StoreTimeout): a database that
-// is down, frozen, full or read-only makes a 503 with Retry-After
-// ([ErrUnavailable]), never a hang. Password hashing runs under a bounded
-// gate (Config.Hashing): a flood of logins is answered 503 quickly rather
-// than queued for minutes, and a request whose client has gone is never
-// hashed for. To stop, shut the HTTP server down first (every accepted
-// request is answered), then cancel Run's context and wait for it (the
-// workers finish the mail in hand), then close the database.
+// durable [Outbox] until the views' workers (views.Views.Run) have sent
+// it, so neither an SMTP outage nor a crash loses it, and a request never
+// waits for SMTP. Every store call has a deadline (Config.StoreTimeout): a
+// database that is down, frozen, full or read-only makes a 503 with
+// Retry-After ([ErrUnavailable]), never a hang. Password hashing runs
+// under a bounded gate (Config.MaxHashes, HashQueue, HashWait): a flood of
+// logins is answered 503 quickly rather than queued for minutes, and a
+// request whose client has gone is never hashed for. To stop, shut the
+// HTTP server down first (every accepted request is answered), then
+// cancel Run's context and wait for it (the workers finish the mail in
+// hand), then close the database.
 package gatehouse

@@ -41,7 +41,7 @@ func newHashGate(c *Config) *hashGate {
 	return &hashGate{slots: make(chan struct{}, n), queue: int64(q), wait: w}
 }
 
-// do runs f when a slot is free, or fails with an *UnavailableError (queue
+// do runs f when a slot is free, or fails with a *RetryAfterError (queue
 // full or waited too long) or ctx's error (the client went away).
 func (g *hashGate) do(ctx context.Context, f func()) error {
 	if err := ctx.Err(); err != nil {

@@ -98,7 +98,7 @@ func (m *Manager) lookup(ctx context.Context, identity string, attrs []string) (
 }
 
 // HashPassword hashes password with the configured hasher, under the
-// hashing limit (Config.Hashing). Hash before a transaction (InTx), not
+// hashing limit (Config.MaxHashes). Hash before a transaction (InTx), not
 // inside it.
 func (m *Manager) HashPassword(ctx context.Context, password string) (string, error) {
 	return m.hash(ctx, password)

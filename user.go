@@ -97,7 +97,7 @@ type Principal struct {
 	User   *User
 	Method Method
 	// AuthTime is the last time credentials were verified; with Fresh it
-	// drives [Manager.IsFresh].
+	// decides freshness (Policy.Fresh).
 	AuthTime time.Time
 	// Fresh is true when this session was started or confirmed with
 	// credentials, false when it was restored from a remember cookie or

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The load harness in one command: installs wrk (and PostgreSQL) from
 # Debian if missing, starts a throwaway PostgreSQL, and runs
-# cmd/gatehouse-bench, which prints the table. Flags pass through:
+# examples/bench, which prints the table. Flags pass through:
 #   ./scripts/bench.sh -duration 10s -users 1000,1000000
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,4 +11,4 @@ if ! command -v wrk >/dev/null 2>&1; then
   apt_install wrk
 fi
 start_postgres
-go run ./cmd/gatehouse-bench "$@"
+go run ./examples/bench "$@"

@@ -25,14 +25,18 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
+# Both modules of the workspace (go.work): the library, and the examples
+# with the end-to-end, browser and SMTP tests.
+PKGS="./... ./examples/..."
+
 echo "== go vet"
-go vet ./...
+go vet $PKGS
 
 echo "== staticcheck"
-go run "$STATICCHECK" ./...
+go run "$STATICCHECK" $PKGS
 
 echo "== go test -race"
-go test -race -count=1 ./...
+go test -race -count=1 $PKGS
 
 echo "== fuzz ($FUZZTIME each)"
 fuzz() {

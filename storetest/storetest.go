@@ -10,8 +10,8 @@
 //	}
 //
 // open is called once per test and must return empty stores. Optional
-// capabilities (UserLister, UserDeleter, UsernameLookup, SessionLister,
-// Transactor) are tested when the store implements them. The race cases
+// capabilities (admin.UserStore and admin.SessionLister, UsernameLookup,
+// Sweeper, Transactor) are tested when the store implements them. The race cases
 // run a gatehouse.Manager over the stores and change one user from many
 // goroutines at once, repeatedly: no change may undo another.
 package storetest

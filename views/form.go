@@ -1,5 +1,9 @@
 package views
 
+// A request's body in (decodeBody, form), and its answer out: success as
+// JSON or a redirect with a flash (ok, done), field errors as JSON or the
+// page again (fail), other errors (writeError).
+
 import (
 	"bytes"
 	"encoding/json"
@@ -212,4 +216,36 @@ func fieldHas(f FieldErrors, msg string) bool {
 		}
 	}
 	return false
+}
+
+// userPayload is the user as JSON answers show it.
+func (v *Views) userPayload(u *gatehouse.User) map[string]any {
+	if v.cfg.UserPayload != nil {
+		return v.cfg.UserPayload(u)
+	}
+	return map[string]any{"id": u.ID, "email": u.Email}
+}
+
+// ok answers a successful JSON request: the envelope with response, plus
+// the (possibly new) CSRF token.
+func (v *Views) ok(w http.ResponseWriter, r *http.Request, response map[string]any) {
+	if response == nil {
+		response = map[string]any{}
+	}
+	if _, has := response["csrf_token"]; !has {
+		response["csrf_token"] = v.auth.CSRFToken(w, r)
+	}
+	WriteJSON(w, http.StatusOK, response)
+}
+
+// done answers success: JSON response, or a redirect with a flash.
+func (v *Views) done(w http.ResponseWriter, r *http.Request, response map[string]any, redirect string, flash i18n.Key, args ...string) {
+	if gatehouse.WantsJSON(r) {
+		v.ok(w, r, response)
+		return
+	}
+	if flash != "" {
+		v.auth.Flash(w, r, "success", v.text(r, flash, args...))
+	}
+	http.Redirect(w, r, redirect, http.StatusSeeOther)
 }

@@ -5,16 +5,16 @@
 // outbox, and their texts in several languages. It is a client of the
 // engine's exported API, like any application's own handlers.
 //
-//	auth, err := gatehouse.New(gatehouse.Config{Users: store, Tokens: store, SecretKeys: keys, LoginURL: "/login"})
+//	auth, err := gatehouse.New(gatehouse.Config{Users: store, Tokens: store, SecretKeys: keys})
 //	v, err := views.New(auth, views.Config{Registerable: true, BaseURL: "https://example.com", Mail: views.MailConfig{Mailer: mailer}})
 //	v.Mount(mux)
 //	go v.Run(ctx) // sends mail
 //	http.ListenAndServe(":8080", auth.Authenticate(mux))
 //
 // A request is served by one file per view (login.go, register.go, ...),
-// with the shared body decoding and form errors (form.go), page and mail
-// rendering (render.go, mail.go), and one flow for every mailed link
-// (links.go).
+// with the shared request decoding and answers (form.go), page and mail
+// rendering (render.go, mail.go), one flow for every mailed link
+// (links.go), and the outbox workers that send mail (outbox.go).
 package views
 
 import (
@@ -181,36 +181,4 @@ func (v *Views) RequireCSRF(next http.Handler) http.Handler {
 // unless LoginWithoutConfirmation.
 func (v *Views) loginAllowed(u *gatehouse.User) bool {
 	return u.Active && (!v.cfg.Confirmable || v.cfg.LoginWithoutConfirmation || u.IsConfirmed())
-}
-
-// userPayload is the user as JSON answers show it.
-func (v *Views) userPayload(u *gatehouse.User) map[string]any {
-	if v.cfg.UserPayload != nil {
-		return v.cfg.UserPayload(u)
-	}
-	return map[string]any{"id": u.ID, "email": u.Email}
-}
-
-// ok answers a successful JSON request: the envelope with response, plus
-// the (possibly new) CSRF token.
-func (v *Views) ok(w http.ResponseWriter, r *http.Request, response map[string]any) {
-	if response == nil {
-		response = map[string]any{}
-	}
-	if _, has := response["csrf_token"]; !has {
-		response["csrf_token"] = v.auth.CSRFToken(w, r)
-	}
-	WriteJSON(w, http.StatusOK, response)
-}
-
-// done answers success: JSON response, or a redirect with a flash.
-func (v *Views) done(w http.ResponseWriter, r *http.Request, response map[string]any, redirect string, flash i18n.Key, args ...string) {
-	if gatehouse.WantsJSON(r) {
-		v.ok(w, r, response)
-		return
-	}
-	if flash != "" {
-		v.auth.Flash(w, r, "success", v.text(r, flash, args...))
-	}
-	http.Redirect(w, r, redirect, http.StatusSeeOther)
 }

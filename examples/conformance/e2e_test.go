@@ -29,7 +29,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/gatehouse-auth/gatehouse"
-	"github.com/gatehouse-auth/gatehouse/internal/smtptest"
+	"github.com/gatehouse-auth/gatehouse/examples/internal/smtptest"
 	"github.com/gatehouse-auth/gatehouse/sqlitestore"
 )
 

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/smtptest"
+	"github.com/gatehouse-auth/gatehouse/examples/internal/smtptest"
 	"github.com/gatehouse-auth/gatehouse/sqlitestore"
 )
 

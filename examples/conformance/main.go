@@ -58,7 +58,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// GATEHOUSE_CPUPROFILE=file writes a CPU profile until shutdown, for
-	// the load harness (cmd/gatehouse-bench).
+	// the load harness (examples/bench).
 	if path := os.Getenv("GATEHOUSE_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {

@@ -1,4 +1,4 @@
-// Command gatehouse-bench is the load harness: in one run, on one machine,
+// Command bench is the load harness: in one run, on one machine,
 // it measures a bare net/http handler and the conformance app (SQLite, and
 // PostgreSQL when GATEHOUSE_POSTGRES_DSN is set), each server pinned to one
 // core (GOMAXPROCS=1 and taskset), driven by wrk with 16 connections from
@@ -8,7 +8,7 @@
 // server's peak RSS under a flood of 1,000 concurrent logins.
 //
 //	./scripts/bench.sh            # installs wrk and PostgreSQL if missing, then runs this
-//	go run ./cmd/gatehouse-bench -duration 10s -users 1000,1000000
+//	go run ./examples/bench -duration 10s -users 1000,1000000
 //
 // Ratios to bare net/http are throughput over bare throughput. Basic and
 // login are bound by the password hash, so their ratio is their time per
