@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -554,4 +555,86 @@ func (f *failAfter) CreateUser(ctx context.Context, u *gatehouse.User) error {
 	}
 	f.n--
 	return f.UserStore.CreateUser(ctx, u)
+}
+
+// TestOtherSchemas imports other frameworks' users with a Mapping, as the
+// guide shows: Django's auth tables directly, and a Flask-Login app's
+// table through SQL views. Their hashes verify with the same hasher as
+// Flask-Security's.
+func TestOtherSchemas(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		schema []string
+		specs  []string
+		users  map[string]string // email -> password
+		roles  map[string][]string
+	}{
+		{
+			name: "django",
+			schema: []string{
+				`CREATE TABLE auth_user (id INTEGER PRIMARY KEY, password VARCHAR(128) NOT NULL, last_login DATETIME,
+					is_superuser BOOL NOT NULL, username VARCHAR(150) NOT NULL UNIQUE, first_name VARCHAR(150) NOT NULL,
+					last_name VARCHAR(150) NOT NULL, email VARCHAR(254) NOT NULL, is_staff BOOL NOT NULL,
+					is_active BOOL NOT NULL, date_joined DATETIME NOT NULL)`,
+				`CREATE TABLE auth_group (id INTEGER PRIMARY KEY, name VARCHAR(150) NOT NULL UNIQUE)`,
+				`CREATE TABLE auth_user_groups (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, group_id INTEGER NOT NULL)`,
+				`INSERT INTO auth_user VALUES (1, 'pbkdf2_sha1$260000$XK9YfQLG53bxacTDNBxnJj$BHV/2R7zZ4upFAGX0WEZ8NkU3h4=',
+					'2024-05-01 10:00:00', 0, 'ana', 'Ana', 'B', 'ana@example.com', 0, 1, '2023-01-01 09:00:00')`,
+				`INSERT INTO auth_user VALUES (2, 'pbkdf2_sha256$260000$vxzSJjO6IcGEjmlZr3y4lK$di3NpP9uKhNoF6vWBaK7/8dRzMSvk0FqAY3sLUidpDc=',
+					NULL, 1, 'bo', 'Bo', 'C', 'Bo@Example.com', 1, 1, '2023-01-02 09:00:00')`,
+				`INSERT INTO auth_group VALUES (7, 'staff')`,
+				`INSERT INTO auth_user_groups VALUES (1, 2, 7)`,
+			},
+			specs: []string{"user=auth_user,user.active=is_active,user.create_datetime=date_joined,user.current_login_at=last_login",
+				"role=auth_group,roles_users=auth_user_groups,roles_users.role_id=group_id"},
+			users: map[string]string{"ana@example.com": "pässwörd-ünicode", "bo@example.com": "tab\there"},
+			roles: map[string][]string{"bo@example.com": {"staff"}},
+		},
+		{
+			name: "flask-login",
+			schema: []string{
+				`CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE, password_hash TEXT)`,
+				`INSERT INTO users VALUES (1, 'cy@example.com', 'scrypt:16384:8:1$_Q9RvvmkaPXYyGK74JQOuw$136588da5975955dd885f29cbde4eea75056e0dd36252f5936cb9ea9688f4314876bb6fde5bc5b67572f60cb5e956eea7c7d3f9a41190b094a374e26c26467a3')`,
+				`CREATE VIEW gh_user AS SELECT id, email, password_hash AS password, 1 AS active FROM users`,
+				`CREATE VIEW gh_role AS SELECT 0 AS id, '' AS name WHERE 0`,
+				`CREATE VIEW gh_roles_users AS SELECT 0 AS user_id, 0 AS role_id WHERE 0`,
+			},
+			specs: []string{"user=gh_user,role=gh_role,roles_users=gh_roles_users"},
+			users: map[string]string{"cy@example.com": "with $ dollar and : colon"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			from := openSQLite(t, filepath.Join(t.TempDir(), "app.db"))
+			exec(t, from, tt.schema...)
+			var m flaskimport.Mapping
+			for _, s := range tt.specs {
+				if err := m.Set(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			to := destinations()[0].open(t)
+			s, err := flaskimport.Import(ctx, flaskimport.Config{Source: from, Users: to, Map: m})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.UserCount(flaskimport.Created) != len(tt.users) {
+				t.Fatalf("%+v", s)
+			}
+			man := flaskManager(t, to, "the Flask-Security salt, unused by these schemes")
+			for email, pw := range tt.users {
+				u, err := man.VerifyPassword(ctx, email, pw)
+				if err != nil {
+					t.Errorf("VerifyPassword(%s): %v", email, err)
+					continue
+				}
+				if !slices.Equal(nonNil(u.Roles), nonNil(tt.roles[email])) || u.SecurityStamp == "" {
+					t.Errorf("%s: roles %v, stamp %q", email, u.Roles, u.SecurityStamp)
+				}
+			}
+		})
+	}
 }
