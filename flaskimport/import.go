@@ -339,16 +339,16 @@ func (im *importer) planUsers(ctx context.Context, s *Summary, roleNames map[str
 		}
 	}
 	if tracking > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("the login tracking of %d users already in Gatehouse differs from the source; "+
-			"UserStore.UpdateUser cannot set it, so it was left as it was", tracking))
+		s.Notes = append(s.Notes, fmt.Sprintf("the login tracking of %s already in Gatehouse differs from the source; "+
+			"UserStore.UpdateUser cannot set it, so it was left as it was", nUsers(tracking)))
 	}
 	if twoFactor > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%d users had two-factor authentication in Flask-Security (tf_primary_method); "+
-			"it is not imported: they log in with their password alone", twoFactor))
+		s.Notes = append(s.Notes, fmt.Sprintf("%s had two-factor authentication in Flask-Security (tf_primary_method); "+
+			"it is not imported: they log in with their password alone", nUsers(twoFactor)))
 	}
 	if unreadable > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%d users have a password value that no scheme of password.Migration reads: "+
-			"it was copied as it is, but they cannot log in with it until they reset their password", unreadable))
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: a password value that no scheme of password.Migration reads; "+
+			"it was copied as it is, but they cannot log in with it until they reset their password", nUsers(unreadable)))
 	}
 	return plans, nil
 }
@@ -476,6 +476,14 @@ func (im *importer) planUser(ctx context.Context, su *srcUser, r *UserResult, ro
 	}
 	r.Action = Updated
 	return &userPlan{id: have.ID, change: c}, nil
+}
+
+// nUsers says "1 user" or "n users".
+func nUsers(n int) string {
+	if n == 1 {
+		return "1 user"
+	}
+	return strconv.Itoa(n) + " users"
 }
 
 func isIn(m map[string]string, v string) bool {

@@ -597,8 +597,8 @@ func TestOtherSchemas(t *testing.T) {
 				`CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE, password_hash TEXT)`,
 				`INSERT INTO users VALUES (1, 'cy@example.com', 'scrypt:16384:8:1$_Q9RvvmkaPXYyGK74JQOuw$136588da5975955dd885f29cbde4eea75056e0dd36252f5936cb9ea9688f4314876bb6fde5bc5b67572f60cb5e956eea7c7d3f9a41190b094a374e26c26467a3')`,
 				`CREATE VIEW gh_user AS SELECT id, email, password_hash AS password, 1 AS active FROM users`,
-				`CREATE VIEW gh_role AS SELECT 0 AS id, '' AS name WHERE 0`,
-				`CREATE VIEW gh_roles_users AS SELECT 0 AS user_id, 0 AS role_id WHERE 0`,
+				`CREATE VIEW gh_role AS SELECT 0 AS id, '' AS name WHERE 0 = 1`,
+				`CREATE VIEW gh_roles_users AS SELECT 0 AS user_id, 0 AS role_id WHERE 0 = 1`,
 			},
 			specs: []string{"user=gh_user,role=gh_role,roles_users=gh_roles_users"},
 			users: map[string]string{"cy@example.com": "with $ dollar and : colon"},
@@ -636,5 +636,54 @@ func TestOtherSchemas(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDevise imports a Devise users table in PostgreSQL through the views
+// the guide gives, and logs in with the Devise scheme and its pepper.
+func TestDevise(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	from := pgDB(t)
+	exec(t, from,
+		`CREATE TABLE users (id BIGSERIAL PRIMARY KEY, email VARCHAR NOT NULL DEFAULT '' UNIQUE,
+			encrypted_password VARCHAR NOT NULL DEFAULT '', sign_in_count INTEGER NOT NULL DEFAULT 0,
+			current_sign_in_at TIMESTAMP(6), last_sign_in_at TIMESTAMP(6), current_sign_in_ip INET, last_sign_in_ip INET,
+			confirmed_at TIMESTAMP(6), created_at TIMESTAMP(6) NOT NULL, updated_at TIMESTAMP(6) NOT NULL)`,
+		`INSERT INTO users (email, encrypted_password, sign_in_count, current_sign_in_at, current_sign_in_ip, last_sign_in_ip,
+			confirmed_at, created_at, updated_at) VALUES ('dee@example.com',
+			'$2a$10$uL/6pe97ATzN7Z4sdwUUROXDYnMRZZk4OZH4m8vI.glLeuJcO5ap6', 3, '2025-02-03 04:05:06', '192.0.2.7', '192.0.2.8',
+			'2024-01-01 00:00:00', '2023-12-31 00:00:00', now())`,
+		`CREATE VIEW gh_user AS SELECT id, email, encrypted_password AS password, true AS active,
+			confirmed_at, sign_in_count AS login_count,
+			current_sign_in_at AS current_login_at, last_sign_in_at AS last_login_at,
+			host(current_sign_in_ip) AS current_login_ip, host(last_sign_in_ip) AS last_login_ip,
+			created_at AS create_datetime
+			FROM users`,
+		`CREATE VIEW gh_role AS SELECT 0 AS id, '' AS name WHERE 0 = 1`,
+		`CREATE VIEW gh_roles_users AS SELECT 0 AS user_id, 0 AS role_id WHERE 0 = 1`,
+	)
+	var m flaskimport.Mapping
+	if err := m.Set("user=gh_user,role=gh_role,roles_users=gh_roles_users"); err != nil {
+		t.Fatal(err)
+	}
+	to := destinations()[0].open(t)
+	if s, err := flaskimport.Import(ctx, flaskimport.Config{Source: from, Users: to, Map: m}); err != nil || s.UserCount(flaskimport.Created) != 1 {
+		t.Fatalf("%+v, %v", s, err)
+	}
+	h := password.Migration(nil)
+	h.Legacy = append([]password.Scheme{password.Devise{Pepper: "a-devise-pepper-681648"}}, h.Legacy...)
+	man, err := gatehouse.New(gatehouse.Config{Users: to, Hasher: h, SecretKeys: [][]byte{gatehouse.NewSecretKey()},
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := man.VerifyPassword(ctx, "dee@example.com", "correct horse battery staple")
+	if err != nil {
+		t.Fatalf("VerifyPassword: %v", err)
+	}
+	if u.LoginCount != 3 || u.CurrentLoginIP != "192.0.2.7" || u.LastLoginIP != "192.0.2.8" || !u.IsConfirmed() ||
+		u.CurrentLoginAt.Format(time.DateTime) != "2025-02-03 04:05:06" {
+		t.Fatalf("imported %+v", u)
 	}
 }
