@@ -1,6 +1,7 @@
 // Package gatehousecli is the users and roles command line (Flask-Security's
-// "flask users" and "flask roles"), to embed in an application's own binary
-// or to run as cmd/gatehouse:
+// "flask users" and "flask roles"), with "import flask-security" to copy a
+// Flask-Security database in (package flaskimport; see IO.OpenSource), to
+// embed in an application's own binary or to run as cmd/gatehouse:
 //
 //	err := gatehousecli.Run(ctx, manager, os.Args[1:], gatehousecli.IO{
 //		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
