@@ -1,6 +1,7 @@
 // Package gatehousecli is the users and roles command line (Flask-Security's
-// "flask users" and "flask roles"), to embed in an application's own binary
-// or to run as cmd/gatehouse:
+// "flask users" and "flask roles"), with "import flask-security" to copy a
+// Flask-Security database in (package flaskimport; see IO.OpenSource), to
+// embed in an application's own binary or to run as cmd/gatehouse:
 //
 //	err := gatehousecli.Run(ctx, manager, os.Args[1:], gatehousecli.IO{
 //		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
@@ -15,6 +16,7 @@ package gatehousecli
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +34,15 @@ type IO struct {
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer
+	// Database is the URL of the database the Manager works on, as the
+	// user gave it (cmd/gatehouse's --database, or import's --to). Import
+	// refuses a --to that names another. Optional.
+	Database string
+	// OpenSource opens the database "import flask-security --from URL"
+	// copies from; it is only read. cmd/gatehouse opens SQLite files
+	// read-only and PostgreSQL URLs. An application that embeds Run sets
+	// it with the drivers it has; without it, import says it cannot run.
+	OpenSource func(ctx context.Context, url string) (*sql.DB, error)
 }
 
 // UsageError reports a command line that does not parse; cmd/gatehouse
@@ -76,6 +87,9 @@ var groups = map[string][]command{
 		{"remove", "IDENTITY ROLE", "take a role from a user", rolesRemove},
 		{"list", "", "list roles", rolesList},
 	},
+	"import": {
+		{"flask-security", "", "copy users and roles from a Flask-Security database (--from URL)", importFlaskSecurity},
+	},
 }
 
 // Run runs one command: "users create EMAIL", "roles add IDENTITY ROLE",
@@ -119,6 +133,9 @@ func Run(ctx context.Context, m *gatehouse.Manager, args []string, stdio IO) err
 		run := cmd.flags(fs)
 		fs.Usage = func() {
 			fmt.Fprintf(fs.Output(), "usage: gatehouse %s %s [flags] %s\n\n%s.\n", args[0], cmd.name, cmd.args, capitalize(cmd.summary))
+			if d := details(args[0] + " " + cmd.name); d != "" {
+				fmt.Fprintf(fs.Output(), "\n%s\n", d)
+			}
 			if hasFlags(fs) {
 				fmt.Fprintln(fs.Output(), "\nflags:")
 				fs.PrintDefaults()
@@ -178,6 +195,15 @@ func hasFlags(fs *flag.FlagSet) bool {
 	n := 0
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	return n > 0
+}
+
+// details returns more help for a command, printed after its summary.
+func details(cmd string) string {
+	switch cmd {
+	case "import flask-security":
+		return importDetails
+	}
+	return ""
 }
 
 func isHelp(s string) bool { return s == "help" || s == "-h" || s == "--help" || s == "-help" }

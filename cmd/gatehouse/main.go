@@ -6,6 +6,7 @@
 //	gatehouse roles create admin --description "Administrators"
 //	gatehouse roles add ada@example.com admin
 //	gatehouse --database postgres://app@db/app users list
+//	gatehouse import flask-security --from sqlite:///srv/flask/app.db --dry-run
 //
 // --database (or $GATEHOUSE_DATABASE) is "sqlite:///abs/path.db",
 // "sqlite://relative.db", a file path, or a postgres:// URL; the default is
@@ -55,6 +56,13 @@ func run(args []string, stdio gatehousecli.IO) int {
 			value, args = args[1], args[1:]
 		}
 		database, args = value, args[1:]
+	}
+	if to, ok := importTo(args); ok {
+		database = to // import's --to names the database to work on
+	}
+	stdio.Database = database
+	if stdio.OpenSource == nil {
+		stdio.OpenSource = openSource
 	}
 	if len(args) == 0 || isHelp(args[0]) || len(args) > 1 && isHelp(args[1]) || hasHelp(args) {
 		// Help needs no database.
