@@ -62,9 +62,10 @@ func revoked(u *User, id string) bool {
 // rewrite, a cookie to clear) is recorded in the state for commit. It
 // never rejects; failures leave the request anonymous.
 func (m *Manager) load(r *http.Request) *reqState {
-	ctx := r.Context()
+	st := &reqState{client: clientKey(m.cfg.clientIP(r))}
+	// Checks made while loading (HTTP Basic) know the client.
+	ctx := context.WithValue(r.Context(), ctxKey{}, st)
 	now := m.cfg.Now()
-	st := &reqState{}
 	sess, tok, ok := m.ck.read(ctx, r)
 	st.clearCookie = !ok // garbage, expired or unknown
 	if sess != nil && m.ck.expired(sess, now) {
@@ -119,7 +120,7 @@ func (m *Manager) load(r *http.Request) *reqState {
 		st.dirty = true
 	}
 	if !st.authed && st.err == nil && (m.cfg.TokenAuth || m.cfg.BasicAuth) {
-		m.fromCredentials(r, st)
+		m.fromCredentials(ctx, r, st)
 	}
 	if !st.authed && st.err == nil && m.cfg.RequestLoader != nil {
 		u, err := m.cfg.RequestLoader(r)
@@ -242,8 +243,7 @@ func (m *Manager) fromRemember(r *http.Request, st *reqState, now time.Time) {
 // fromCredentials authenticates r by API auth token or HTTP Basic, when
 // those are on (Flask-Security's "token" and "basic" mechanisms). Nothing is
 // stored: each request carries its own credentials.
-func (m *Manager) fromCredentials(r *http.Request, st *reqState) {
-	ctx := r.Context()
+func (m *Manager) fromCredentials(ctx context.Context, r *http.Request, st *reqState) {
 	if m.cfg.TokenAuth {
 		tok := r.Header.Get(m.cfg.TokenHeader)
 		if tok == "" {
@@ -276,7 +276,7 @@ func (m *Manager) fromCredentials(r *http.Request, st *reqState) {
 				st.p, st.authed = Principal{User: u, Method: MethodBasic}, true
 			case err == nil, errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrInactive):
 				m.log.LogAttrs(ctx, levelInfo, "gatehouse: basic auth refused", attrEvent("basic_refused"))
-			default:
+			default: // throttled (429) or a store down (503): the guards answer it
 				st.err = err
 			}
 		}

@@ -2,16 +2,20 @@ package gatehouse_test
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/memstore"
 	"github.com/gatehouse-auth/gatehouse/password"
+	"github.com/gatehouse-auth/gatehouse/sqlitestore"
+	_ "modernc.org/sqlite"
 )
 
 // BenchmarkLoginFailureTiming checks that a failed login costs the same
@@ -21,7 +25,8 @@ import (
 // wrong-password case are reported (want ~1.0).
 func BenchmarkLoginFailureTiming(b *testing.B) {
 	store := memstore.New()
-	m, err := gatehouse.New(gatehouse.Config{Users: store, SecretKeys: [][]byte{gatehouse.NewSecretKey()}, Logger: slog.New(slog.DiscardHandler)})
+	m, err := gatehouse.New(gatehouse.Config{Users: store, SecretKeys: [][]byte{gatehouse.NewSecretKey()}, Logger: slog.New(slog.DiscardHandler),
+		Throttle: gatehouse.ThrottleConfig{Off: true}}) // this measures hashing, not the throttle's refusals
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -113,6 +118,78 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 					b.Fatalf("status %d: %s", w.Code, w.Body)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkLogin is a successful login (VerifyPassword, then Login) with
+// the default Argon2id hasher, with and without the brute-force throttle,
+// interleaved in one loop so machine noise hits both alike; it reports
+// the throttle's cost as a ratio (want under 1.05), with the counts in
+// memory (memstore) and in SQLite (sqlitestore, shared by every process).
+func BenchmarkLogin(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		store func(b *testing.B) gatehouse.UserStore
+	}{
+		{"memstore", func(*testing.B) gatehouse.UserStore { return memstore.New() }},
+		{"sqlite", func(b *testing.B) gatehouse.UserStore {
+			db, err := sql.Open("sqlite", sqlitestore.DSN(filepath.Join(b.TempDir(), "bench.db")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { db.Close() })
+			s := sqlitestore.New(db)
+			if err := s.Migrate(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			store := tc.store(b)
+			key := gatehouse.NewSecretKey()
+			mk := func(off bool) *gatehouse.Manager {
+				m, err := gatehouse.New(gatehouse.Config{Users: store, SecretKeys: [][]byte{key}, Logger: slog.New(slog.DiscardHandler),
+					Cookie: gatehouse.CookieConfig{Insecure: true}, Throttle: gatehouse.ThrottleConfig{Off: off}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return m
+			}
+			on, off := mk(false), mk(true)
+			ctx := context.Background()
+			if err := on.CreateUser(ctx, &gatehouse.User{Email: "ada@example.com", Active: true}, "correct horse battery"); err != nil {
+				b.Fatal(err)
+			}
+			// Requests through Authenticate, so the client is known and
+			// every per-client count is read.
+			login := func(m *gatehouse.Manager) http.Handler {
+				return m.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					u, err := m.VerifyPassword(r.Context(), "ada@example.com", "correct horse battery")
+					if err == nil {
+						err = m.Login(w, r, u, gatehouse.LoginOptions{})
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}))
+			}
+			hOn, hOff := login(on), login(off)
+			var spentOn, spentOff time.Duration
+			for b.Loop() {
+				for _, h := range []struct {
+					h     http.Handler
+					spent *time.Duration
+				}{{hOn, &spentOn}, {hOff, &spentOff}} {
+					r := httptest.NewRequest("POST", "/login", nil)
+					r.RemoteAddr = "198.51.100.1:1234"
+					t0 := time.Now()
+					h.h.ServeHTTP(httptest.NewRecorder(), r)
+					*h.spent += time.Since(t0)
+				}
+			}
+			b.ReportMetric(float64(spentOn)/float64(spentOff), "throttled/off")
 		})
 	}
 }

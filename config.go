@@ -30,7 +30,9 @@ type Config struct {
 	// Outbox keeps mail until it is sent. Default: Users, if it is an
 	// Outbox (the SQL stores and memstore are).
 	Outbox Outbox
-	// Limiter counts events for rate limits. Default: in-process (GCRA,
+	// Limiter keeps the counts of rate limits and throttles. Default:
+	// Users, if it is a Limiter (the SQL stores and memstore are: limits
+	// hold across every instance), else in-process memory (GCRA,
 	// size-bounded), right for one server process only.
 	Limiter Limiter
 	// StoreTimeout is the deadline of every store call: a database that is
@@ -57,12 +59,18 @@ type Config struct {
 	HashQueue int
 	// HashWait is how long a request may wait for a hash before it is
 	// answered 503. Default: 10 seconds. A request whose client has gone
-	// is never hashed for.
+	// is never hashed for. A freed slot goes first to the client (address)
+	// with the fewest hashes running, and one client may hold at most a
+	// quarter of the queue: a flood from one address does not hold up
+	// other users.
 	HashWait time.Duration
 	// IdentityAttributes are what users log in with: "email" and/or
 	// "username" (Flask-Security's USER_IDENTITY_ATTRIBUTES). Default:
 	// email.
 	IdentityAttributes []string
+	// Throttle limits failed checks of passwords and one-time links
+	// against guessing: see ThrottleConfig for the defaults.
+	Throttle ThrottleConfig
 
 	// Where browsers go. LoginURL is where browsers that must log in are
 	// redirected, with a "next" parameter; default: the login view when
@@ -249,4 +257,14 @@ type Hooks struct {
 	// Confirmed: a user's email address was confirmed (EndSessions with
 	// ConfirmedAt).
 	Confirmed func(ctx context.Context, u *User)
+	// LoginFailed: a password or a one-time link was wrong. identity is
+	// what was tried (an address or username as typed, "" for a link),
+	// reason one of "unknown_account", "wrong_password", "no_password",
+	// "bad_link", client the client's address. Never the password.
+	LoginFailed func(ctx context.Context, identity, reason, client string)
+	// LockedOut: an account reached ThrottleConfig.Lockout.
+	LockedOut func(ctx context.Context, u *User)
+	// Throttled: a secret check was refused for too many failures; kind
+	// is "password" or "link".
+	Throttled func(ctx context.Context, kind, client string, retryAfter time.Duration)
 }

@@ -20,6 +20,7 @@ type reqState struct {
 	err    error         // a store error while loading: guards answer it (503 or 500)
 	sess   *sessionState // nil: no session
 	token  string        // server-side session token, if any
+	client string        // the client's address as limits count it ("" if unknown)
 
 	// What commit must do.
 	dirty         bool          // write sess (or, if nil, delete the session)
@@ -52,6 +53,15 @@ func FromContext(ctx context.Context) (Principal, bool) {
 func CurrentUser(ctx context.Context) (*User, bool) {
 	p, ok := FromContext(ctx)
 	return p.User, ok
+}
+
+// clientOf is the client of the request ctx belongs to, as limits and the
+// hash queue count it; "" when it is not known (no Authenticate).
+func clientOf(ctx context.Context) string {
+	if st, _ := ctx.Value(ctxKey{}).(*reqState); st != nil {
+		return st.client
+	}
+	return ""
 }
 
 // ensure returns r's state, loading it (and returning a request carrying

@@ -70,6 +70,10 @@ func (c Config) withDefaults() (Config, error) {
 	c.AllowedRedirectHosts = slices.Clone(c.AllowedRedirectHosts)
 	c.TrustedProxies = slices.Clone(c.TrustedProxies)
 	c.TrustedOrigins = slices.Clone(c.TrustedOrigins)
+	if c.Limiter == nil {
+		c.Limiter, _ = c.Users.(Limiter)
+	}
+	c.Throttle = c.Throttle.withDefaults()
 	if c.Outbox == nil {
 		c.Outbox, _ = c.Users.(Outbox)
 	}

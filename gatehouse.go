@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"context"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
@@ -12,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/chacha20poly1305"
 
+	"github.com/gatehouse-auth/gatehouse/internal/gcra"
 	"github.com/gatehouse-auth/gatehouse/password"
 	"github.com/gatehouse-auth/gatehouse/token"
 )
@@ -54,6 +56,9 @@ type Extension struct {
 	// again, go when Config.LoginURL or RefreshURL is not set (the login
 	// and verify views).
 	Login, Refresh string
+	// LockedOut is told when an account reaches ThrottleConfig.Lockout
+	// (the views mail its owner a link to unlock it).
+	LockedOut func(ctx context.Context, u *User)
 }
 
 // New validates cfg, fills in its defaults and returns a Manager.
@@ -95,9 +100,9 @@ func New(cfg Config) (*Manager, error) {
 		}
 		return h
 	})
-	m.limiter = cfg.Limiter
-	if m.limiter == nil {
-		m.limiter = newMemLimiter()
+	m.limiter = memLimiter{gcra.NewMemory(0)}
+	if cfg.Limiter != nil {
+		m.limiter = boundedLimiter{cfg.Limiter, cfg.StoreTimeout}
 	}
 	m.xorigin = http.NewCrossOriginProtection()
 	for _, o := range cfg.TrustedOrigins {
@@ -107,6 +112,9 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if cfg.Cookie.Insecure {
 		m.log.Warn("gatehouse: Cookie.Insecure is set: session cookies will be sent over plain HTTP; use it for local development only")
+	}
+	if cfg.Throttle.Off {
+		m.log.Warn("gatehouse: Throttle.Off is set: password and link guessing is not limited; use it in tests only")
 	}
 	if cfg.LoginDisabled {
 		m.log.Warn("gatehouse: LoginDisabled is set: every guard lets every request through; use it in tests only")
@@ -126,6 +134,9 @@ func (m *Manager) Extend(e Extension) {
 	}
 	if e.AllowLogin != nil {
 		cur.AllowLogin = e.AllowLogin
+	}
+	if e.LockedOut != nil {
+		cur.LockedOut = e.LockedOut
 	}
 	if e.Login != "" {
 		cur.Login = e.Login

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -16,13 +16,26 @@ var errHashBusy = errors.New("gatehouse: too many password hashes waiting")
 
 // hashGate runs password hashes under Config.MaxHashes, HashQueue and
 // HashWait: Argon2id takes a CPU and 19 MiB for each hash, so a flood of
-// logins must neither exhaust memory nor queue for minutes. A request
-// whose client has gone (its context is done) never starts a hash.
+// logins must neither exhaust memory nor queue for minutes. It is fair
+// between clients (addresses): a freed slot goes to the waiting client
+// with the fewest hashes running (the longest waiting among equals); no
+// client runs more than all slots but one at once, so another client's
+// login finds a slot at once; and no client holds more than a quarter of
+// the queue. So a flood from one address neither fills the queue nor
+// holds up other users. A request whose client has gone (its context is
+// done) never starts a hash.
 type hashGate struct {
-	slots   chan struct{}
-	waiting atomic.Int64
-	queue   int64
-	wait    time.Duration
+	mu        sync.Mutex
+	running   int
+	slots     int
+	waiting   int                        // requests queued, all clients
+	queues    map[string][]chan struct{} // each client's waiters, in order
+	turn      []string                   // clients with waiters, longest waiting first
+	active    map[string]int             // hashes running, by client
+	queue     int                        // most requests waiting, all clients
+	perClient int                        // most requests waiting, one client
+	maxRun    int                        // most hashes running, one client
+	wait      time.Duration
 }
 
 func newHashGate(c *Config) *hashGate {
@@ -38,37 +51,72 @@ func newHashGate(c *Config) *hashGate {
 	if w <= 0 {
 		w = 10 * time.Second
 	}
-	return &hashGate{slots: make(chan struct{}, n), queue: int64(q), wait: w}
+	return &hashGate{slots: n, queue: q, perClient: max(1, q/4), maxRun: max(1, n-1), wait: w,
+		queues: map[string][]chan struct{}{}, active: map[string]int{}}
 }
 
-// do runs f when a slot is free, or fails with a *RetryAfterError (queue
-// full or waited too long) or ctx's error (the client went away).
-func (g *hashGate) do(ctx context.Context, f func()) error {
+func busy() error {
+	return &RetryAfterError{RetryAfter: hashRetry, Err: fmt.Errorf("%w: %w", ErrUnavailable, errHashBusy)}
+}
+
+// do runs f when a slot is granted to client, or fails with a
+// *RetryAfterError (queue full, the client's share of it used, or waited
+// too long) or ctx's error (the client went away).
+func (g *hashGate) do(ctx context.Context, client string, f func()) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case g.slots <- struct{}{}:
-	default:
-		if g.waiting.Add(1) > g.queue {
-			g.waiting.Add(-1)
-			return &RetryAfterError{RetryAfter: hashRetry, Err: fmt.Errorf("%w: %w", ErrUnavailable, errHashBusy)}
-		}
-		t := time.NewTimer(g.wait)
-		select {
-		case g.slots <- struct{}{}:
-			t.Stop()
-			g.waiting.Add(-1)
-		case <-t.C:
-			g.waiting.Add(-1)
-			return &RetryAfterError{RetryAfter: hashRetry, Err: fmt.Errorf("%w: %w", ErrUnavailable, errHashBusy)}
-		case <-ctx.Done():
-			t.Stop()
-			g.waiting.Add(-1)
-			return ctx.Err()
-		}
+	g.mu.Lock()
+	if g.waiting >= g.queue || len(g.queues[client]) >= g.perClient {
+		g.mu.Unlock()
+		return busy()
 	}
-	defer func() { <-g.slots }()
+	ready := make(chan struct{})
+	if len(g.queues[client]) == 0 {
+		g.turn = append(g.turn, client)
+	}
+	g.queues[client] = append(g.queues[client], ready)
+	g.waiting++
+	g.dispatch()
+	g.mu.Unlock()
+
+	select {
+	case <-ready: // granted at once, most of the time
+		return g.run(ctx, client, f)
+	default:
+	}
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	var err error
+	select {
+	case <-ready:
+		return g.run(ctx, client, f)
+	case <-t.C:
+		err = busy()
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	g.mu.Lock()
+	left := g.leave(client, ready)
+	g.mu.Unlock()
+	if !left {
+		g.release(client) // granted a slot as we gave up: pass it on
+	}
+	return err
+}
+
+// full reports whether a request of client's would be refused now (the
+// queue, or the client's share of it, is full), for callers that can then
+// skip the work before hashing. It reserves nothing.
+func (g *hashGate) full(client string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiting >= g.queue || len(g.queues[client]) >= g.perClient
+}
+
+// run runs f in a slot granted to client, and frees the slot.
+func (g *hashGate) run(ctx context.Context, client string, f func()) error {
+	defer g.release(client)
 	if err := ctx.Err(); err != nil { // gone while we waited
 		return err
 	}
@@ -76,11 +124,78 @@ func (g *hashGate) do(ctx context.Context, f func()) error {
 	return nil
 }
 
+// release frees a slot of client's and hands out the free slots.
+func (g *hashGate) release(client string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running--
+	if g.active[client]--; g.active[client] == 0 {
+		delete(g.active, client)
+	}
+	g.dispatch()
+}
+
+// dispatch grants free slots to waiting clients: each to the one with the
+// fewest hashes running, among those under maxRun. g.mu is held.
+func (g *hashGate) dispatch() {
+	for g.running < g.slots {
+		pick := -1
+		for i, c := range g.turn {
+			if g.active[c] < g.maxRun && (pick < 0 || g.active[c] < g.active[g.turn[pick]]) {
+				pick = i
+			}
+		}
+		if pick < 0 {
+			return
+		}
+		next := g.turn[pick]
+		g.turn = append(g.turn[:pick:pick], g.turn[pick+1:]...)
+		q := g.queues[next]
+		ready := q[0]
+		if len(q) > 1 {
+			g.queues[next] = q[1:]
+			g.turn = append(g.turn, next) // its next waiter goes to the back
+		} else {
+			delete(g.queues, next)
+		}
+		g.waiting--
+		g.running++
+		g.active[next]++
+		close(ready)
+	}
+}
+
+// leave takes a waiter out of its client's queue; false if it was no
+// longer there (a slot was granted to it).
+func (g *hashGate) leave(client string, ready chan struct{}) bool {
+	q := g.queues[client]
+	for i, c := range q {
+		if c != ready {
+			continue
+		}
+		q = append(q[:i:i], q[i+1:]...)
+		g.waiting--
+		if len(q) == 0 {
+			delete(g.queues, client)
+			for j, c := range g.turn {
+				if c == client {
+					g.turn = append(g.turn[:j:j], g.turn[j+1:]...)
+					break
+				}
+			}
+		} else {
+			g.queues[client] = q
+		}
+		return true
+	}
+	return false
+}
+
 // hash hashes password under the gate.
 func (m *Manager) hash(ctx context.Context, password string) (string, error) {
 	var h string
 	var err error
-	if gateErr := m.gate.do(ctx, func() { h, err = m.hasher.Hash(password) }); gateErr != nil {
+	if gateErr := m.gate.do(ctx, clientOf(ctx), func() { h, err = m.hasher.Hash(password) }); gateErr != nil {
 		return "", gateErr
 	}
 	return h, err
@@ -90,7 +205,7 @@ func (m *Manager) hash(ctx context.Context, password string) (string, error) {
 // match, ErrInvalidCredentials on a mismatch, or the gate's error.
 func (m *Manager) compare(ctx context.Context, hash, password string) error {
 	var err error
-	if gateErr := m.gate.do(ctx, func() { err = m.hasher.Compare(hash, password) }); gateErr != nil {
+	if gateErr := m.gate.do(ctx, clientOf(ctx), func() { err = m.hasher.Compare(hash, password) }); gateErr != nil {
 		return gateErr
 	}
 	if err != nil {

@@ -6,97 +6,57 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/gcra"
 )
 
-// memLimiterKeys bounds the keys the in-process limiter remembers, so a
-// flood of distinct addresses cannot grow it without end: about 100 bytes a
-// key, 10 MB in all.
-const memLimiterKeys = 100_000
+// memLimiter is the in-process Limiter: GCRA over a bounded map (100,000
+// keys, about 10 MB).
+type memLimiter struct{ m *gcra.Memory }
 
-// memLimiter is the default Limiter: the generic cell rate algorithm (GCRA)
-// in process memory. Each key keeps one time, its "theoretical arrival
-// time": Count events may come at once, then one every Per/Count. Keys
-// whose time has passed hold nothing worth keeping and are dropped when
-// the map is full; if it is still full, arbitrary keys are forgotten
-// (they start again from a clean slate, which errs on the side of letting
-// mail through rather than refusing everyone).
-type memLimiter struct {
-	mu  sync.Mutex
-	tat map[string]time.Time
-	max int
-}
-
-func newMemLimiter() *memLimiter {
-	return &memLimiter{tat: map[string]time.Time{}, max: memLimiterKeys}
-}
-
-func (l *memLimiter) Allow(_ context.Context, key string, lim Limit, now time.Time) (bool, time.Duration, error) {
+func (l memLimiter) Allow(_ context.Context, key string, lim Limit, now time.Time) (bool, time.Duration, error) {
 	if lim.Count <= 0 || lim.Per <= 0 {
 		return true, 0, nil
 	}
-	interval := lim.Per / time.Duration(lim.Count)
-	burst := lim.Per - interval
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	tat, ok := l.tat[key]
-	if !ok || tat.Before(now) {
-		tat = now
-	}
-	if wait := tat.Sub(now) - burst; wait > 0 {
-		return false, wait, nil
-	}
-	if !ok && len(l.tat) >= l.max {
-		l.shed(now)
-	}
-	l.tat[key] = tat.Add(interval)
-	return true, 0, nil
+	ok, wait := l.m.Allow(key, lim.Count, lim.Per, now)
+	return ok, wait, nil
 }
 
-// shed makes room: first the keys that have expired, then, if that was
-// not enough, a tenth of the rest.
-func (l *memLimiter) shed(now time.Time) {
-	for k, t := range l.tat {
-		if !t.After(now) {
-			delete(l.tat, k)
-		}
+func (l memLimiter) Wait(_ context.Context, key string, lim Limit, now time.Time) (time.Duration, error) {
+	if lim.Count <= 0 || lim.Per <= 0 {
+		return 0, nil
 	}
-	for k := range l.tat {
-		if len(l.tat) < l.max-l.max/10 {
-			break
-		}
-		delete(l.tat, k)
-	}
+	return l.m.Wait(key, lim.Count, lim.Per, now), nil
+}
+
+func (l memLimiter) Forget(_ context.Context, key string) error {
+	l.m.Forget(key)
+	return nil
 }
 
 // Allow counts one event of scope (such as "register") for key (an email
 // address, say) and returns a *RetryAfterError wrapping ErrRateLimited
 // when it goes over l. An empty key counts per client address instead
 // (Config.ClientIP; IPv6 addresses by their /64, which one client can hold
-// whole). Keys reach the Limiter only as keyed hashes, never as addresses.
+// whole); a scope that names a key ("mail to "+address) with an empty key
+// counts per key and client. Keys reach the Limiter only as keyed hashes,
+// never as addresses.
 func (m *Manager) Allow(r *http.Request, scope, key string, l Limit) error {
 	if l.Count <= 0 || l.Per <= 0 {
 		return nil
 	}
 	if key == "" {
-		ip := m.cfg.clientIP(r)
-		if !ip.IsValid() {
+		key = "ip\x00" + clientKey(m.cfg.clientIP(r))
+		if key == "ip\x00" {
 			return nil
 		}
-		if ip.Is6() && !ip.Is4In6() {
-			if p, err := ip.Prefix(64); err == nil {
-				ip = p.Addr()
-			}
-		}
-		key = "ip\x00" + ip.String()
 	} else {
 		key = "key\x00" + strings.ToLower(key)
 	}
-	mac := hmac.New(sha256.New, m.protectKey)
-	mac.Write([]byte("limit\x00" + scope + "\x00" + key))
-	ok, retry, err := m.limiter.Allow(r.Context(), b64.EncodeToString(mac.Sum(nil)[:16]), l, m.cfg.Now())
+	ok, retry, err := m.limiter.Allow(r.Context(), m.limitKey(scope, key), l, m.cfg.Now())
 	if err != nil {
 		return fmt.Errorf("gatehouse: rate limit: %w", err)
 	}
@@ -104,4 +64,25 @@ func (m *Manager) Allow(r *http.Request, scope, key string, l Limit) error {
 		return &RetryAfterError{RetryAfter: retry, Err: ErrRateLimited}
 	}
 	return nil
+}
+
+// limitKey is what the Limiter sees of a scope and key: a keyed hash.
+func (m *Manager) limitKey(scope, key string) string {
+	mac := hmac.New(sha256.New, m.protectKey)
+	mac.Write([]byte("limit\x00" + scope + "\x00" + key))
+	return b64.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// clientKey is a client address as limits count it: IPv6 addresses by
+// their /64, which one client can hold whole; "" if unknown.
+func clientKey(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return ""
+	}
+	if ip.Is6() && !ip.Is4In6() {
+		if p, err := ip.Prefix(64); err == nil {
+			ip = p.Addr()
+		}
+	}
+	return ip.Unmap().String()
 }

@@ -22,31 +22,46 @@ import (
 // identity, never the identity. A hash made by an older scheme or weaker
 // parameters is replaced by a fresh one on success. When too many hashes
 // are waiting it fails at once with an ErrUnavailable (answer 503), and it
-// never hashes for a request whose context is done.
+// never hashes for a request whose context is done. Guessing is
+// throttled (Config.Throttle): past the limits it fails, before hashing,
+// with a *RetryAfterError wrapping ErrRateLimited (answer 429), for
+// unknown identities as for known ones.
 func (m *Manager) VerifyPassword(ctx context.Context, identity, password string) (*User, error) {
+	if m.gate.full(clientOf(ctx)) {
+		return nil, busy() // shed before any store work: a flood costs next to nothing
+	}
 	u, err := m.lookup(ctx, identity, m.cfg.IdentityAttributes)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("gatehouse: verify password: %w", err)
 	}
-	if u == nil || u.PasswordHash == "" {
+	account := identityAccount(identity)
+	if u != nil {
+		account = userAccount(u)
+	}
+	if err := m.throttled(ctx, kindPassword, account); err != nil {
+		return nil, err
+	}
+	reason := "wrong_password"
+	switch {
+	case u == nil || u.PasswordHash == "":
+		reason = map[bool]string{true: "unknown_account", false: "no_password"}[u == nil]
 		if err := m.compare(ctx, m.dummyHash(), password); !errors.Is(err, ErrInvalidCredentials) && err != nil {
 			return nil, err
 		}
 		err = ErrInvalidCredentials
-	} else if err = m.compare(ctx, u.PasswordHash, password); err == nil && !u.Active {
-		err = ErrInactive
+	default:
+		err = m.compare(ctx, u.PasswordHash, password)
 	}
 	switch {
-	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrInactive):
-		mac := hmac.New(sha256.New, m.protectKey)
-		mac.Write([]byte("log\x00" + strings.ToLower(strings.TrimSpace(identity))))
-		m.log.LogAttrs(ctx, levelInfo, "gatehouse: login failed", attrEvent("login_failed"), slogString("who", b64.EncodeToString(mac.Sum(nil)[:9])))
-		if errors.Is(err, ErrInactive) {
-			return u, err
-		}
+	case errors.Is(err, ErrInvalidCredentials):
+		m.failed(ctx, kindPassword, account, identity, reason, u)
 		return nil, err
 	case err != nil:
 		return nil, err
+	}
+	if !u.Active {
+		m.log.LogAttrs(ctx, levelInfo, "gatehouse: login refused: account disabled", attrEvent("login_inactive"), attrUser(u))
+		return u, ErrInactive
 	}
 	if m.hasher.NeedsRehash(u.PasswordHash) {
 		m.rehash(ctx, u, password)
@@ -56,13 +71,33 @@ func (m *Manager) VerifyPassword(ctx context.Context, identity, password string)
 
 // CheckPassword checks password against u's, as a re-authentication or a
 // password change does: nil on a match, ErrInvalidCredentials on a
-// mismatch or when u has no password, or an ErrUnavailable from the
-// hashing limit.
+// mismatch or when u has no password, a *RetryAfterError when the
+// account is throttled (ThrottleConfig: failures here count with failed
+// logins), or an ErrUnavailable from the hashing limit.
 func (m *Manager) CheckPassword(ctx context.Context, u *User, password string) error {
+	account := userAccount(u)
+	if err := m.throttled(ctx, kindPassword, account); err != nil {
+		return err
+	}
 	if u.PasswordHash == "" {
+		m.failed(ctx, kindPassword, account, u.Email, "no_password", u)
 		return ErrInvalidCredentials
 	}
-	return m.compare(ctx, u.PasswordHash, password)
+	err := m.compare(ctx, u.PasswordHash, password)
+	if errors.Is(err, ErrInvalidCredentials) {
+		m.failed(ctx, kindPassword, account, u.Email, "wrong_password", u)
+	}
+	return err
+}
+
+// logTag is a keyed hash of an identity, for logs that must not hold it.
+func (m *Manager) logTag(identity string) string {
+	if identity == "" {
+		return ""
+	}
+	mac := hmac.New(sha256.New, m.protectKey)
+	mac.Write([]byte("log\x00" + strings.ToLower(strings.TrimSpace(identity))))
+	return b64.EncodeToString(mac.Sum(nil)[:9])
 }
 
 // rehash stores a fresh hash of password for u, unless the stored hash

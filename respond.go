@@ -134,7 +134,11 @@ func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 	case status == http.StatusServiceUnavailable:
 		key = "UNAVAILABLE"
 		w.Header().Set("Retry-After", retryAfter(err, storeRetry))
-		if !errorIs(err, context.Canceled) {
+		switch {
+		case errorIs(err, context.Canceled):
+		case errorIs(err, errHashBusy): // a flood: one line per refusal would be a flood of logs too
+			m.log.LogAttrs(r.Context(), levelDebug, "gatehouse: shed: too many hashes waiting", attrEvent("shed"))
+		default:
 			m.log.LogAttrs(r.Context(), levelWarn, "gatehouse: unavailable", attrEvent("unavailable"), attrErr(err))
 		}
 	case errorIs(err, ErrAnonymousRequired):

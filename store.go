@@ -282,18 +282,28 @@ type Outbox interface {
 	DeleteFinishedMail(ctx context.Context, before time.Time) (int, error)
 }
 
-// Limit is a rate: at most Count events Per period.
+// Limit is a rate: at most Count events Per period. Count events may come
+// at once; after that, one every Per/Count (the generic cell rate
+// algorithm).
 type Limit struct {
 	Count int
 	Per   time.Duration
 }
 
-// Limiter counts events per key for rate limits. Keys are hashed by
-// gatehouse before they reach it, so a Limiter never holds raw addresses.
-// The default is in-process; a shared one (Redis, say) makes limits hold
-// across several server processes.
+// Limiter keeps the counts behind rate limits and brute-force throttles.
+// Keys are keyed hashes made by gatehouse, so a Limiter never holds an
+// address or an account name. The default is the user store if it is a
+// Limiter (the SQL stores and memstore are: limits then hold across every
+// instance of the application), else in-process memory.
 type Limiter interface {
-	// Allow records one event for key at now and reports whether it is
-	// within l; if not, retryAfter says when the next one would be.
+	// Allow records one event for key at now if l allows it, atomically,
+	// and otherwise reports how long until it would (recording nothing):
+	// of 500 concurrent calls on one key, exactly as many are allowed as l
+	// lets through.
 	Allow(ctx context.Context, key string, l Limit, now time.Time) (ok bool, retryAfter time.Duration, err error)
+	// Wait reports how long after now the next event for key would be
+	// allowed under l (0: at once), recording nothing.
+	Wait(ctx context.Context, key string, l Limit, now time.Time) (time.Duration, error)
+	// Forget drops key's events: its next one starts from nothing.
+	Forget(ctx context.Context, key string) error
 }

@@ -316,3 +316,24 @@ func (m *Manager) Sweep(ctx context.Context) error {
 // keepFinishedMail is how long sent or failed mail jobs stay, for
 // operators to look at.
 const keepFinishedMail = 7 * 24 * time.Hour
+
+type boundedLimiter struct {
+	s Limiter
+	d time.Duration
+}
+
+func (b boundedLimiter) Allow(ctx context.Context, key string, l Limit, now time.Time) (ok bool, retry time.Duration, err error) {
+	err = withinErr(ctx, b.d, func(ctx context.Context) error {
+		ok, retry, err = b.s.Allow(ctx, key, l, now)
+		return err
+	})
+	return ok, retry, err
+}
+
+func (b boundedLimiter) Wait(ctx context.Context, key string, l Limit, now time.Time) (time.Duration, error) {
+	return within(ctx, b.d, func(ctx context.Context) (time.Duration, error) { return b.s.Wait(ctx, key, l, now) })
+}
+
+func (b boundedLimiter) Forget(ctx context.Context, key string) error {
+	return withinErr(ctx, b.d, func(ctx context.Context) error { return b.s.Forget(ctx, key) })
+}

@@ -44,7 +44,9 @@ func (m *Manager) IssueToken(ctx context.Context, kind string, u *User, ttl time
 // ErrTokenInvalid for a malformed, unknown, used, superseded or expired
 // token, one of another kind, one issued before the user's SecurityStamp
 // changed (a password change by any route), or a confirmation token for an
-// address the user no longer has.
+// address the user no longer has. Failures are throttled per client
+// (Config.Throttle): past the limits it fails with a *RetryAfterError
+// wrapping ErrRateLimited.
 func (m *Manager) RedeemToken(ctx context.Context, kind string, raw string) (*Token, *User, error) {
 	return m.verifyToken(ctx, kind, raw, true)
 }
@@ -55,9 +57,23 @@ func (m *Manager) PeekToken(ctx context.Context, kind string, raw string) (*Toke
 	return m.verifyToken(ctx, kind, raw, false)
 }
 
-// verifyToken is the one check behind RedeemToken and PeekToken: it takes
-// the token if take, and returns the token and its user.
+// verifyToken is RedeemToken and PeekToken: it takes the token if take,
+// and returns the token and its user; failures count against the link
+// throttle.
 func (m *Manager) verifyToken(ctx context.Context, kind string, raw string, take bool) (*Token, *User, error) {
+	// Links are guessed like passwords are: throttled per client.
+	if err := m.throttled(ctx, kindLink, ""); err != nil {
+		return nil, nil, err
+	}
+	t, u, err := m.checkToken(ctx, kind, raw, take)
+	if errors.Is(err, ErrTokenInvalid) {
+		m.failed(ctx, kindLink, "", "", "bad_link", nil)
+	}
+	return t, u, err
+}
+
+// checkToken is the one check behind RedeemToken and PeekToken.
+func (m *Manager) checkToken(ctx context.Context, kind string, raw string, take bool) (*Token, *User, error) {
 	if m.st.tokens == nil {
 		return nil, nil, errors.New("gatehouse: one-time tokens need Config.Tokens")
 	}

@@ -80,6 +80,7 @@ func (m *Manager) EndSessions(ctx context.Context, u *User, c UserChange) error 
 	}
 	m.log.LogAttrs(ctx, levelInfo, "gatehouse: sessions ended", attrEvent("sessions_ended"), attrUser(u))
 	if c.PasswordHash != nil {
+		m.unlock(ctx, u) // the old guesses are moot
 		m.log.LogAttrs(ctx, levelInfo, "gatehouse: password set", attrEvent("password_set"), attrUser(u))
 		if h := m.cfg.Hooks.PasswordChanged; h != nil {
 			h(ctx, u)

@@ -1,5 +1,5 @@
-// Package memstore keeps users, roles, sessions, one-time tokens and the
-// mail outbox in memory. It implements every gatehouse store interface, is
+// Package memstore keeps users, roles, sessions, one-time tokens, the
+// mail outbox and rate-limit counts in memory. It implements every gatehouse store interface, is
 // safe for concurrent use, and is meant for tests, examples and
 // prototypes: everything is lost when the process exits, and it serves one
 // process only.
@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/gcra"
 )
 
 // Store is an in-memory gatehouse store. The zero value is not usable; call
@@ -26,6 +27,7 @@ type Store struct {
 	mail     map[string]*gatehouse.MailJob
 	mailSeq  int
 	claimSeq int
+	limits   *gcra.Memory // rate limits and throttles; locked on its own
 }
 
 type tokenKey struct {
@@ -43,6 +45,7 @@ var (
 	_ gatehouse.UsernameLookup = (*Store)(nil)
 	_ admin.SessionLister      = (*Store)(nil)
 	_ gatehouse.Sweeper        = (*Store)(nil)
+	_ gatehouse.Limiter        = (*Store)(nil)
 )
 
 // New returns an empty Store.
@@ -51,5 +54,6 @@ func New() *Store {
 		users: map[string]*gatehouse.User{}, byEmail: map[string]string{}, byName: map[string]string{},
 		sessions: map[string]*gatehouse.Session{}, tokens: map[tokenKey]*gatehouse.Token{},
 		roles: map[string]*gatehouse.Role{}, mail: map[string]*gatehouse.MailJob{},
+		limits: gcra.NewMemory(0),
 	}
 }

@@ -62,8 +62,8 @@ func (s *Store) DeleteUserTokens(_ context.Context, userID string, kinds ...stri
 	return nil
 }
 
-// DeleteExpired implements gatehouse.Sweeper: it removes tokens and
-// sessions that expired before the given time.
+// DeleteExpired implements gatehouse.Sweeper: it removes tokens,
+// sessions and rate-limit counts that expired before the given time.
 func (s *Store) DeleteExpired(_ context.Context, before time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -80,5 +80,5 @@ func (s *Store) DeleteExpired(_ context.Context, before time.Time) (int, error) 
 			n++
 		}
 	}
-	return n, nil
+	return n + s.limits.DeleteExpired(before), nil
 }

@@ -8,7 +8,7 @@
 //	err = store.Migrate(ctx)
 //
 // The store implements gatehouse.UserStore, TokenStore, SessionStore,
-// RoleStore, Outbox, Transactor, UsernameLookup and Sweeper, and
+// RoleStore, Outbox, Limiter, Transactor, UsernameLookup and Sweeper, and
 // admin.UserStore and admin.SessionLister.
 package pgstore
 
@@ -47,6 +47,7 @@ var (
 	_ gatehouse.UsernameLookup = (*Store)(nil)
 	_ admin.SessionLister      = (*Store)(nil)
 	_ gatehouse.Sweeper        = (*Store)(nil)
+	_ gatehouse.Limiter        = (*Store)(nil)
 )
 
 func placeholder(n int) string { return "$" + strconv.Itoa(n) }
@@ -62,6 +63,7 @@ func New(db *sql.DB) *Store {
 		Time:          sqlcore.Timestamp,
 		IsUnique:      isUnique,
 		IsUnavailable: isUnavailable,
+		Greatest:      "GREATEST",
 		NoLimit:       "ALL",
 		SkipLocked:    " FOR UPDATE SKIP LOCKED",
 		SyncIDs:       "SELECT setval(pg_get_serial_sequence('gatehouse_users', 'id'), (SELECT max(id) FROM gatehouse_users))",

@@ -49,6 +49,9 @@ func openStore(t testing.TB) *pgstore.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A pool as an application would size it: hundreds of concurrent
+	// goroutines share it, instead of each forking a server process.
+	db.SetMaxOpenConns(20)
 	t.Cleanup(func() {
 		db.Close()
 		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
@@ -64,7 +67,7 @@ func openStore(t testing.TB) *pgstore.Store {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Stores {
 		s := openStore(t)
-		return storetest.Stores{Users: s, Tokens: s, Sessions: s, Roles: s, Outbox: s}
+		return storetest.Stores{Users: s, Tokens: s, Sessions: s, Roles: s, Outbox: s, Limiter: s}
 	})
 }
 

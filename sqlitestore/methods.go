@@ -150,3 +150,18 @@ func (s *Store) UpdateMail(ctx context.Context, j *gatehouse.MailJob) error {
 func (s *Store) DeleteFinishedMail(ctx context.Context, before time.Time) (int, error) {
 	return s.core.DeleteFinishedMail(ctx, before)
 }
+
+// Allow implements gatehouse.Limiter: one upsert decides and records, so
+// concurrent events on one key, from any number of processes, are
+// counted exactly.
+func (s *Store) Allow(ctx context.Context, key string, l gatehouse.Limit, now time.Time) (bool, time.Duration, error) {
+	return s.core.Allow(ctx, key, l, now)
+}
+
+// Wait implements gatehouse.Limiter.
+func (s *Store) Wait(ctx context.Context, key string, l gatehouse.Limit, now time.Time) (time.Duration, error) {
+	return s.core.Wait(ctx, key, l, now)
+}
+
+// Forget implements gatehouse.Limiter.
+func (s *Store) Forget(ctx context.Context, key string) error { return s.core.Forget(ctx, key) }

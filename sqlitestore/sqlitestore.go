@@ -8,7 +8,7 @@
 //	err = store.Migrate(ctx)
 //
 // The store implements gatehouse.UserStore, TokenStore, SessionStore,
-// RoleStore, Outbox, Transactor, UsernameLookup and Sweeper, and
+// RoleStore, Outbox, Limiter, Transactor, UsernameLookup and Sweeper, and
 // admin.UserStore and admin.SessionLister.
 //
 // # User cache
@@ -67,6 +67,7 @@ var (
 	_ gatehouse.UsernameLookup = (*Store)(nil)
 	_ admin.SessionLister      = (*Store)(nil)
 	_ gatehouse.Sweeper        = (*Store)(nil)
+	_ gatehouse.Limiter        = (*Store)(nil)
 )
 
 // New returns a Store over db. It does nothing to the database: call
@@ -80,6 +81,7 @@ func New(db *sql.DB) *Store {
 		Time:          sqlcore.MicroTime,
 		IsUnique:      isUnique,
 		IsUnavailable: isUnavailable,
+		Greatest:      "max",
 		NoLimit:       "-1",
 	})}
 }

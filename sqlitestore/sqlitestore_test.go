@@ -20,6 +20,9 @@ func openStore(t testing.TB) *sqlitestore.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	// A pool as an application would size it: hundreds of concurrent
+	// goroutines share it rather than wait on SQLite's busy timeout.
+	db.SetMaxOpenConns(8)
 	s := sqlitestore.New(db)
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("Migrate: %v", err)
@@ -30,7 +33,7 @@ func openStore(t testing.TB) *sqlitestore.Store {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Stores {
 		s := openStore(t)
-		return storetest.Stores{Users: s, Tokens: s, Sessions: s, Roles: s, Outbox: s}
+		return storetest.Stores{Users: s, Tokens: s, Sessions: s, Roles: s, Outbox: s, Limiter: s}
 	})
 }
 

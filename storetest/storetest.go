@@ -39,6 +39,7 @@ type Stores struct {
 	Sessions gatehouse.SessionStore
 	Roles    gatehouse.RoleStore
 	Outbox   gatehouse.Outbox
+	Limiter  gatehouse.Limiter
 }
 
 // Run runs every contract against the stores open returns.
@@ -68,6 +69,8 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"OutboxLease", needOutbox, testOutboxLease},
 		{"OutboxClaimOnce", needOutbox, testOutboxClaimOnce},
 		{"Transactor", needTransactor, testTransactor},
+		{"Limiter", needLimiter, testLimiter},
+		{"LimiterConcurrent", needLimiter, testLimiterConcurrent},
 		{"RaceDeactivateVsPasswordChange", needUsers, testRaceDeactivateVsPassword},
 		{"RaceRoleRemovalVsLogout", needRoles, testRaceRoleRemovalVsLogout},
 		{"RaceParallelLogouts", needUsers, testRaceParallelLogouts},

@@ -41,7 +41,7 @@ func (v *Views) changePost(w http.ResponseWriter, r *http.Request, f form) {
 		case errors.Is(err, gatehouse.ErrInvalidCredentials):
 			fe.add("password", v.text(r, i18n.InvalidPassword))
 		case err != nil:
-			v.auth.WriteError(w, r, err)
+			v.checkFailed(w, r, err, "change", i18n.UIChange, page{Action: v.cfg.Prefix + v.cfg.ChangePath})
 			return
 		}
 	}

@@ -146,9 +146,13 @@ type MailConfig struct {
 	// DisableWelcome, DisableResetNotice and DisableChangeNotice stop those
 	// mails (Flask-Security's SEND_REGISTER_EMAIL and friends, true there).
 	DisableWelcome, DisableResetNotice, DisableChangeNotice bool
-	// PerAddress caps the mails one address can be sent at its request
-	// (confirmation, reset, login link, sign-up). Default: 5 per hour.
-	PerAddress gatehouse.Limit
+	// PerAddressClient caps the mails one client can have sent to one
+	// address (confirmation, reset, login link, sign-up), PerAddress those
+	// every client together can have sent to it, PerClient those one
+	// client can have sent to any address: a stranger can neither bomb a
+	// mailbox nor, from one address, use up its owner's quota. Defaults:
+	// 5, 30 and 30 an hour.
+	PerAddressClient, PerAddress, PerClient gatehouse.Limit
 	// Workers is how many mails Run sends at once. Default: 2.
 	Workers int
 	// RetryDelay is the wait before the first retry of a failed send; it
@@ -235,8 +239,17 @@ func (c Config) withDefaults(st gatehouse.Stores, hasher gatehouse.PasswordHashe
 	if c.RegisterPerIP.Count <= 0 {
 		c.RegisterPerIP = gatehouse.Limit{Count: 10, Per: time.Hour}
 	}
-	if c.Mail.PerAddress.Count <= 0 {
-		c.Mail.PerAddress = gatehouse.Limit{Count: 5, Per: time.Hour}
+	for _, l := range []struct {
+		f   *gatehouse.Limit
+		def gatehouse.Limit
+	}{
+		{&c.Mail.PerAddressClient, gatehouse.Limit{Count: 5, Per: time.Hour}},
+		{&c.Mail.PerAddress, gatehouse.Limit{Count: 30, Per: time.Hour}},
+		{&c.Mail.PerClient, gatehouse.Limit{Count: 30, Per: time.Hour}},
+	} {
+		if l.f.Count <= 0 {
+			*l.f = l.def
+		}
 	}
 	if c.Mail.Workers <= 0 {
 		c.Mail.Workers = defaultMailWorkers

@@ -102,7 +102,7 @@ func (v *Views) confirmLinkPost(w http.ResponseWriter, r *http.Request, f form) 
 		case errors.Is(err, gatehouse.ErrInvalidCredentials):
 			fe.add("password", v.text(r, i18n.InvalidPassword))
 		case err != nil:
-			v.auth.WriteError(w, r, err)
+			v.checkFailed(w, r, err, "confirm_link", i18n.UIConfirmTitle, v.confirmLinkPage(raw, u))
 			return
 		}
 	}

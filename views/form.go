@@ -14,7 +14,9 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gatehouse-auth/gatehouse"
@@ -173,6 +175,20 @@ func (v *Views) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	v.auth.WriteError(w, r, gatehouse.ErrBadRequest)
+}
+
+// checkFailed answers an error of a password check that is not a wrong
+// password: throttled (429 with Retry-After; a browser gets the form again
+// saying so) or anything else, as the engine answers it.
+func (v *Views) checkFailed(w http.ResponseWriter, r *http.Request, err error, view string, title i18n.Key, p page) {
+	var ra *gatehouse.RetryAfterError
+	if gatehouse.WantsJSON(r) || !errors.Is(err, gatehouse.ErrRateLimited) || !errors.As(err, &ra) {
+		v.auth.WriteError(w, r, err)
+		return
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int((ra.RetryAfter+time.Second-1)/time.Second))))
+	p.Errors = append(p.Errors, v.text(r, i18n.RateLimited))
+	v.render(w, r, http.StatusTooManyRequests, view, title, p)
 }
 
 // formErrors is a 400 with field errors: JSON envelope, or the page again.

@@ -122,6 +122,7 @@ type jsonClient struct {
 	c    *http.Client
 	csrf string
 	lang string
+	from string // X-Forwarded-For, for envs that trust the loopback proxy
 }
 
 func (ve *viewEnv) jsonClient() *jsonClient {
@@ -141,6 +142,9 @@ func (c *jsonClient) do(method, path, body string) (int, map[string]any, string)
 	}
 	if c.lang != "" {
 		req.Header.Set("Accept-Language", c.lang)
+	}
+	if c.from != "" {
+		req.Header.Set("X-Forwarded-For", c.from)
 	}
 	resp, err := c.c.Do(req)
 	if err != nil {

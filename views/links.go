@@ -24,6 +24,27 @@ func (v *Views) linkFailed(w http.ResponseWriter, r *http.Request, err error, ms
 	http.Redirect(w, r, v.cfg.Prefix+retryPath, http.StatusSeeOther)
 }
 
+// allowMail applies the mail limits to a request for mail to email, known
+// or not (so the limits say nothing about which addresses have
+// accounts): per client, per address and client, per address.
+func (v *Views) allowMail(r *http.Request, email string) error {
+	m := v.cfg.Mail
+	email = strings.ToLower(email)
+	for _, c := range []struct {
+		scope, key string
+		limit      gatehouse.Limit
+	}{
+		{"mail from client", "", m.PerClient},
+		{"mail to " + email + " from client", "", m.PerAddressClient},
+		{"mail to address", email, m.PerAddress},
+	} {
+		if err := v.auth.Allow(r, c.scope, c.key, c.limit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // mailAsk describes a "send me a link" view for mailRequest.
 type mailAsk struct {
 	view              string   // the page
@@ -54,7 +75,7 @@ func (v *Views) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail str
 		v.fail(w, r, fe, a.view, a.title, p)
 		return
 	}
-	if err := v.auth.Allow(r, "mail "+a.view, email, v.cfg.Mail.PerAddress); err != nil {
+	if err := v.allowMail(r, email); err != nil {
 		v.auth.WriteError(w, r, err)
 		return
 	}

@@ -112,7 +112,7 @@ func (v *Views) loginPost(w http.ResponseWriter, r *http.Request, f form) {
 			fe.add("password", v.text(r, i18n.GenericAuthnFailed))
 		}
 	default:
-		v.auth.WriteError(w, r, err)
+		v.checkFailed(w, r, err, "login", i18n.UILogin, v.loginPage(r, f))
 		return
 	}
 	if fe.any() {

@@ -54,10 +54,13 @@ const (
 	// mailRegisterNotice tells the owner of an address that someone tried
 	// to sign up with it.
 	mailRegisterNotice = "register_notice"
+	// mailUnlock tells the owner of an account locked by the engine's
+	// ThrottleConfig.Lockout, with a reset link to unlock it.
+	mailUnlock = "unlock_instructions"
 )
 
 // mailKinds are every mail, for parsing their templates in New.
-var mailKinds = []string{mailWelcome, mailConfirm, mailReset, mailLogin, mailResetNotice, mailChangeNotice, mailRegisterNotice}
+var mailKinds = []string{mailWelcome, mailConfirm, mailReset, mailLogin, mailResetNotice, mailChangeNotice, mailRegisterNotice, mailUnlock}
 
 // link is an absolute URL on the configured BaseURL, never the request's
 // Host: a forged Host header cannot send a user's reset link elsewhere.

@@ -305,11 +305,14 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 			return nil
 		}
 		kind, ttl, path, subject = gatehouse.TokenConfirm, c.ConfirmWithin, c.ConfirmPath, i18n.EmailSubjectConfirm
-	case mailReset:
+	case mailReset, mailUnlock:
 		if !u.Active {
 			return nil
 		}
 		kind, ttl, path, subject = gatehouse.TokenReset, c.ResetWithin, c.ResetPath, i18n.EmailSubjectPasswordReset
+		if p.Kind == mailUnlock {
+			subject = i18n.EmailSubjectUnlock
+		}
 	case mailLogin:
 		if !v.loginAllowed(u) {
 			return nil
@@ -351,7 +354,7 @@ func (v *Views) mailHook(ctx context.Context, p *mailPayload) {
 	switch p.Kind {
 	case mailWelcome, mailConfirm:
 		h = v.cfg.Hooks.ConfirmInstructionsSent
-	case mailReset:
+	case mailReset, mailUnlock:
 		h = v.cfg.Hooks.ResetInstructionsSent
 	case mailLogin:
 		h = v.cfg.Hooks.LoginInstructionsSent

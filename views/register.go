@@ -14,8 +14,8 @@ import (
 // registerView serves the register path (Registerable): email, password,
 // password_confirm, and any other fields, which go to OnRegister
 // (Flask-Security's extended register form). It is for visitors who are
-// not logged in, and rate-limited per client (RegisterPerIP) and per
-// address (Mail.PerAddress).
+// not logged in, and rate-limited per client (RegisterPerIP) and as every
+// request for mail is (MailConfig.PerAddressClient and friends).
 //
 // With Confirmable, the answer is the same, byte for byte, whether or not
 // the address has an account: a new account gets the confirmation mail; a
@@ -65,7 +65,7 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		v.auth.WriteError(w, r, err)
 		return
 	}
-	if err := v.auth.Allow(r, "mail register", email, c.Mail.PerAddress); err != nil {
+	if err := v.allowMail(r, email); err != nil {
 		v.auth.WriteError(w, r, err)
 		return
 	}

@@ -47,7 +47,7 @@ func (v *Views) verifyPost(w http.ResponseWriter, r *http.Request, f form) {
 			v.log.InfoContext(ctx, "views: re-authentication failed", "event", "verify_failed", "user_id", u.ID)
 			fe.add("password", v.text(r, i18n.InvalidPassword))
 		case err != nil:
-			v.auth.WriteError(w, r, err)
+			v.checkFailed(w, r, err, "verify", i18n.UIVerify, v.verifyPage(r))
 			return
 		}
 	}

@@ -18,6 +18,7 @@
 package views
 
 import (
+	"context"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -62,14 +63,27 @@ func New(auth *gatehouse.Manager, cfg Config) (*Views, error) {
 		return nil, err
 	}
 	v.siteWord = siteWord(cfg.BaseURL)
-	auth.Extend(gatehouse.Extension{
+	ext := gatehouse.Extension{
 		Text:       func(r *http.Request, key string) string { return v.text(r, i18n.Key(key)) },
 		ErrorPage:  v.errorPage,
 		AllowLogin: v.loginAllowed,
 		Login:      cfg.Prefix + cfg.LoginPath,
 		Refresh:    cfg.Prefix + cfg.VerifyPath,
-	})
+	}
+	if cfg.Recoverable {
+		ext.LockedOut = v.lockedOut
+	}
+	auth.Extend(ext)
 	return v, nil
+}
+
+// lockedOut mails the owner of an account the engine locked
+// (ThrottleConfig.Lockout) a reset link, which unlocks it. The mail is in
+// English: no request of the owner's says which language they read.
+func (v *Views) lockedOut(ctx context.Context, u *gatehouse.User) {
+	if err := v.enqueueMail(ctx, mailPayload{Kind: mailUnlock, UserID: u.ID, Lang: i18n.Reference}); err != nil {
+		v.log.ErrorContext(ctx, "views: queueing the unlock mail", "event", "store_error", "err", err)
+	}
 }
 
 // Router is anything the views can be mounted on with Go 1.22 patterns

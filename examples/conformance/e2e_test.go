@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -111,7 +112,9 @@ func launch(t *testing.T, databaseURL, smtpAddr string, ms *smtptest.Server, env
 	smtpHost, smtpPort, _ := net.SplitHostPort(smtpAddr)
 	logs := &lockedBuffer{}
 	cmd := exec.Command(binary)
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort)
+	// The tests' clients each come from an address of their own
+	// (X-Forwarded-For, through the loopback "proxy"), as real users do.
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "SMTP_HOST="+smtpHost, "SMTP_PORT="+smtpPort, "TRUSTED_PROXIES=127.0.0.1/32")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Env = append(cmd.Env, "PORT="+port)
 	cmd.Stdout, cmd.Stderr = logs, logs
@@ -161,9 +164,14 @@ type client struct {
 
 func (a *app) client(t *testing.T) *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{t: t, a: a, hdr: http.Header{}, http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+	n := clients.Add(1)
+	hdr := http.Header{"X-Forwarded-For": {fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255)}}
+	return &client{t: t, a: a, hdr: hdr, http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
+
+// clients numbers the test clients, each of which gets an address.
+var clients atomic.Int64
 
 type answer struct {
 	status int

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,16 +150,20 @@ func TestPermanentRefusalDelaysNoOne(t *testing.T) {
 	}
 }
 
-// loginJSON posts a login with the client's session and CSRF token, from
+// loginJSON posts a login with the client's session and CSRF token, as if
+// from the address from (X-Forwarded-For; "" for the loopback), from
 // any goroutine: it reports the status, or an error, never failing the
 // test itself.
-func loginJSON(hc *http.Client, base, cookie, csrf, email, pw string) (int, time.Duration, error) {
+func loginJSON(hc *http.Client, base, cookie, csrf, from, email, pw string) (int, time.Duration, error) {
 	body, _ := json.Marshal(map[string]string{"email": email, "password": pw})
 	req, _ := http.NewRequest("POST", base+"/login", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("X-CSRF-Token", csrf)
 	req.Header.Set("Cookie", cookie)
+	if from != "" {
+		req.Header.Set("X-Forwarded-For", from)
+	}
 	start := time.Now()
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -196,23 +201,30 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	ms := smtptest.Start(t)
 	a := launch(t, db, ms.Addr, ms)
 	cookie, csrf := a.client(t).sessionCookie()
-	hc := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	const n = 60
+	wrote := make(chan struct{}, n)
+	hc := &http.Client{Timeout: 60 * time.Second, Transport: tracing{&http.Transport{DisableKeepAlives: true}, wrote}}
 	start := make(chan struct{})
 	type result struct {
 		status int
 		err    error
 	}
 	results := make(chan result, n)
-	for range n {
+	for i := range n {
 		go func() {
 			<-start
-			status, _, err := loginJSON(hc, a.base, cookie, csrf, "admin@example.com", "correct horse battery")
+			// Each from an address of its own, as users are.
+			status, _, err := loginJSON(hc, a.base, cookie, csrf, fmt.Sprintf("10.60.0.%d", i), "admin@example.com", "correct horse battery")
 			results <- result{status, err}
 		}()
 	}
 	close(start)
-	time.Sleep(300 * time.Millisecond) // every request is in: logins take seconds in all
+	// Every request is sent (and, a moment later, accepted) before the
+	// signal: the logins take about a second in all.
+	for range n {
+		<-wrote
+	}
+	time.Sleep(100 * time.Millisecond)
 	a.cmd.Process.Signal(syscall.SIGTERM)
 	ok := 0
 	for range n {
@@ -240,6 +252,17 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	t.Logf("%d of %d logins answered 200 across SIGTERM", ok, n)
 }
 
+// tracing is a transport that tells wrote when a request has been sent.
+type tracing struct {
+	rt    http.RoundTripper
+	wrote chan<- struct{}
+}
+
+func (t tracing) RoundTrip(r *http.Request) (*http.Response, error) {
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { t.wrote <- struct{}{} }}
+	return t.rt.RoundTrip(r.WithContext(httptrace.WithClientTrace(r.Context(), trace)))
+}
+
 // A flood of 2,000 concurrent logins: peak memory stays within the
 // hashing limit's budget, and the excess is answered 503 quickly.
 func TestLoginFloodIsShed(t *testing.T) {
@@ -251,7 +274,7 @@ func TestLoginFloodIsShed(t *testing.T) {
 	a := launch(t, db, ms.Addr, ms)
 	cookie, csrf := a.client(t).sessionCookie()
 	hc := &http.Client{Timeout: 90 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, MaxConnsPerHost: 0}}
-	if status, _, err := loginJSON(hc, a.base, cookie, csrf, "admin@example.com", "wrong password"); err != nil || status != 400 {
+	if status, _, err := loginJSON(hc, a.base, cookie, csrf, "", "admin@example.com", "wrong password"); err != nil || status != 400 {
 		t.Fatalf("warm-up login: %d %v", status, err)
 	}
 	base := procMemory(t, a.cmd.Process.Pid, "VmHWM")
@@ -264,10 +287,12 @@ func TestLoginFloodIsShed(t *testing.T) {
 		err    error
 	}
 	results := make(chan result, n)
-	for range n {
+	for i := range n {
 		go func() {
 			<-start
-			s, d, err := loginJSON(hc, a.base, cookie, csrf, "admin@example.com", "wrong password")
+			// From 2,000 addresses, at 2,000 addresses: past every throttle
+			// (each counts one failure), so every one needs a hash.
+			s, d, err := loginJSON(hc, a.base, cookie, csrf, fmt.Sprintf("10.200.%d.%d", i/256, i%256), fmt.Sprintf("flood%d@example.com", i), "wrong password")
 			results <- result{s, d, err}
 		}()
 	}

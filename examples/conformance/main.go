@@ -27,10 +27,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -89,6 +91,29 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("MAIL_LEASE: %w", err)
 	}
+	// TRUSTED_PROXIES (comma-separated prefixes) lets tests play many
+	// clients through X-Forwarded-For; LOGIN_THROTTLE ("5/10s") shortens
+	// the per-(account, client) throttle so its tests run in seconds.
+	var proxies []netip.Prefix
+	for _, p := range strings.Split(os.Getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			prefix, err := netip.ParsePrefix(p)
+			if err != nil {
+				return fmt.Errorf("TRUSTED_PROXIES: %w", err)
+			}
+			proxies = append(proxies, prefix)
+		}
+	}
+	var throttle gatehouse.ThrottleConfig
+	if v := os.Getenv("LOGIN_THROTTLE"); v != "" {
+		count, per, _ := strings.Cut(v, "/")
+		n, err := strconv.Atoi(count)
+		d, err2 := time.ParseDuration(per)
+		if err != nil || err2 != nil {
+			return fmt.Errorf("LOGIN_THROTTLE %q: want count/duration, such as 5/10s", v)
+		}
+		throttle.PerAccountClient = []gatehouse.Limit{{Count: n, Per: d}}
+	}
 	key := []byte(os.Getenv("SECRET_KEY"))
 	if len(key) == 0 {
 		key = make([]byte, 32)
@@ -101,7 +126,9 @@ func run() error {
 		LoginURL:   "/login",
 		Trackable:  true, TokenAuth: true, BasicAuth: true,
 		// Flask-Security's clients may send tokens in the URL.
-		TokenQuery: "auth_token",
+		TokenQuery:     "auth_token",
+		TrustedProxies: proxies,
+		Throttle:       throttle,
 		// Plain HTTP on 127.0.0.1: the library's default is Secure.
 		Cookie: gatehouse.CookieConfig{Insecure: true},
 		Logger: logger,

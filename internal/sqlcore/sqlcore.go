@@ -52,6 +52,9 @@ type Dialect struct {
 	// (" FOR UPDATE SKIP LOCKED" in PostgreSQL; SQLite needs nothing, as
 	// it has one writer at a time).
 	SkipLocked string
+	// Greatest is the function that returns the greater of two values
+	// ("max" in SQLite, "GREATEST" in PostgreSQL).
+	Greatest string
 }
 
 // Store implements the gatehouse store interfaces over db.

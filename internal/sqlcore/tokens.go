@@ -55,13 +55,21 @@ func (s *Store) DeleteUserTokens(ctx context.Context, userID string, kinds ...st
 	return s.wrap("delete user tokens", err)
 }
 
-// DeleteExpired implements gatehouse.Sweeper: it removes tokens and
-// sessions that expired before the given time, in one transaction.
+// DeleteExpired implements gatehouse.Sweeper: it removes tokens,
+// sessions and rate-limit counts that expired before the given time, in
+// one transaction.
 func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error) {
 	total := 0
 	err := s.InTx(ctx, func(ctx context.Context) error {
-		for _, table := range []string{"gatehouse_tokens", "gatehouse_sessions"} {
-			res, err := s.conn(ctx).ExecContext(ctx, s.q("DELETE FROM "+table+" WHERE expires_at < ?"), s.d.Time(before))
+		for _, del := range []struct {
+			query string
+			arg   any
+		}{
+			{"DELETE FROM gatehouse_tokens WHERE expires_at < ?", s.d.Time(before)},
+			{"DELETE FROM gatehouse_sessions WHERE expires_at < ?", s.d.Time(before)},
+			{"DELETE FROM gatehouse_limits WHERE tat < ?", before.UnixMicro()},
+		} {
+			res, err := s.conn(ctx).ExecContext(ctx, s.q(del.query), del.arg)
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,159 @@
+package gatehouse_test
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse"
+)
+
+// throttleEnv trusts the test server's loopback as a proxy, so clients are
+// told apart by X-Forwarded-For.
+func throttleEnv(t *testing.T, change func(c *gatehouse.Config)) *env {
+	return newEnv(t, func(c *gatehouse.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+		if change != nil {
+			change(c)
+		}
+	})
+}
+
+func (e *env) clientFrom(ip string) *client {
+	c := e.client()
+	c.hdr.Set("X-Forwarded-For", ip)
+	return c
+}
+
+// After the per-(account, client) threshold the right password is
+// refused too, until the wait has passed; another client is not held up;
+// an unknown account is throttled alike, byte for byte.
+func TestThrottlePerAccountClient(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	reasons := map[string]int{}
+	e := throttleEnv(t, func(c *gatehouse.Config) {
+		c.Hooks.LoginFailed = func(_ context.Context, identity, reason, client string) {
+			mu.Lock()
+			defer mu.Unlock()
+			reasons[reason+" "+identity+" "+client]++
+		}
+	})
+	attacker := e.clientFrom("198.51.100.7")
+	for range 5 {
+		wantStatus(t, "wrong password", attacker.login("alice@example.com", "wrong guess", false), http.StatusBadRequest)
+		wantStatus(t, "unknown account", attacker.login("nobody@example.com", "wrong guess", false), http.StatusBadRequest)
+	}
+	known := attacker.login("alice@example.com", alicePassword, false)
+	unknown := attacker.login("nobody@example.com", alicePassword, false)
+	wantStatus(t, "right password after 5 failures", known, http.StatusTooManyRequests)
+	if known.header.Get("Retry-After") != "12" || unknown.status != known.status || unknown.body != known.body || unknown.header.Get("Retry-After") != known.header.Get("Retry-After") {
+		t.Errorf("known and unknown accounts answered apart: %d %q %q / %d %q %q", known.status, known.header.Get("Retry-After"), known.body,
+			unknown.status, unknown.header.Get("Retry-After"), unknown.body)
+	}
+	if reasons["wrong_password alice@example.com 198.51.100.7"] != 5 || reasons["unknown_account nobody@example.com 198.51.100.7"] != 5 {
+		t.Errorf("LoginFailed hook: %v", reasons)
+	}
+	// The owner, elsewhere, logs in.
+	owner := e.clientFrom("203.0.113.50")
+	wantStatus(t, "the owner from another client", owner.login("alice@example.com", alicePassword, false), http.StatusSeeOther)
+	// The wait passes.
+	e.clock.Advance(12 * time.Second)
+	wantStatus(t, "after the wait", attacker.login("alice@example.com", alicePassword, false), http.StatusSeeOther)
+}
+
+// HTTP Basic is throttled like a login form: past the threshold the right
+// credentials get 429 on every guarded route.
+func TestThrottleBasicAuth(t *testing.T) {
+	t.Parallel()
+	e := throttleEnv(t, func(c *gatehouse.Config) { c.BasicAuth = true })
+	c := e.clientFrom("198.51.100.8")
+	basic := func(pw string) int {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/me", nil)
+		req.SetBasicAuth("alice@example.com", pw)
+		req.Header.Set("X-Forwarded-For", "198.51.100.8")
+		resp, err := c.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := basic(alicePassword); got != 200 {
+		t.Fatalf("Basic with the right password: %d", got)
+	}
+	for range 5 {
+		if got := basic("wrong guess"); got == 200 || got == http.StatusTooManyRequests {
+			t.Fatalf("Basic with a wrong password: %d", got)
+		}
+	}
+	if got := basic(alicePassword); got != http.StatusTooManyRequests {
+		t.Errorf("Basic with the right password after 5 failures: %d, want 429", got)
+	}
+}
+
+// Per client, whatever the account: credential stuffing from one address
+// is cut off; per account, from every client: a ceiling on distributed
+// guessing.
+func TestThrottlePerClientAndPerAccount(t *testing.T) {
+	t.Parallel()
+	e := throttleEnv(t, func(c *gatehouse.Config) {
+		c.Throttle.PerClient = []gatehouse.Limit{{Count: 8, Per: time.Hour}}
+		c.Throttle.PerAccount = []gatehouse.Limit{{Count: 6, Per: time.Hour}}
+	})
+	stuffer := e.clientFrom("198.51.100.9")
+	for i := range 8 {
+		stuffer.login("user"+string(rune('a'+i))+"@example.com", "password1", false)
+	}
+	wantStatus(t, "a ninth account from one client", stuffer.login("alice@example.com", alicePassword, false), http.StatusTooManyRequests)
+	for i := range 6 {
+		e.clientFrom("192.0.2."+string(rune('1'+i))).login("alice@example.com", "wrong guess", false)
+	}
+	wantStatus(t, "the owner after 6 failures from 6 clients", e.clientFrom("203.0.113.9").login("alice@example.com", alicePassword, false), http.StatusTooManyRequests)
+	// Setting a password clears the account's count.
+	if err := e.m.SetPassword(context.Background(), e.user, "a brand new password"); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, "after a new password", e.clientFrom("203.0.113.9").login("alice@example.com", "a brand new password", false), http.StatusSeeOther)
+}
+
+// With Lockout, the account locks after Lockout.Count failures (the hook
+// is told once), and a new password unlocks it.
+func TestThrottleLockout(t *testing.T) {
+	t.Parallel()
+	var locked []string
+	e := throttleEnv(t, func(c *gatehouse.Config) {
+		c.Throttle.Lockout = gatehouse.Limit{Count: 3, Per: time.Hour}
+		c.Throttle.PerAccountClient = []gatehouse.Limit{{Count: 100, Per: time.Hour}}
+		c.Hooks.LockedOut = func(_ context.Context, u *gatehouse.User) { locked = append(locked, u.Email) }
+	})
+	for i := range 3 {
+		e.clientFrom("198.51.100."+string(rune('1'+i))).login("alice@example.com", "wrong guess", false)
+	}
+	if len(locked) != 1 || locked[0] != "alice@example.com" {
+		t.Errorf("LockedOut hook: %v", locked)
+	}
+	r := e.clientFrom("203.0.113.10").login("alice@example.com", alicePassword, false)
+	wantStatus(t, "the right password on a locked account", r, http.StatusTooManyRequests)
+	if r.header.Get("Retry-After") != "3600" {
+		t.Errorf("Retry-After %q, want 3600", r.header.Get("Retry-After"))
+	}
+	if err := e.m.SetPassword(context.Background(), e.user, "a brand new password"); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, "unlocked by a new password", e.clientFrom("203.0.113.10").login("alice@example.com", "a brand new password", false), http.StatusSeeOther)
+}
+
+// Throttle.Off turns it off: for tests.
+func TestThrottleOff(t *testing.T) {
+	t.Parallel()
+	e := throttleEnv(t, func(c *gatehouse.Config) { c.Throttle.Off = true })
+	c := e.clientFrom("198.51.100.10")
+	for range 20 {
+		c.login("alice@example.com", "wrong guess", false)
+	}
+	wantStatus(t, "after 20 failures, throttling off", c.login("alice@example.com", alicePassword, false), http.StatusSeeOther)
+}
