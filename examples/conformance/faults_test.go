@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,11 +198,10 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	t.Parallel()
 	db, _ := sqliteURL(t)
 	ms := smtptest.Start(t)
-	a := launch(t, db, ms.Addr, ms)
+	a := launch(t, db, ms.Addr, ms, "LOG_REQUESTS=1")
 	cookie, csrf := a.client(t).sessionCookie()
 	const n = 60
-	wrote := make(chan struct{}, n)
-	hc := &http.Client{Timeout: 60 * time.Second, Transport: tracing{&http.Transport{DisableKeepAlives: true}, wrote}}
+	hc := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	start := make(chan struct{})
 	type result struct {
 		status int
@@ -219,12 +217,15 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		}()
 	}
 	close(start)
-	// Every request is sent (and, a moment later, accepted) before the
-	// signal: the logins take about a second in all.
-	for range n {
-		<-wrote
+	// The signal comes once the server has every request in hand (what
+	// it has not accepted yet, it may refuse): the logins take about a
+	// second in all.
+	for deadline := time.Now().Add(30 * time.Second); strings.Count(a.logs.String(), "msg=request method=POST path=/login") < n; {
+		if time.Now().After(deadline) {
+			t.Fatal("the server never had every request in hand")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond)
 	a.cmd.Process.Signal(syscall.SIGTERM)
 	ok := 0
 	for range n {
@@ -250,17 +251,6 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		t.Errorf("unclean stop:\n%s", logs)
 	}
 	t.Logf("%d of %d logins answered 200 across SIGTERM", ok, n)
-}
-
-// tracing is a transport that tells wrote when a request has been sent.
-type tracing struct {
-	rt    http.RoundTripper
-	wrote chan<- struct{}
-}
-
-func (t tracing) RoundTrip(r *http.Request) (*http.Response, error) {
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { t.wrote <- struct{}{} }}
-	return t.rt.RoundTrip(r.WithContext(httptrace.WithClientTrace(r.Context(), trace)))
 }
 
 // A flood of 2,000 concurrent logins: peak memory stays within the

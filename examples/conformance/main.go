@@ -167,7 +167,16 @@ func run() error {
 		<-worked
 		return err
 	}
-	srv := &http.Server{Handler: auth.Authenticate(routes(auth, v)), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	handler := auth.Authenticate(routes(auth, v))
+	if os.Getenv("LOG_REQUESTS") != "" {
+		// For tests that must know the server has a request in hand.
+		next := handler
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			logger.Info("request", "method", r.Method, "path", r.URL.Path)
+			next.ServeHTTP(w, r)
+		})
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	logger.Info("conformance app listening", "addr", "http://"+ln.Addr().String(), "database", db.Kind+" "+db.Where)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
