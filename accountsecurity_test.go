@@ -158,7 +158,7 @@ func TestConfirmTokenBoundToAddress(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	tok, err := e.m.IssueToken(ctx, gatehouse.TokenConfirm, e.user, time.Hour, "")
+	tok, err := e.m.IssueToken(ctx, "confirm", e.user, time.Hour, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestConfirmTokenBoundToAddress(t *testing.T) {
 	if err := e.store.UpdateUser(ctx, e.user.ID, gatehouse.UserChange{Email: &addr, UpdatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.m.RedeemToken(ctx, gatehouse.TokenConfirm, tok); err == nil {
+	if _, _, err := e.m.RedeemToken(ctx, "confirm", tok); err == nil {
 		t.Error("a confirmation link for the old address confirmed the new one")
 	}
 }

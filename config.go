@@ -260,11 +260,12 @@ type Hooks struct {
 	// LoginFailed: a password or a one-time link was wrong. identity is
 	// what was tried (an address or username as typed, "" for a link),
 	// reason one of "unknown_account", "wrong_password", "no_password",
-	// "bad_link", client the client's address. Never the password.
+	// "bad_link", "wrong_factor", client the client's address. Never the
+	// password.
 	LoginFailed func(ctx context.Context, identity, reason, client string)
 	// LockedOut: an account reached ThrottleConfig.Lockout.
 	LockedOut func(ctx context.Context, u *User)
 	// Throttled: a secret check was refused for too many failures; kind
-	// is "password" or "link".
+	// is "password", "link" or "factor" (a second factor).
 	Throttled func(ctx context.Context, kind, client string, retryAfter time.Duration)
 }

@@ -158,6 +158,20 @@ func (m *Manager) Config() Config {
 	return c
 }
 
+// Keys derives a 32-byte key for purpose from each of the secret keys, in
+// their order (the first is for sealing or signing, all for opening or
+// verifying, so keys rotate as Config.SecretKeys do), for layers built on
+// the engine: the views seal two-factor secrets with them. The keys are
+// derived (HKDF) and apart from every key the engine uses itself; they
+// reveal nothing of the secret keys.
+func (m *Manager) Keys(purpose string) [][]byte {
+	keys := make([][]byte, len(m.cfg.SecretKeys))
+	for i, k := range m.cfg.SecretKeys {
+		keys[i] = deriveKey(k, "extension/"+purpose)
+	}
+	return keys
+}
+
 // NewSecretKey returns 32 bytes from crypto/rand: a key for
 // Config.SecretKeys. Make it once, keep it secret, and give every instance
 // of the application the same one; a new key on each start logs everybody

@@ -143,13 +143,6 @@ type SessionStore interface {
 	DeleteUserSessions(ctx context.Context, userID string) error
 }
 
-// The one-time token kinds gatehouse issues.
-const (
-	TokenConfirm = "confirm"
-	TokenReset   = "reset"
-	TokenLogin   = "login"
-)
-
 // Token is a one-time token (confirmation, reset or passwordless login link)
 // as a [TokenStore] keeps it. The raw token is selector.verifier; the store
 // sees the selector and a hash of the verifier only.

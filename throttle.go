@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -71,7 +72,28 @@ func (t ThrottleConfig) withDefaults() ThrottleConfig {
 const (
 	kindPassword = "password"
 	kindLink     = "link"
+	kindFactor   = "factor"
 )
+
+// CheckFactor runs check, a check of a second factor of u's (a one-time
+// code, a recovery code, a passkey's signature), through the brute-force
+// throttle, as VerifyPassword does a password: if u's account is
+// throttled it fails at once with a *RetryAfterError wrapping
+// ErrRateLimited, without running check; if check returns an error
+// wrapping ErrInvalidCredentials, the failure counts (per account and
+// client, per account, per client, in all) and is reported to
+// Hooks.LoginFailed with reason "wrong_factor". It returns check's error.
+func (m *Manager) CheckFactor(ctx context.Context, u *User, check func(ctx context.Context) error) error {
+	account := userAccount(u)
+	if err := m.throttled(ctx, kindFactor, account); err != nil {
+		return err
+	}
+	err := check(ctx)
+	if errors.Is(err, ErrInvalidCredentials) {
+		m.failed(ctx, kindFactor, account, u.Email, "wrong_factor", u)
+	}
+	return err
+}
 
 // throttleKey is one count a check goes against.
 type throttleKey struct {

@@ -43,8 +43,8 @@ func (m *Manager) IssueToken(ctx context.Context, kind string, u *User, ttl time
 // many concurrent redemptions exactly one wins. It fails with
 // ErrTokenInvalid for a malformed, unknown, used, superseded or expired
 // token, one of another kind, one issued before the user's SecurityStamp
-// changed (a password change by any route), or a confirmation token for an
-// address the user no longer has. Failures are throttled per client
+// changed (a password change by any route), or one mailed to an address
+// the user no longer has. Failures are throttled per client
 // (Config.Throttle): past the limits it fails with a *RetryAfterError
 // wrapping ErrRateLimited.
 func (m *Manager) RedeemToken(ctx context.Context, kind string, raw string) (*Token, *User, error) {
@@ -106,8 +106,8 @@ func (m *Manager) checkToken(ctx context.Context, kind string, raw string, take 
 	if !equalStamp(t.Stamp, u.SecurityStamp) {
 		return nil, nil, ErrTokenInvalid
 	}
-	if t.Kind == TokenConfirm && !strings.EqualFold(t.Email, u.Email) {
-		return nil, nil, ErrTokenInvalid // it confirmed the address it was sent to, which the user no longer has
+	if !strings.EqualFold(t.Email, u.Email) {
+		return nil, nil, ErrTokenInvalid // mailed to an address the user no longer has
 	}
 	return t, u, nil
 }

@@ -16,7 +16,7 @@ func TestOneTimeTokenSingleUse(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	raw, err := e.m.IssueToken(ctx, gatehouse.TokenReset, e.user, time.Hour, "")
+	raw, err := e.m.IssueToken(ctx, "reset", e.user, time.Hour, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestOneTimeTokenSingleUse(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 100 {
 		wg.Go(func() {
-			_, u, err := e.m.RedeemToken(ctx, gatehouse.TokenReset, raw)
+			_, u, err := e.m.RedeemToken(ctx, "reset", raw)
 			switch {
 			case err == nil && u.ID == e.user.ID:
 				wins.Add(1)
@@ -58,32 +58,32 @@ func TestOneTimeTokenRefusals(t *testing.T) {
 		}
 	}
 	// Another purpose.
-	redeem("confirm token used as reset", gatehouse.TokenReset, issue(gatehouse.TokenConfirm, time.Hour))
+	redeem("confirm token used as reset", "reset", issue("confirm", time.Hour))
 	// Superseded by a newer one.
-	old := issue(gatehouse.TokenReset, time.Hour)
-	newer := issue(gatehouse.TokenReset, time.Hour)
-	redeem("superseded", gatehouse.TokenReset, old)
-	if _, _, err := e.m.RedeemToken(ctx, gatehouse.TokenReset, newer); err != nil {
+	old := issue("reset", time.Hour)
+	newer := issue("reset", time.Hour)
+	redeem("superseded", "reset", old)
+	if _, _, err := e.m.RedeemToken(ctx, "reset", newer); err != nil {
 		t.Errorf("newest token: %v", err)
 	}
 	// Expired.
-	exp := issue(gatehouse.TokenLogin, time.Minute)
+	exp := issue("login", time.Minute)
 	e.clock.Advance(2 * time.Minute)
-	redeem("expired", gatehouse.TokenLogin, exp)
+	redeem("expired", "login", exp)
 	// A wrong verifier with a real selector.
-	genuine := issue(gatehouse.TokenReset, time.Hour)
+	genuine := issue("reset", time.Hour)
 	sel, _, _ := strings.Cut(genuine, ".")
-	redeem("forged verifier", gatehouse.TokenReset, sel+"."+strings.Repeat("A", 43))
+	redeem("forged verifier", "reset", sel+"."+strings.Repeat("A", 43))
 	// Malformed.
 	for _, bad := range []string{"", "x", strings.Repeat("a", 5000), "a.b", genuine + "x"} {
-		redeem("malformed "+bad[:min(len(bad), 10)], gatehouse.TokenReset, bad)
+		redeem("malformed "+bad[:min(len(bad), 10)], "reset", bad)
 	}
 	// A password change, by any route, kills pending reset links: the token
 	// is bound to the SecurityStamp even if the store kept it.
-	pending := issue(gatehouse.TokenConfirm, time.Hour)
+	pending := issue("confirm", time.Hour)
 	stamp := "a new stamp" // as a direct SQL update would
 	e.store.UpdateUser(ctx, e.user.ID, gatehouse.UserChange{SecurityStamp: &stamp, UpdatedAt: time.Now()})
-	redeem("after the stamp changed", gatehouse.TokenConfirm, pending)
+	redeem("after the stamp changed", "confirm", pending)
 }
 
 // Auth tokens work as a Bearer header until they are older than
@@ -165,12 +165,12 @@ func TestSetPasswordEndsSessions(t *testing.T) {
 	c.mustLogin(true)
 	ctx := context.Background()
 	u, _ := e.store.UserByID(ctx, e.user.ID)
-	reset, _ := e.m.IssueToken(ctx, gatehouse.TokenReset, u, time.Hour, "")
+	reset, _ := e.m.IssueToken(ctx, "reset", u, time.Hour, "")
 	if err := e.m.SetPassword(ctx, u, "another fine password"); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, "/me after password change", c.get("/me"), 303)
-	if _, _, err := e.m.RedeemToken(ctx, gatehouse.TokenReset, reset); !errors.Is(err, gatehouse.ErrTokenInvalid) {
+	if _, _, err := e.m.RedeemToken(ctx, "reset", reset); !errors.Is(err, gatehouse.ErrTokenInvalid) {
 		t.Errorf("reset token after password change: %v", err)
 	}
 	if _, err := e.m.VerifyPassword(ctx, "alice@example.com", "another fine password"); err != nil {

@@ -1,5 +1,5 @@
 // Package memstore keeps users, roles, sessions, one-time tokens, the
-// mail outbox and rate-limit counts in memory. It implements every gatehouse store interface, is
+// mail outbox, rate-limit counts and second factors in memory. It implements every gatehouse store interface, is
 // safe for concurrent use, and is meant for tests, examples and
 // prototypes: everything is lost when the process exits, and it serves one
 // process only.
@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/gcra"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 )
 
 // Store is an in-memory gatehouse store. The zero value is not usable; call
@@ -28,6 +29,9 @@ type Store struct {
 	mailSeq  int
 	claimSeq int
 	limits   *gcra.Memory // rate limits and throttles; locked on its own
+
+	factors   map[string][]*mfa.Factor // by user ID
+	factorSeq int
 }
 
 type tokenKey struct {
@@ -46,6 +50,7 @@ var (
 	_ admin.SessionLister      = (*Store)(nil)
 	_ gatehouse.Sweeper        = (*Store)(nil)
 	_ gatehouse.Limiter        = (*Store)(nil)
+	_ mfa.Store                = (*Store)(nil)
 )
 
 // New returns an empty Store.
@@ -54,6 +59,6 @@ func New() *Store {
 		users: map[string]*gatehouse.User{}, byEmail: map[string]string{}, byName: map[string]string{},
 		sessions: map[string]*gatehouse.Session{}, tokens: map[tokenKey]*gatehouse.Token{},
 		roles: map[string]*gatehouse.Role{}, mail: map[string]*gatehouse.MailJob{},
-		limits: gcra.NewMemory(0),
+		limits: gcra.NewMemory(0), factors: map[string][]*mfa.Factor{},
 	}
 }

@@ -116,6 +116,7 @@ func (s *Store) DeleteUser(_ context.Context, id string) error {
 			delete(s.tokens, k)
 		}
 	}
+	delete(s.factors, id)
 	return nil
 }
 

@@ -9,7 +9,7 @@
 //
 // The store implements gatehouse.UserStore, TokenStore, SessionStore,
 // RoleStore, Outbox, Limiter, Transactor, UsernameLookup and Sweeper, and
-// admin.UserStore and admin.SessionLister.
+// admin.UserStore, admin.SessionLister and mfa.Store.
 package pgstore
 
 import (
@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/sqlcore"
 	"github.com/gatehouse-auth/gatehouse/internal/sqlmigrate"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 )
 
 //go:embed migrations/*.sql
@@ -48,6 +49,7 @@ var (
 	_ admin.SessionLister      = (*Store)(nil)
 	_ gatehouse.Sweeper        = (*Store)(nil)
 	_ gatehouse.Limiter        = (*Store)(nil)
+	_ mfa.Store                = (*Store)(nil)
 )
 
 func placeholder(n int) string { return "$" + strconv.Itoa(n) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/admin"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 )
 
 // DB returns the database the store works on.
@@ -165,3 +166,22 @@ func (s *Store) Wait(ctx context.Context, key string, l gatehouse.Limit, now tim
 
 // Forget implements gatehouse.Limiter.
 func (s *Store) Forget(ctx context.Context, key string) error { return s.core.Forget(ctx, key) }
+
+// Factors implements mfa.Store.
+func (s *Store) Factors(ctx context.Context, userID string) ([]*mfa.Factor, error) {
+	return s.core.Factors(ctx, userID)
+}
+
+// AddFactor implements mfa.Store.
+func (s *Store) AddFactor(ctx context.Context, f *mfa.Factor) error { return s.core.AddFactor(ctx, f) }
+
+// DeleteFactors implements mfa.Store.
+func (s *Store) DeleteFactors(ctx context.Context, userID string, ids ...string) error {
+	return s.core.DeleteFactors(ctx, userID, ids...)
+}
+
+// UseFactor implements mfa.Store: one conditional update, so of two
+// concurrent uses of one code, exactly one succeeds.
+func (s *Store) UseFactor(ctx context.Context, userID, id string, counter int64, at time.Time) error {
+	return s.core.UseFactor(ctx, userID, id, counter, at)
+}

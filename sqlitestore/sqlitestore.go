@@ -9,7 +9,7 @@
 //
 // The store implements gatehouse.UserStore, TokenStore, SessionStore,
 // RoleStore, Outbox, Limiter, Transactor, UsernameLookup and Sweeper, and
-// admin.UserStore and admin.SessionLister.
+// admin.UserStore, admin.SessionLister and mfa.Store.
 //
 // # User cache
 //
@@ -39,6 +39,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/sqlcore"
 	"github.com/gatehouse-auth/gatehouse/internal/sqlmigrate"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 )
 
 //go:embed migrations/*.sql
@@ -68,6 +69,7 @@ var (
 	_ admin.SessionLister      = (*Store)(nil)
 	_ gatehouse.Sweeper        = (*Store)(nil)
 	_ gatehouse.Limiter        = (*Store)(nil)
+	_ mfa.Store                = (*Store)(nil)
 )
 
 // New returns a Store over db. It does nothing to the database: call

@@ -33,7 +33,7 @@ func openStore(t testing.TB) *sqlitestore.Store {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Stores {
 		s := openStore(t)
-		return storetest.Stores{Users: s, Tokens: s, Sessions: s, Roles: s, Outbox: s, Limiter: s}
+		return storetest.Stores{Users: s, Tokens: s, Sessions: s, Roles: s, Outbox: s, Limiter: s, Factors: s}
 	})
 }
 

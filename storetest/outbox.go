@@ -193,7 +193,7 @@ func testTransactor(t *testing.T, s Stores) {
 			if err := s.Users.CreateUser(ctx, u); err != nil {
 				return err
 			}
-			if err := s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenConfirm, "sel-"+email, u.ID, t0.Add(time.Hour))); err != nil {
+			if err := s.Tokens.CreateToken(ctx, newToken("confirm", "sel-"+email, u.ID, t0.Add(time.Hour))); err != nil {
 				return err
 			}
 			if err := s.Outbox.Enqueue(ctx, &gatehouse.MailJob{Kind: "welcome", Payload: []byte(email), DueAt: t0, CreatedAt: t0}); err != nil {
@@ -211,7 +211,7 @@ func testTransactor(t *testing.T, s Stores) {
 	if _, err := s.Users.UserByEmail(ctx, "rolled@example.com"); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Errorf("a rolled-back user exists: %v", err)
 	}
-	if _, err := s.Tokens.Token(ctx, gatehouse.TokenConfirm, "sel-rolled@example.com"); !errors.Is(err, gatehouse.ErrNotFound) {
+	if _, err := s.Tokens.Token(ctx, "confirm", "sel-rolled@example.com"); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Errorf("a rolled-back token exists: %v", err)
 	}
 	if j := claim(t, s.Outbox, t0); j != nil {

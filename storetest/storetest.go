@@ -30,6 +30,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/admin"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 )
 
 // Stores are the stores under test; nil ones are skipped.
@@ -40,6 +41,7 @@ type Stores struct {
 	Roles    gatehouse.RoleStore
 	Outbox   gatehouse.Outbox
 	Limiter  gatehouse.Limiter
+	Factors  mfa.Store
 }
 
 // Run runs every contract against the stores open returns.
@@ -71,6 +73,8 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Transactor", needTransactor, testTransactor},
 		{"Limiter", needLimiter, testLimiter},
 		{"LimiterConcurrent", needLimiter, testLimiterConcurrent},
+		{"Factors", needFactors, testFactors},
+		{"FactorUsedOnce", needFactors, testFactorUsedOnce},
 		{"RaceDeactivateVsPasswordChange", needUsers, testRaceDeactivateVsPassword},
 		{"RaceRoleRemovalVsLogout", needRoles, testRaceRoleRemovalVsLogout},
 		{"RaceParallelLogouts", needUsers, testRaceParallelLogouts},
@@ -370,7 +374,7 @@ func testDeleteUser(t *testing.T, s Stores) {
 	u.Roles = []string{"admin"}
 	mustCreate(t, s.Users, u)
 	if s.Tokens != nil {
-		s.Tokens.CreateToken(ctx, &gatehouse.Token{Kind: gatehouse.TokenReset, Selector: "sel-gone", VerifierHash: []byte{1}, UserID: u.ID, Stamp: "s", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+		s.Tokens.CreateToken(ctx, &gatehouse.Token{Kind: "reset", Selector: "sel-gone", VerifierHash: []byte{1}, UserID: u.ID, Stamp: "s", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
 	}
 	if err := ud.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatalf("DeleteUser = %v", err)
@@ -379,7 +383,7 @@ func testDeleteUser(t *testing.T, s Stores) {
 		t.Errorf("UserByID(deleted) = %v", err)
 	}
 	if s.Tokens != nil {
-		if _, err := s.Tokens.TakeToken(ctx, gatehouse.TokenReset, "sel-gone"); !errors.Is(err, gatehouse.ErrNotFound) {
+		if _, err := s.Tokens.TakeToken(ctx, "reset", "sel-gone"); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Errorf("token of a deleted user survived: %v", err)
 		}
 	}
@@ -543,32 +547,32 @@ func newToken(kind string, sel, userID string, expires time.Time) *gatehouse.Tok
 func testTokens(t *testing.T, s Stores) {
 	ctx := context.Background()
 	u := mustCreate(t, s.Users, newUser("tok@example.com"))
-	in := newToken(gatehouse.TokenReset, "sel1", u.ID, t0.Add(time.Hour))
+	in := newToken("reset", "sel1", u.ID, t0.Add(time.Hour))
 	if err := s.Tokens.CreateToken(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenReset, "sel1", u.ID, t0)); !errors.Is(err, gatehouse.ErrDuplicate) {
+	if err := s.Tokens.CreateToken(ctx, newToken("reset", "sel1", u.ID, t0)); !errors.Is(err, gatehouse.ErrDuplicate) {
 		t.Errorf("CreateToken(same selector) = %v, want ErrDuplicate", err)
 	}
 	// The same selector under another kind is another token.
-	if err := s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenConfirm, "sel1", u.ID, t0.Add(time.Hour))); err != nil {
+	if err := s.Tokens.CreateToken(ctx, newToken("confirm", "sel1", u.ID, t0.Add(time.Hour))); err != nil {
 		t.Errorf("CreateToken(other kind) = %v", err)
 	}
-	if _, err := s.Tokens.TakeToken(ctx, gatehouse.TokenLogin, "sel1"); !errors.Is(err, gatehouse.ErrNotFound) {
+	if _, err := s.Tokens.TakeToken(ctx, "login", "sel1"); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Errorf("TakeToken(wrong kind) = %v, want ErrNotFound", err)
 	}
 	// Token reads without taking.
 	for range 2 {
-		peek, err := s.Tokens.Token(ctx, gatehouse.TokenReset, "sel1")
+		peek, err := s.Tokens.Token(ctx, "reset", "sel1")
 		if err != nil || peek.UserID != u.ID || string(peek.VerifierHash) != string(in.VerifierHash) || !peek.ExpiresAt.Equal(in.ExpiresAt) ||
 			peek.Binding != in.Binding || peek.Email != in.Email || peek.Stamp != in.Stamp {
 			t.Fatalf("Token = %+v, %v", peek, err)
 		}
 	}
-	if _, err := s.Tokens.Token(ctx, gatehouse.TokenLogin, "sel1"); !errors.Is(err, gatehouse.ErrNotFound) {
+	if _, err := s.Tokens.Token(ctx, "login", "sel1"); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Errorf("Token(wrong kind) = %v, want ErrNotFound", err)
 	}
-	got, err := s.Tokens.TakeToken(ctx, gatehouse.TokenReset, "sel1")
+	got, err := s.Tokens.TakeToken(ctx, "reset", "sel1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,27 +580,27 @@ func testTokens(t *testing.T, s Stores) {
 		got.UserID != in.UserID || got.Stamp != in.Stamp || got.Email != in.Email || !got.CreatedAt.Equal(in.CreatedAt) || !got.ExpiresAt.Equal(in.ExpiresAt) {
 		t.Errorf("TakeToken = %+v, want %+v", got, in)
 	}
-	if _, err := s.Tokens.TakeToken(ctx, gatehouse.TokenReset, "sel1"); !errors.Is(err, gatehouse.ErrNotFound) {
+	if _, err := s.Tokens.TakeToken(ctx, "reset", "sel1"); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Errorf("second TakeToken = %v, want ErrNotFound", err)
 	}
 	// DeleteUserTokens by kind, then all.
-	s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenReset, "sel2", u.ID, t0.Add(time.Hour)))
-	s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenLogin, "sel3", u.ID, t0.Add(time.Hour)))
-	if err := s.Tokens.DeleteUserTokens(ctx, u.ID, gatehouse.TokenReset); err != nil {
+	s.Tokens.CreateToken(ctx, newToken("reset", "sel2", u.ID, t0.Add(time.Hour)))
+	s.Tokens.CreateToken(ctx, newToken("login", "sel3", u.ID, t0.Add(time.Hour)))
+	if err := s.Tokens.DeleteUserTokens(ctx, u.ID, "reset"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Tokens.TakeToken(ctx, gatehouse.TokenReset, "sel2"); !errors.Is(err, gatehouse.ErrNotFound) {
+	if _, err := s.Tokens.TakeToken(ctx, "reset", "sel2"); !errors.Is(err, gatehouse.ErrNotFound) {
 		t.Errorf("reset token survived DeleteUserTokens(reset): %v", err)
 	}
-	if _, err := s.Tokens.TakeToken(ctx, gatehouse.TokenLogin, "sel3"); err != nil {
+	if _, err := s.Tokens.TakeToken(ctx, "login", "sel3"); err != nil {
 		t.Errorf("login token lost to DeleteUserTokens(reset): %v", err)
 	}
-	s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenLogin, "sel4", u.ID, t0.Add(time.Hour)))
+	s.Tokens.CreateToken(ctx, newToken("login", "sel4", u.ID, t0.Add(time.Hour)))
 	s.Tokens.DeleteUserTokens(ctx, u.ID)
 	for _, k := range []struct {
 		kind string
 		sel  string
-	}{{gatehouse.TokenConfirm, "sel1"}, {gatehouse.TokenLogin, "sel4"}} {
+	}{{"confirm", "sel1"}, {"login", "sel4"}} {
 		if _, err := s.Tokens.TakeToken(ctx, k.kind, k.sel); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Errorf("token %s survived DeleteUserTokens(all): %v", k.sel, err)
 		}
@@ -609,13 +613,13 @@ func testTokens(t *testing.T, s Stores) {
 	if !ok {
 		return
 	}
-	s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenLogin, "old", u.ID, t0.Add(-time.Hour)))
-	s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenLogin, "new", u.ID, t0.Add(time.Hour)))
+	s.Tokens.CreateToken(ctx, newToken("login", "old", u.ID, t0.Add(-time.Hour)))
+	s.Tokens.CreateToken(ctx, newToken("login", "new", u.ID, t0.Add(time.Hour)))
 	n, err := sweeper.DeleteExpired(ctx, t0)
 	if err != nil || n != 1 {
 		t.Errorf("DeleteExpired = %d, %v; want 1", n, err)
 	}
-	if _, err := s.Tokens.TakeToken(ctx, gatehouse.TokenLogin, "new"); err != nil {
+	if _, err := s.Tokens.TakeToken(ctx, "login", "new"); err != nil {
 		t.Errorf("unexpired token swept: %v", err)
 	}
 }
@@ -624,14 +628,14 @@ func testTokens(t *testing.T, s Stores) {
 func testTakeTokenOnce(t *testing.T, s Stores) {
 	ctx := context.Background()
 	u := mustCreate(t, s.Users, newUser("once@example.com"))
-	if err := s.Tokens.CreateToken(ctx, newToken(gatehouse.TokenReset, "only", u.ID, t0.Add(time.Hour))); err != nil {
+	if err := s.Tokens.CreateToken(ctx, newToken("reset", "only", u.ID, t0.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	var wins atomic.Int32
 	var wg sync.WaitGroup
 	for range 100 {
 		wg.Go(func() {
-			_, err := s.Tokens.TakeToken(ctx, gatehouse.TokenReset, "only")
+			_, err := s.Tokens.TakeToken(ctx, "reset", "only")
 			switch {
 			case err == nil:
 				wins.Add(1)

@@ -55,7 +55,7 @@ func (v *Views) confirmLinkGet(w http.ResponseWriter, r *http.Request) {
 		v.confirmAddress(w, r, raw, nil)
 		return
 	}
-	_, u, err := v.auth.PeekToken(r.Context(), gatehouse.TokenConfirm, raw)
+	_, u, err := v.auth.PeekToken(r.Context(), TokenConfirm, raw)
 	if err != nil {
 		v.linkFailed(w, r, err, i18n.InvalidConfirmationToken, v.cfg.ConfirmPath)
 		return
@@ -76,7 +76,7 @@ func (v *Views) confirmLinkPost(w http.ResponseWriter, r *http.Request, f form) 
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	ctx := r.Context()
 	raw := r.PathValue("token")
-	_, u, err := v.auth.PeekToken(ctx, gatehouse.TokenConfirm, raw)
+	_, u, err := v.auth.PeekToken(ctx, TokenConfirm, raw)
 	if err != nil {
 		v.linkFailed(w, r, err, i18n.InvalidConfirmationToken, v.cfg.ConfirmPath)
 		return
@@ -117,7 +117,7 @@ func (v *Views) confirmLinkPost(w http.ResponseWriter, r *http.Request, f form) 
 // with a new password hash if newHash is set, then answers.
 func (v *Views) confirmAddress(w http.ResponseWriter, r *http.Request, raw string, newHash *string) {
 	ctx := r.Context()
-	_, u, err := v.auth.RedeemToken(ctx, gatehouse.TokenConfirm, raw)
+	_, u, err := v.auth.RedeemToken(ctx, TokenConfirm, raw)
 	if err != nil {
 		v.linkFailed(w, r, err, i18n.InvalidConfirmationToken, v.cfg.ConfirmPath)
 		return

@@ -261,7 +261,7 @@ func (ve *viewEnv) issueLoginLink(t *testing.T, email string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := ve.m.IssueToken(context.Background(), gatehouse.TokenLogin, u, time.Hour, "")
+	tok, err := ve.m.IssueToken(context.Background(), views.TokenLogin, u, time.Hour, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,14 @@ func (f MailerFunc) Send(ctx context.Context, m *Message) error { return f(ctx, 
 // no such mailbox): the outbox does not retry it. Mailers wrap it.
 var ErrMailRejected = errors.New("views: mail rejected")
 
+// The kinds of one-time token the views issue (gatehouse.Manager.IssueToken)
+// for the links they mail.
+const (
+	TokenConfirm = "confirm"
+	TokenReset   = "reset"
+	TokenLogin   = "login"
+)
+
 // The mails the views send, by template name.
 const (
 	mailWelcome      = "welcome"

@@ -298,18 +298,18 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 	case mailWelcome:
 		subject = i18n.EmailSubjectRegister
 		if c.Confirmable && !u.IsConfirmed() {
-			kind, ttl, path = gatehouse.TokenConfirm, c.ConfirmWithin, c.ConfirmPath
+			kind, ttl, path = TokenConfirm, c.ConfirmWithin, c.ConfirmPath
 		}
 	case mailConfirm:
 		if u.IsConfirmed() || !u.Active {
 			return nil
 		}
-		kind, ttl, path, subject = gatehouse.TokenConfirm, c.ConfirmWithin, c.ConfirmPath, i18n.EmailSubjectConfirm
+		kind, ttl, path, subject = TokenConfirm, c.ConfirmWithin, c.ConfirmPath, i18n.EmailSubjectConfirm
 	case mailReset, mailUnlock:
 		if !u.Active {
 			return nil
 		}
-		kind, ttl, path, subject = gatehouse.TokenReset, c.ResetWithin, c.ResetPath, i18n.EmailSubjectPasswordReset
+		kind, ttl, path, subject = TokenReset, c.ResetWithin, c.ResetPath, i18n.EmailSubjectPasswordReset
 		if p.Kind == mailUnlock {
 			subject = i18n.EmailSubjectUnlock
 		}
@@ -317,7 +317,7 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 		if !v.loginAllowed(u) {
 			return nil
 		}
-		kind, ttl, path, subject = gatehouse.TokenLogin, c.LoginWithin, c.LoginPath, i18n.EmailSubjectPasswordless
+		kind, ttl, path, subject = TokenLogin, c.LoginWithin, c.LoginPath, i18n.EmailSubjectPasswordless
 	case mailResetNotice:
 		subject = i18n.EmailSubjectPasswordNotice
 	case mailChangeNotice:

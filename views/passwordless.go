@@ -63,7 +63,7 @@ func (v *Views) passwordlessLinkView() http.Handler {
 
 // peekLoginToken checks a login link without using it up.
 func (v *Views) peekLoginToken(r *http.Request) (*gatehouse.Token, *gatehouse.User, error) {
-	t, u, err := v.auth.PeekToken(r.Context(), gatehouse.TokenLogin, r.PathValue("token"))
+	t, u, err := v.auth.PeekToken(r.Context(), TokenLogin, r.PathValue("token"))
 	if err == nil && !v.loginAllowed(u) {
 		err = gatehouse.ErrTokenInvalid
 	}
@@ -119,7 +119,7 @@ func (v *Views) passwordlessLinkPost(w http.ResponseWriter, r *http.Request, f f
 		v.render(w, r, http.StatusOK, "login_link", i18n.UILogin, v.loginLinkPage(r, t, u))
 		return
 	}
-	if _, u, err = v.auth.RedeemToken(ctx, gatehouse.TokenLogin, r.PathValue("token")); err != nil {
+	if _, u, err = v.auth.RedeemToken(ctx, TokenLogin, r.PathValue("token")); err != nil {
 		v.linkFailed(w, r, err, i18n.InvalidLoginToken, v.cfg.LoginPath)
 		return
 	}

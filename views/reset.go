@@ -32,7 +32,7 @@ func (v *Views) forgotView() http.Handler {
 func (v *Views) resetView() http.Handler {
 	return v.view(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Referrer-Policy", "no-referrer")
-		if _, _, err := v.auth.PeekToken(r.Context(), gatehouse.TokenReset, r.PathValue("token")); err != nil {
+		if _, _, err := v.auth.PeekToken(r.Context(), TokenReset, r.PathValue("token")); err != nil {
 			v.linkFailed(w, r, err, i18n.InvalidResetPasswordToken, v.cfg.ResetPath)
 			return
 		}
@@ -47,7 +47,7 @@ func (v *Views) resetView() http.Handler {
 		raw := r.PathValue("token")
 		// Check the token first: a bad link should say so, not complain
 		// about the password.
-		_, owner, err := v.auth.PeekToken(ctx, gatehouse.TokenReset, raw)
+		_, owner, err := v.auth.PeekToken(ctx, TokenReset, raw)
 		if err != nil {
 			v.linkFailed(w, r, err, i18n.InvalidResetPasswordToken, v.cfg.ResetPath)
 			return
@@ -58,7 +58,7 @@ func (v *Views) resetView() http.Handler {
 			v.fail(w, r, fe, "reset", i18n.UIReset, page{Action: v.cfg.Prefix + v.cfg.ResetPath + "/" + raw})
 			return
 		}
-		_, u, err := v.auth.RedeemToken(ctx, gatehouse.TokenReset, raw)
+		_, u, err := v.auth.RedeemToken(ctx, TokenReset, raw)
 		if err != nil {
 			v.linkFailed(w, r, err, i18n.InvalidResetPasswordToken, v.cfg.ResetPath)
 			return

@@ -140,7 +140,7 @@ func TestEverySecretCheckIsThrottled(t *testing.T) {
 			return ve.linkTries(c, "/confirm/", link, `{"password":"erin's own password"}`)
 		}},
 		{"reset link", func(vc *views.Config) { vc.Recoverable = true }, func(t *testing.T, ve *viewEnv, c *jsonClient) (func() int, func() int) {
-			tok, err := ve.m.IssueToken(context.Background(), gatehouse.TokenReset, ve.user, time.Hour, "")
+			tok, err := ve.m.IssueToken(context.Background(), views.TokenReset, ve.user, time.Hour, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +188,7 @@ func (ve *viewEnv) unconfirmedLink(t *testing.T, email, pw string) string {
 	if err := ve.m.CreateUser(ctx, u, pw); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := ve.m.IssueToken(ctx, gatehouse.TokenConfirm, u, time.Hour, "")
+	tok, err := ve.m.IssueToken(ctx, views.TokenConfirm, u, time.Hour, "")
 	if err != nil {
 		t.Fatal(err)
 	}

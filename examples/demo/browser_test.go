@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/views"
 )
 
 // chromium finds the browser: /usr/bin/chromium from Debian's package.
@@ -384,8 +385,8 @@ func TestCrossSiteLinks(t *testing.T) {
 	if err := d.auth.CreateUser(ctx, pending, "mallory's password"); err != nil {
 		t.Fatal(err)
 	}
-	loginTok, _ := d.auth.IssueToken(ctx, gatehouse.TokenLogin, attacker, time.Hour, "")
-	confirmTok, _ := d.auth.IssueToken(ctx, gatehouse.TokenConfirm, pending, time.Hour, "")
+	loginTok, _ := d.auth.IssueToken(ctx, views.TokenLogin, attacker, time.Hour, "")
+	confirmTok, _ := d.auth.IssueToken(ctx, views.TokenConfirm, pending, time.Hour, "")
 	links := map[string]string{"login": base + "/login/" + loginTok, "confirm": base + "/confirm/" + confirmTok}
 
 	// The attacker's site: "localhost" is another site than 127.0.0.1.
@@ -412,10 +413,10 @@ func TestCrossSiteLinks(t *testing.T) {
 			b.wantText("main", "You are not logged in")
 		}
 	}
-	if _, _, err := d.auth.PeekToken(ctx, gatehouse.TokenLogin, loginTok); err != nil {
+	if _, _, err := d.auth.PeekToken(ctx, views.TokenLogin, loginTok); err != nil {
 		t.Errorf("the login link was used up: %v", err)
 	}
-	if _, u, err := d.auth.PeekToken(ctx, gatehouse.TokenConfirm, confirmTok); err != nil || u.IsConfirmed() {
+	if _, u, err := d.auth.PeekToken(ctx, views.TokenConfirm, confirmTok); err != nil || u.IsConfirmed() {
 		t.Errorf("the confirmation link was used: %v", err)
 	}
 	// The link still works, for whoever clicks its own page's button.

@@ -237,7 +237,8 @@ func (s *Store) userExists(ctx context.Context, q querier, id int64) error {
 }
 
 // DeleteUser implements admin.UserStore: the user, its roles,
-// revocations, sessions and tokens go in one transaction.
+// revocations, second factors, sessions and tokens go in one
+// transaction.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	n, ok := parseID(id)
 	if !ok {
@@ -250,6 +251,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 			arg  any
 		}{
 			{"DELETE FROM gatehouse_user_roles WHERE user_id = ?", n},
+			{"DELETE FROM gatehouse_factors WHERE user_id = ?", n},
 			{"DELETE FROM gatehouse_revoked_sessions WHERE user_id = ?", n},
 			{"DELETE FROM gatehouse_tokens WHERE user_id = ?", id},
 			{"DELETE FROM gatehouse_sessions WHERE user_id = ?", id},
