@@ -22,7 +22,8 @@ var errHashBusy = errors.New("gatehouse: too many password hashes waiting")
 // client runs more than all slots but one at once, so another client's
 // login finds a slot at once; and no client holds more than a quarter of
 // the queue. So a flood from one address neither fills the queue nor
-// holds up other users. A request whose client has gone (its context is
+// holds up other users. Callers whose client is not known (no
+// Authenticate) are not held to a client's share. A request whose client has gone (its context is
 // done) never starts a hash.
 type hashGate struct {
 	mu        sync.Mutex
@@ -32,6 +33,7 @@ type hashGate struct {
 	queues    map[string][]chan struct{} // each client's waiters, in order
 	turn      []string                   // clients with waiters, longest waiting first
 	active    map[string]int             // hashes running, by client
+	inHand    map[string]int             // requests admitted by enter, by client
 	queue     int                        // most requests waiting, all clients
 	perClient int                        // most requests waiting, one client
 	maxRun    int                        // most hashes running, one client
@@ -52,7 +54,7 @@ func newHashGate(c *Config) *hashGate {
 		w = 10 * time.Second
 	}
 	return &hashGate{slots: n, queue: q, perClient: max(1, q/4), maxRun: max(1, n-1), wait: w,
-		queues: map[string][]chan struct{}{}, active: map[string]int{}}
+		queues: map[string][]chan struct{}{}, active: map[string]int{}, inHand: map[string]int{}}
 }
 
 func busy() error {
@@ -67,7 +69,7 @@ func (g *hashGate) do(ctx context.Context, client string, f func()) error {
 		return err
 	}
 	g.mu.Lock()
-	if g.waiting >= g.queue || len(g.queues[client]) >= g.perClient {
+	if g.waiting >= g.queue || client != "" && len(g.queues[client]) >= g.perClient {
 		g.mu.Unlock()
 		return busy()
 	}
@@ -105,13 +107,28 @@ func (g *hashGate) do(ctx context.Context, client string, f func()) error {
 	return err
 }
 
-// full reports whether a request of client's would be refused now (the
-// queue, or the client's share of it, is full), for callers that can then
-// skip the work before hashing. It reserves nothing.
-func (g *hashGate) full(client string) bool {
+// enter admits a request of client's that will hash, before it does any
+// other work (store reads, throttle counts): a client may have at most
+// its share of the queue and of the slots in hand at once, whatever stage
+// its requests are at; past it, the request is refused at once and costs
+// nothing. Callers call leave when done.
+func (g *hashGate) enter(client string) (leave func(), ok bool) {
+	if client == "" {
+		return func() {}, true
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.waiting >= g.queue || len(g.queues[client]) >= g.perClient
+	if g.inHand[client] >= g.perClient+g.maxRun || g.waiting >= g.queue {
+		return nil, false
+	}
+	g.inHand[client]++
+	return func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.inHand[client]--; g.inHand[client] == 0 {
+			delete(g.inHand, client)
+		}
+	}, true
 }
 
 // run runs f in a slot granted to client, and frees the slot.
@@ -141,7 +158,7 @@ func (g *hashGate) dispatch() {
 	for g.running < g.slots {
 		pick := -1
 		for i, c := range g.turn {
-			if g.active[c] < g.maxRun && (pick < 0 || g.active[c] < g.active[g.turn[pick]]) {
+			if (c == "" || g.active[c] < g.maxRun) && (pick < 0 || g.active[c] < g.active[g.turn[pick]]) {
 				pick = i
 			}
 		}

@@ -32,6 +32,13 @@ func (l memLimiter) Wait(_ context.Context, key string, lim Limit, now time.Time
 	return l.m.Wait(key, lim.Count, lim.Per, now), nil
 }
 
+func (l memLimiter) Undo(_ context.Context, key string, lim Limit) error {
+	if lim.Count > 0 && lim.Per > 0 {
+		l.m.Undo(key, lim.Count, lim.Per)
+	}
+	return nil
+}
+
 func (l memLimiter) Forget(_ context.Context, key string) error {
 	l.m.Forget(key)
 	return nil

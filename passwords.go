@@ -27,36 +27,36 @@ import (
 // with a *RetryAfterError wrapping ErrRateLimited (answer 429), for
 // unknown identities as for known ones.
 func (m *Manager) VerifyPassword(ctx context.Context, identity, password string) (*User, error) {
-	if m.gate.full(clientOf(ctx)) {
+	leave, ok := m.gate.enter(clientOf(ctx))
+	if !ok {
 		return nil, busy() // shed before any store work: a flood costs next to nothing
 	}
+	defer leave()
 	u, err := m.lookup(ctx, identity, m.cfg.IdentityAttributes)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("gatehouse: verify password: %w", err)
 	}
-	account := identityAccount(identity)
+	account := identityAccount(identity, m.cfg.IdentityAttributes)
 	if u != nil {
 		account = userAccount(u)
 	}
-	if err := m.throttled(ctx, kindPassword, account); err != nil {
+	res, err := m.reserve(ctx, kindPassword, account)
+	if err != nil {
 		return nil, err
 	}
 	reason := "wrong_password"
 	switch {
 	case u == nil || u.PasswordHash == "":
 		reason = map[bool]string{true: "unknown_account", false: "no_password"}[u == nil]
-		if err := m.compare(ctx, m.dummyHash(), password); !errors.Is(err, ErrInvalidCredentials) && err != nil {
-			return nil, err
+		if err = m.compare(ctx, m.dummyHash(), password); err == nil || errors.Is(err, ErrInvalidCredentials) {
+			err = ErrInvalidCredentials
 		}
-		err = ErrInvalidCredentials
 	default:
 		err = m.compare(ctx, u.PasswordHash, password)
 	}
-	switch {
-	case errors.Is(err, ErrInvalidCredentials):
-		m.failed(ctx, kindPassword, account, identity, reason, u)
-		return nil, err
-	case err != nil:
+	wrong := errors.Is(err, ErrInvalidCredentials)
+	m.settle(ctx, res, wrong, identity, reason, u)
+	if err != nil {
 		return nil, err
 	}
 	if !u.Active {
@@ -75,18 +75,17 @@ func (m *Manager) VerifyPassword(ctx context.Context, identity, password string)
 // account is throttled (ThrottleConfig: failures here count with failed
 // logins), or an ErrUnavailable from the hashing limit.
 func (m *Manager) CheckPassword(ctx context.Context, u *User, password string) error {
-	account := userAccount(u)
-	if err := m.throttled(ctx, kindPassword, account); err != nil {
+	res, err := m.reserve(ctx, kindPassword, userAccount(u))
+	if err != nil {
 		return err
 	}
+	reason := "wrong_password"
 	if u.PasswordHash == "" {
-		m.failed(ctx, kindPassword, account, u.Email, "no_password", u)
-		return ErrInvalidCredentials
+		err, reason = ErrInvalidCredentials, "no_password"
+	} else {
+		err = m.compare(ctx, u.PasswordHash, password)
 	}
-	err := m.compare(ctx, u.PasswordHash, password)
-	if errors.Is(err, ErrInvalidCredentials) {
-		m.failed(ctx, kindPassword, account, u.Email, "wrong_password", u)
-	}
+	m.settle(ctx, res, errors.Is(err, ErrInvalidCredentials), u.Email, reason, u)
 	return err
 }
 
@@ -121,15 +120,35 @@ func (m *Manager) rehash(ctx context.Context, u *User, password string) {
 // lookup finds a user by an identity: an email address (if attrs has
 // "email"), or a username (if attrs has "username" and the store can).
 func (m *Manager) lookup(ctx context.Context, identity string, attrs []string) (*User, error) {
-	identity = strings.TrimSpace(identity)
-	if strings.Contains(identity, "@") && slices.Contains(attrs, "email") {
-		email, _ := normalizeEmail(identity)
-		return m.st.users.UserByEmail(ctx, email)
-	}
-	if ul := m.st.byUsername; ul != nil && identity != "" && slices.Contains(attrs, "username") {
-		return ul.UserByUsername(ctx, identity)
+	switch attr, canon := canonicalIdentity(identity, attrs); attr {
+	case "email":
+		return m.st.users.UserByEmail(ctx, canon)
+	case "username":
+		if ul := m.st.byUsername; ul != nil {
+			return ul.UserByUsername(ctx, canon)
+		}
 	}
 	return nil, fmt.Errorf("gatehouse: find user: %w", ErrNotFound)
+}
+
+// canonicalIdentity is what lookup looks an identity up by: an email
+// address in its one stored form, or a username in Unicode NFKC (stores
+// compare both case-insensitively, so canon is lower-cased); attr is
+// "email", "username" or "" for nothing to look up. The throttle keys an
+// unknown account by the same, so no spelling tells a known account from
+// an unknown one.
+func canonicalIdentity(identity string, attrs []string) (attr, canon string) {
+	identity = norm.NFKC.String(strings.TrimSpace(identity))
+	switch {
+	case identity == "":
+		return "", ""
+	case strings.Contains(identity, "@") && slices.Contains(attrs, "email"):
+		email, _ := normalizeEmail(identity)
+		return "email", strings.ToLower(email)
+	case slices.Contains(attrs, "username"):
+		return "username", strings.ToLower(identity)
+	}
+	return "", strings.ToLower(identity)
 }
 
 // HashPassword hashes password with the configured hasher, under the

@@ -294,6 +294,10 @@ type Limiter interface {
 	// of 500 concurrent calls on one key, exactly as many are allowed as l
 	// lets through.
 	Allow(ctx context.Context, key string, l Limit, now time.Time) (ok bool, retryAfter time.Duration, err error)
+	// Undo gives back one event Allow recorded for key under l (the
+	// throttle takes an attempt's place before checking it, and gives it
+	// back when the attempt succeeds). nil if key is unknown.
+	Undo(ctx context.Context, key string, l Limit) error
 	// Wait reports how long after now the next event for key would be
 	// allowed under l (0: at once), recording nothing.
 	Wait(ctx context.Context, key string, l Limit, now time.Time) (time.Duration, error)

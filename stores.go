@@ -334,6 +334,10 @@ func (b boundedLimiter) Wait(ctx context.Context, key string, l Limit, now time.
 	return within(ctx, b.d, func(ctx context.Context) (time.Duration, error) { return b.s.Wait(ctx, key, l, now) })
 }
 
+func (b boundedLimiter) Undo(ctx context.Context, key string, l Limit) error {
+	return withinErr(ctx, b.d, func(ctx context.Context) error { return b.s.Undo(ctx, key, l) })
+}
+
 func (b boundedLimiter) Forget(ctx context.Context, key string) error {
 	return withinErr(ctx, b.d, func(ctx context.Context) error { return b.s.Forget(ctx, key) })
 }

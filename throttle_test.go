@@ -2,13 +2,19 @@ package gatehouse_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/memstore"
+	"github.com/gatehouse-auth/gatehouse/token"
 )
 
 // throttleEnv trusts the test server's loopback as a proxy, so clients are
@@ -124,17 +130,26 @@ func TestThrottlePerClientAndPerAccount(t *testing.T) {
 // is told once), and a new password unlocks it.
 func TestThrottleLockout(t *testing.T) {
 	t.Parallel()
+	var mu sync.Mutex
 	var locked []string
 	e := throttleEnv(t, func(c *gatehouse.Config) {
 		c.Throttle.Lockout = gatehouse.Limit{Count: 3, Per: time.Hour}
 		c.Throttle.PerAccountClient = []gatehouse.Limit{{Count: 100, Per: time.Hour}}
-		c.Hooks.LockedOut = func(_ context.Context, u *gatehouse.User) { locked = append(locked, u.Email) }
+		c.Hooks.LockedOut = func(_ context.Context, u *gatehouse.User) {
+			mu.Lock()
+			defer mu.Unlock()
+			locked = append(locked, u.Email)
+		}
 	})
-	for i := range 3 {
-		e.clientFrom("198.51.100."+string(rune('1'+i))).login("alice@example.com", "wrong guess", false)
+	var wg sync.WaitGroup
+	for i := range 20 { // concurrently: one lock, one hook call
+		wg.Go(func() {
+			e.clientFrom(fmt.Sprintf("198.51.100.%d", i+1)).login("alice@example.com", "wrong guess", false)
+		})
 	}
+	wg.Wait()
 	if len(locked) != 1 || locked[0] != "alice@example.com" {
-		t.Errorf("LockedOut hook: %v", locked)
+		t.Errorf("LockedOut hook: %v, want alice once", locked)
 	}
 	r := e.clientFrom("203.0.113.10").login("alice@example.com", alicePassword, false)
 	wantStatus(t, "the right password on a locked account", r, http.StatusTooManyRequests)
@@ -156,4 +171,113 @@ func TestThrottleOff(t *testing.T) {
 		c.login("alice@example.com", "wrong guess", false)
 	}
 	wantStatus(t, "after 20 failures, throttling off", c.login("alice@example.com", alicePassword, false), http.StatusSeeOther)
+}
+
+// A burst of parallel guesses from one client gets the limit's worth
+// checked, no more: an attempt takes its place before the hash.
+func TestThrottleBurst(t *testing.T) {
+	t.Parallel()
+	e := throttleEnv(t, nil)
+	var mu sync.Mutex
+	got := map[int]int{}
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			r := e.clientFrom("198.51.100.40").login("alice@example.com", "wrong guess", false)
+			mu.Lock()
+			got[r.status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if got[http.StatusBadRequest] != 5 || got[http.StatusTooManyRequests] != 35 {
+		t.Errorf("40 parallel guesses: %v, want 5 checked (400) and 35 refused (429)", got)
+	}
+}
+
+// No spelling of an address tells a known account from an unknown one:
+// the throttle keys an unknown account by what the store looks up.
+func TestThrottleNoEnumerationBySpelling(t *testing.T) {
+	t.Parallel()
+	e := throttleEnv(t, nil)
+	probe := func(user string) result {
+		c := e.clientFrom("198.51.100.41")
+		for range 5 {
+			c.login(strings.Replace(user, "@", "＠", 1), "wrong guess", false) // full-width @
+		}
+		return c.login(strings.ToUpper(user), "wrong guess", false)
+	}
+	known, unknown := probe("alice@example.com"), probe("nobody@example.com")
+	if known.status != http.StatusTooManyRequests || unknown.status != known.status || unknown.body != known.body {
+		t.Errorf("after 5 guesses spelled with a full-width @: known %d %q, unknown %d %q; want both 429 alike",
+			known.status, known.body, unknown.status, unknown.body)
+	}
+}
+
+// Malformed links cost nothing and count for nothing; guesses at links
+// are limited per client only, so no one can shut off everyone's links.
+func TestThrottleLinks(t *testing.T) {
+	t.Parallel()
+	e := throttleEnv(t, func(c *gatehouse.Config) { c.Throttle.PerClient = []gatehouse.Limit{{Count: 3, Per: time.Hour}} })
+	tok, err := e.m.IssueToken(context.Background(), "reset", e.user, time.Hour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// peek checks a link in a request from a client, through Authenticate.
+	peek := func(raw string) (err error) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = "198.51.100.42:1234"
+		e.m.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _, err = e.m.PeekToken(r.Context(), "reset", raw)
+		})).ServeHTTP(httptest.NewRecorder(), r)
+		return err
+	}
+	for range 100 {
+		if err := peek("garbage"); !errors.Is(err, gatehouse.ErrTokenInvalid) {
+			t.Fatalf("malformed: %v", err)
+		}
+	}
+	if err := peek(tok); err != nil {
+		t.Fatalf("the real link after 100 malformed ones: %v", err)
+	}
+	for range 3 {
+		if err := peek(token.NewOneTime().Token); !errors.Is(err, gatehouse.ErrTokenInvalid) {
+			t.Fatalf("a well-formed wrong link: %v", err)
+		}
+	}
+	if err := peek(tok); !errors.Is(err, gatehouse.ErrRateLimited) {
+		t.Errorf("the real link after 3 guesses from this client: %v, want ErrRateLimited", err)
+	}
+}
+
+// A check outside Authenticate does not know its client: the
+// per-account-and-client limit still applies, to all such callers.
+func TestThrottleUnknownClient(t *testing.T) {
+	t.Parallel()
+	e := throttleEnv(t, nil)
+	ctx := context.Background()
+	for range 5 {
+		if _, err := e.m.VerifyPassword(ctx, "alice@example.com", "wrong guess"); !errors.Is(err, gatehouse.ErrInvalidCredentials) {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.m.VerifyPassword(ctx, "alice@example.com", alicePassword); !errors.Is(err, gatehouse.ErrRateLimited) {
+		t.Errorf("after 5 failures with no client known: %v, want ErrRateLimited", err)
+	}
+}
+
+// failingLimiter cannot record anything.
+type failingLimiter struct{ gatehouse.Limiter }
+
+func (failingLimiter) Allow(context.Context, string, gatehouse.Limit, time.Time) (bool, time.Duration, error) {
+	return false, 0, errors.New("disk full")
+}
+
+// A throttle that cannot count fails closed: 503, no hash.
+func TestThrottleFailsClosed(t *testing.T) {
+	t.Parallel()
+	e := throttleEnv(t, func(c *gatehouse.Config) { c.Limiter = failingLimiter{memstore.New()} })
+	if _, err := e.m.VerifyPassword(context.Background(), "alice@example.com", alicePassword); !errors.Is(err, gatehouse.ErrUnavailable) {
+		t.Errorf("with a Limiter that cannot count: %v, want ErrUnavailable", err)
+	}
 }

@@ -61,14 +61,18 @@ func (m *Manager) PeekToken(ctx context.Context, kind string, raw string) (*Toke
 // and returns the token and its user; failures count against the link
 // throttle.
 func (m *Manager) verifyToken(ctx context.Context, kind string, raw string, take bool) (*Token, *User, error) {
+	// A malformed token is refused at no cost, and counts for nothing (it
+	// cannot be a guess at a real one).
+	if _, _, err := token.ParseOneTime(raw); err != nil {
+		return nil, nil, ErrTokenInvalid
+	}
 	// Links are guessed like passwords are: throttled per client.
-	if err := m.throttled(ctx, kindLink, ""); err != nil {
+	res, err := m.reserve(ctx, kindLink, "")
+	if err != nil {
 		return nil, nil, err
 	}
 	t, u, err := m.checkToken(ctx, kind, raw, take)
-	if errors.Is(err, ErrTokenInvalid) {
-		m.failed(ctx, kindLink, "", "", "bad_link", nil)
-	}
+	m.settle(ctx, res, errors.Is(err, ErrTokenInvalid), "", "bad_link", nil)
 	return t, u, err
 }
 

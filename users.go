@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // CreateUser validates and normalises u.Email, hashes password into
@@ -21,6 +23,8 @@ func (m *Manager) CreateUser(ctx context.Context, u *User, password string) erro
 		return err
 	}
 	u.Email = email
+	// Usernames are looked up in NFKC (canonicalIdentity): store them so.
+	u.Username = norm.NFKC.String(strings.TrimSpace(u.Username))
 	if m.st.roles != nil {
 		for _, role := range u.Roles {
 			if _, err := m.st.roles.Role(ctx, role); err != nil {

@@ -25,6 +25,14 @@ func (s *Store) Wait(_ context.Context, key string, l gatehouse.Limit, now time.
 	return s.limits.Wait(key, l.Count, l.Per, now), nil
 }
 
+// Undo implements gatehouse.Limiter.
+func (s *Store) Undo(_ context.Context, key string, l gatehouse.Limit) error {
+	if l.Count > 0 && l.Per > 0 {
+		s.limits.Undo(key, l.Count, l.Per)
+	}
+	return nil
+}
+
 // Forget implements gatehouse.Limiter.
 func (s *Store) Forget(_ context.Context, key string) error {
 	s.limits.Forget(key)

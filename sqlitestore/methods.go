@@ -164,6 +164,11 @@ func (s *Store) Wait(ctx context.Context, key string, l gatehouse.Limit, now tim
 	return s.core.Wait(ctx, key, l, now)
 }
 
+// Undo implements gatehouse.Limiter.
+func (s *Store) Undo(ctx context.Context, key string, l gatehouse.Limit) error {
+	return s.core.Undo(ctx, key, l)
+}
+
 // Forget implements gatehouse.Limiter.
 func (s *Store) Forget(ctx context.Context, key string) error { return s.core.Forget(ctx, key) }
 

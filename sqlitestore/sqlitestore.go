@@ -84,6 +84,7 @@ func New(db *sql.DB) *Store {
 		IsUnique:      isUnique,
 		IsUnavailable: isUnavailable,
 		Greatest:      "max",
+		SingleWriter:  true,
 		NoLimit:       "-1",
 	})}
 }

@@ -56,6 +56,22 @@ func testLimiter(t *testing.T, s Stores) {
 	if w, _ := l.Wait(ctx, "c", lim, t0); w != 0 {
 		t.Errorf("after Forget: Wait = %v", w)
 	}
+	// Undo gives one event back.
+	for range 5 {
+		l.Allow(ctx, "d", lim, t0)
+	}
+	if err := l.Undo(ctx, "d", lim); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := l.Allow(ctx, "d", lim, t0); !ok {
+		t.Error("after Undo, the event given back was not allowed again")
+	}
+	if ok, _, _ := l.Allow(ctx, "d", lim, t0); ok {
+		t.Error("Undo gave back more than one event")
+	}
+	if err := l.Undo(ctx, "never seen", lim); err != nil {
+		t.Errorf("Undo(unknown key) = %v", err)
+	}
 	if err := l.Forget(ctx, "never seen"); err != nil {
 		t.Errorf("Forget(unknown key) = %v", err)
 	}

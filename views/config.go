@@ -146,12 +146,14 @@ type MailConfig struct {
 	// DisableWelcome, DisableResetNotice and DisableChangeNotice stop those
 	// mails (Flask-Security's SEND_REGISTER_EMAIL and friends, true there).
 	DisableWelcome, DisableResetNotice, DisableChangeNotice bool
-	// PerAddressClient caps the mails one client can have sent to one
-	// address (confirmation, reset, login link, sign-up), PerAddress those
-	// every client together can have sent to it, PerClient those one
-	// client can have sent to any address: a stranger can neither bomb a
-	// mailbox nor, from one address, use up its owner's quota. Defaults:
-	// 5, 30 and 30 an hour.
+	// PerAddressClient caps the requests one client may make for mail to
+	// one address (confirmation, reset, login link, sign-up), PerClient
+	// those for mail to any address; past them, requests are refused
+	// (429). PerAddress caps the mails of one kind sent to one address
+	// whoever asks; past it, a request is answered as usual but merged
+	// with the mail just sent, which carries a working link: so a stranger
+	// can neither bomb a mailbox nor keep its owner from getting a link.
+	// Defaults: 5 an hour, 30 an hour, and one every 2 minutes.
 	PerAddressClient, PerAddress, PerClient gatehouse.Limit
 	// Workers is how many mails Run sends at once. Default: 2.
 	Workers int
@@ -244,7 +246,7 @@ func (c Config) withDefaults(st gatehouse.Stores, hasher gatehouse.PasswordHashe
 		def gatehouse.Limit
 	}{
 		{&c.Mail.PerAddressClient, gatehouse.Limit{Count: 5, Per: time.Hour}},
-		{&c.Mail.PerAddress, gatehouse.Limit{Count: 30, Per: time.Hour}},
+		{&c.Mail.PerAddress, gatehouse.Limit{Count: 1, Per: 2 * time.Minute}},
 		{&c.Mail.PerClient, gatehouse.Limit{Count: 30, Per: time.Hour}},
 	} {
 		if l.f.Count <= 0 {

@@ -24,25 +24,41 @@ func (v *Views) linkFailed(w http.ResponseWriter, r *http.Request, err error, ms
 	http.Redirect(w, r, v.cfg.Prefix+retryPath, http.StatusSeeOther)
 }
 
-// allowMail applies the mail limits to a request for mail to email, known
-// or not (so the limits say nothing about which addresses have
-// accounts): per client, per address and client, per address.
+// allowMail applies the per-client mail limits to a request for mail to
+// email, known or not (so they say nothing about which addresses have
+// accounts): a client past its limit, per address or in all, is refused
+// (429).
 func (v *Views) allowMail(r *http.Request, email string) error {
 	m := v.cfg.Mail
 	email = strings.ToLower(email)
 	for _, c := range []struct {
-		scope, key string
-		limit      gatehouse.Limit
+		scope string
+		limit gatehouse.Limit
 	}{
-		{"mail from client", "", m.PerClient},
-		{"mail to " + email + " from client", "", m.PerAddressClient},
-		{"mail to address", email, m.PerAddress},
+		{"mail from client", m.PerClient},
+		{"mail to " + email + " from client", m.PerAddressClient},
 	} {
-		if err := v.auth.Allow(r, c.scope, c.key, c.limit); err != nil {
+		if err := v.auth.Allow(r, c.scope, "", c.limit); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sendMail reports whether a mail of kind to email may go out now: past
+// MailConfig.PerAddress it may not, and the request that asked is
+// answered as usual, merged with the mail sent moments ago (which carries
+// a working link), whoever asked for that one: so a stranger can neither
+// bomb an address nor use up its owner's mails.
+func (v *Views) sendMail(r *http.Request, email, kind string) (bool, error) {
+	switch err := v.auth.Allow(r, "mail to address "+kind, email, v.cfg.Mail.PerAddress); {
+	case errors.Is(err, gatehouse.ErrRateLimited):
+		v.log.InfoContext(r.Context(), "views: mail merged with one sent moments ago", "event", "mail_merged", "kind", kind)
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
 }
 
 // mailAsk describes a "send me a link" view for mailRequest.
@@ -79,7 +95,18 @@ func (v *Views) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail str
 		v.auth.WriteError(w, r, err)
 		return
 	}
+	send, err := v.sendMail(r, email, a.kind)
+	if err != nil {
+		v.auth.WriteError(w, r, err)
+		return
+	}
 	mail := mailPayload{Kind: a.kind, Email: email, Lang: v.lang(r), Binding: a.binding}
+	enqueue := func() error {
+		if !send {
+			return nil
+		}
+		return v.enqueueMail(ctx, mail)
+	}
 	if v.cfg.DetailedErrors {
 		u, err := v.auth.FindUser(ctx, email)
 		if err != nil {
@@ -91,14 +118,14 @@ func (v *Views) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail str
 			v.fail(w, r, fe, a.view, a.title, p)
 			return
 		}
-		if err := v.enqueueMail(ctx, mail); err != nil {
+		if err := enqueue(); err != nil {
 			v.auth.WriteError(w, r, err)
 			return
 		}
 		v.done(w, r, nil, v.cfg.Prefix+a.path, a.detailed, "email", u.Email)
 		return
 	}
-	if err := v.enqueueMail(ctx, mail); err != nil {
+	if err := enqueue(); err != nil {
 		v.auth.WriteError(w, r, err)
 		return
 	}

@@ -1,7 +1,6 @@
 package views
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -105,7 +104,7 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		err = v.createUser(ctx, u, welcome)
 	}
 	if errors.Is(err, gatehouse.ErrDuplicate) && c.Confirmable && !c.DetailedErrors {
-		created, err = v.registerTaken(ctx, u, welcome, lang)
+		created, err = v.registerTaken(r, u, welcome, lang)
 	}
 	if err != nil {
 		if errors.Is(err, gatehouse.ErrDuplicate) {
@@ -141,7 +140,8 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 // is mailed (the confirmation mail again for an unconfirmed account, else
 // a notice that someone tried to sign up) and nothing else changes. A nil
 // error means "answer as for a new account".
-func (v *Views) registerTaken(ctx context.Context, u *gatehouse.User, welcome *mailPayload, lang string) (created bool, err error) {
+func (v *Views) registerTaken(r *http.Request, u *gatehouse.User, welcome *mailPayload, lang string) (created bool, err error) {
+	ctx := r.Context()
 	owner, err := v.st.Users.UserByEmail(ctx, u.Email)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		return false, gatehouse.ErrDuplicate // the username was taken; say so
@@ -164,7 +164,17 @@ func (v *Views) registerTaken(ctx context.Context, u *gatehouse.User, welcome *m
 				return false, err
 			}
 		}
-		return false, v.enqueueMail(ctx, mailPayload{Kind: mailConfirm, UserID: owner.ID, Lang: lang})
+		return false, v.mailOwner(r, owner, mailConfirm, lang)
 	}
-	return false, v.enqueueMail(ctx, mailPayload{Kind: mailRegisterNotice, UserID: owner.ID, Lang: lang})
+	return false, v.mailOwner(r, owner, mailRegisterNotice, lang)
+}
+
+// mailOwner mails the owner of a taken address kind, unless one was sent
+// moments ago (sendMail).
+func (v *Views) mailOwner(r *http.Request, owner *gatehouse.User, kind, lang string) error {
+	send, err := v.sendMail(r, owner.Email, kind)
+	if err != nil || !send {
+		return err
+	}
+	return v.enqueueMail(r.Context(), mailPayload{Kind: kind, UserID: owner.ID, Lang: lang})
 }

@@ -2,6 +2,7 @@ package views_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/token"
 	"github.com/gatehouse-auth/gatehouse/views"
 )
 
@@ -195,13 +197,12 @@ func (ve *viewEnv) unconfirmedLink(t *testing.T, email, pw string) string {
 	return "/confirm/" + tok
 }
 
-// linkTries are a made-up link under prefix, and the real one, POSTed
+// linkTries are a made-up link under prefix (well-formed: a malformed
+// one costs nothing and counts for nothing), and the real one, POSTed
 // with body.
 func (ve *viewEnv) linkTries(c *jsonClient, prefix, real, body string) (wrong, right func() int) {
-	n := 0
 	wrong = func() int {
-		n++
-		s, _, _ := c.do("POST", prefix+"made-up-selector"+strings.Repeat("x", n)+".not-a-verifier", body)
+		s, _, _ := c.do("POST", prefix+token.NewOneTime().Token, body)
 		return s
 	}
 	right = func() int {
@@ -248,8 +249,10 @@ func TestLockoutMailsAnUnlockLink(t *testing.T) {
 	}
 }
 
-// A stranger cannot use up the mails an address may be sent: the quota is
-// per address and client, under a higher one per address.
+// A stranger cannot use up the mails an address may be sent, nor bomb
+// it: requests are refused per client and per address and client, and
+// mails to one address are merged to one every 2 minutes, whoever asks,
+// so the owner always has a working link.
 func TestMailQuotaPerAddressAndClient(t *testing.T) {
 	t.Parallel()
 	ve := newViewEnv(t, func(c *gatehouse.Config, vc *views.Config) {
@@ -271,7 +274,28 @@ func TestMailQuotaPerAddressAndClient(t *testing.T) {
 	if s := forgot("198.51.100.30"); s != http.StatusTooManyRequests {
 		t.Errorf("stranger's 6th request: %d, want 429", s)
 	}
+	for i := range 10 { // strangers from many addresses
+		for range 5 {
+			forgot(fmt.Sprintf("198.51.100.%d", 100+i))
+		}
+	}
+	if n := ve.mailsTo("alice@example.com"); n["reset_instructions"] != 1 {
+		t.Errorf("55 requests within 2 minutes sent %v, want one mail", n)
+	}
+	// The owner asks too: answered, and the link in the inbox works.
 	if s := forgot("203.0.113.31"); s != 200 {
-		t.Errorf("the owner's request after the stranger's 6: %d, want 200", s)
+		t.Fatalf("the owner's request after the strangers': %d, want 200", s)
+	}
+	owner := ve.jsonClient()
+	link := ve.linkPath(t, "alice@example.com")
+	owner.do("GET", link, "")
+	if s, _, raw := owner.do("POST", link, `{"password":"a brand new password 9","password_confirm":"a brand new password 9"}`); s != 200 {
+		t.Errorf("the owner's reset with the mailed link: %d %s", s, raw)
+	}
+	// Two minutes on, a request sends a new mail.
+	ve.clock.Advance(2 * time.Minute)
+	forgot("203.0.113.31")
+	if n := ve.mailsTo("alice@example.com"); n["reset_instructions"] != 2 {
+		t.Errorf("after 2 minutes: %v, want a second mail", n)
 	}
 }

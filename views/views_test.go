@@ -58,6 +58,7 @@ func TestTextOverridesAndNewLanguages(t *testing.T) {
 	}
 	// Mails too, off the request, in its language; what nl lacks is English.
 	for _, lang := range []string{"de", "nl"} {
+		ve.clock.Advance(3 * time.Minute) // past MailConfig.PerAddress: a mail each
 		c := ve.jsonClient()
 		c.lang = lang
 		c.do("GET", "/reset", "")

@@ -114,6 +114,18 @@ func run() error {
 		}
 		throttle.PerAccountClient = []gatehouse.Limit{{Count: n, Per: d}}
 	}
+	// MAIL_PER_ADDRESS ("1/1s") shortens the window in which mails to one
+	// address are merged, for tests that ask twice in a row.
+	var perAddress gatehouse.Limit
+	if v := os.Getenv("MAIL_PER_ADDRESS"); v != "" {
+		count, per, _ := strings.Cut(v, "/")
+		n, err := strconv.Atoi(count)
+		d, err2 := time.ParseDuration(per)
+		if err != nil || err2 != nil {
+			return fmt.Errorf("MAIL_PER_ADDRESS %q: want count/duration, such as 1/1s", v)
+		}
+		perAddress = gatehouse.Limit{Count: n, Per: d}
+	}
 	key := []byte(os.Getenv("SECRET_KEY"))
 	if len(key) == 0 {
 		key = make([]byte, 32)
@@ -147,6 +159,7 @@ func run() error {
 				From: "Gatehouse <no-reply@example.com>", Timeout: 5 * time.Second,
 			},
 			RetryDelay: retryDelay, MaxRetryDelay: 4 * retryDelay, SendTimeout: 10 * time.Second, Lease: lease,
+			PerAddress: perAddress,
 		},
 		Logger: logger,
 	})

@@ -79,6 +79,17 @@ func (m *Memory) Allow(key string, count int, per time.Duration, now time.Time) 
 	return true, 0
 }
 
+// Undo gives back one event recorded for key under the limit (an attempt
+// that turned out not to count).
+func (m *Memory) Undo(key string, count int, per time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if tat, ok := m.tat[key]; ok {
+		interval, _ := Step(count, per)
+		m.tat[key] = tat.Add(-interval)
+	}
+}
+
 // Wait reports how long until key may have another event (0: now),
 // recording nothing.
 func (m *Memory) Wait(key string, count int, per time.Duration, now time.Time) time.Duration {

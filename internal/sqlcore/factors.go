@@ -38,6 +38,11 @@ func (s *Store) Factors(ctx context.Context, userID string) ([]*mfa.Factor, erro
 
 // AddFactor implements mfa.Store.
 func (s *Store) AddFactor(ctx context.Context, f *mfa.Factor) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("AddFactor", werr)
+	}
+	defer done()
 	uid, ok := parseID(f.UserID)
 	if !ok {
 		return s.errf("add factor", gatehouse.ErrNotFound)
@@ -54,6 +59,11 @@ func (s *Store) AddFactor(ctx context.Context, f *mfa.Factor) error {
 
 // DeleteFactors implements mfa.Store.
 func (s *Store) DeleteFactors(ctx context.Context, userID string, ids ...string) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("DeleteFactors", werr)
+	}
+	defer done()
 	uid, ok := parseID(userID)
 	if !ok {
 		return nil
@@ -80,6 +90,11 @@ func (s *Store) DeleteFactors(ctx context.Context, userID string, ids ...string)
 // UseFactor implements mfa.Store: one conditional update, so of two
 // concurrent uses of one code, one wins.
 func (s *Store) UseFactor(ctx context.Context, userID, id string, counter int64, at time.Time) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("UseFactor", werr)
+	}
+	defer done()
 	uid, ok1 := parseID(userID)
 	fid, ok2 := parseID(id)
 	if !ok1 || !ok2 {

@@ -14,6 +14,11 @@ import (
 // concurrent events on one key are counted exactly (GCRA: the row keeps
 // the key's theoretical arrival time; see package gcra).
 func (s *Store) Allow(ctx context.Context, key string, l gatehouse.Limit, now time.Time) (bool, time.Duration, error) {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return false, 0, s.wrap("Allow", werr)
+	}
+	defer done()
 	if l.Count <= 0 || l.Per <= 0 {
 		return true, 0, nil
 	}
@@ -53,8 +58,28 @@ func (s *Store) Wait(ctx context.Context, key string, l gatehouse.Limit, now tim
 	return gcra.Wait(time.UnixMicro(tat), now, l.Count, l.Per), nil
 }
 
+// Undo implements gatehouse.Limiter.
+func (s *Store) Undo(ctx context.Context, key string, l gatehouse.Limit) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("Undo", werr)
+	}
+	defer done()
+	if l.Count <= 0 || l.Per <= 0 {
+		return nil
+	}
+	interval, _ := gcra.Step(l.Count, l.Per)
+	_, err := s.conn(ctx).ExecContext(ctx, s.q("UPDATE gatehouse_limits SET tat = tat - ? WHERE key = ?"), interval.Microseconds(), key)
+	return s.wrap("limit", err)
+}
+
 // Forget implements gatehouse.Limiter.
 func (s *Store) Forget(ctx context.Context, key string) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("Forget", werr)
+	}
+	defer done()
 	_, err := s.conn(ctx).ExecContext(ctx, s.q("DELETE FROM gatehouse_limits WHERE key = ?"), key)
 	return s.wrap("limit", err)
 }

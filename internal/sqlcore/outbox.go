@@ -26,6 +26,11 @@ func scanMail(row scanner) (*gatehouse.MailJob, error) {
 
 // Enqueue implements gatehouse.Outbox.
 func (s *Store) Enqueue(ctx context.Context, j *gatehouse.MailJob) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("Enqueue", werr)
+	}
+	defer done()
 	var id int64
 	err := s.conn(ctx).QueryRowContext(ctx, s.q(`INSERT INTO gatehouse_mail (kind, payload, attempts, due_at, created_at, error, claim)
 		VALUES (?, ?, ?, ?, ?, '', '') RETURNING id`), j.Kind, j.Payload, j.Attempts, s.d.Time(j.DueAt), s.d.Time(j.CreatedAt)).Scan(&id)
@@ -41,6 +46,11 @@ func (s *Store) Enqueue(ctx context.Context, j *gatehouse.MailJob) error {
 // locked, in PostgreSQL), and the update claims it, so concurrent claimers
 // in any number of processes never share a job.
 func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duration) (*gatehouse.MailJob, error) {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return nil, s.wrap("ClaimMail", werr)
+	}
+	defer done()
 	var b [16]byte
 	rand.Read(b[:])
 	claim := base64.RawURLEncoding.EncodeToString(b[:])
@@ -56,6 +66,11 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 // UpdateMail implements gatehouse.Outbox: the write happens only while
 // j.Claim still holds the job.
 func (s *Store) UpdateMail(ctx context.Context, j *gatehouse.MailJob) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("UpdateMail", werr)
+	}
+	defer done()
 	id, ok := parseID(j.ID)
 	if !ok {
 		return s.errf("update mail", gatehouse.ErrNotFound)
@@ -84,6 +99,11 @@ func (s *Store) UpdateMail(ctx context.Context, j *gatehouse.MailJob) error {
 
 // DeleteFinishedMail implements gatehouse.Outbox.
 func (s *Store) DeleteFinishedMail(ctx context.Context, before time.Time) (int, error) {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return 0, s.wrap("DeleteFinishedMail", werr)
+	}
+	defer done()
 	t := s.d.Time(before)
 	res, err := s.conn(ctx).ExecContext(ctx, s.q(`DELETE FROM gatehouse_mail
 		WHERE (sent_at IS NOT NULL AND sent_at < ?) OR (failed_at IS NOT NULL AND failed_at < ?)`), t, t)

@@ -57,6 +57,11 @@ func (s *Store) Roles(ctx context.Context) ([]*gatehouse.Role, error) {
 
 // CreateRole implements gatehouse.RoleStore.
 func (s *Store) CreateRole(ctx context.Context, r *gatehouse.Role) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("CreateRole", werr)
+	}
+	defer done()
 	_, err := s.conn(ctx).ExecContext(ctx, s.q("INSERT INTO gatehouse_roles ("+roleCols+") VALUES (?, ?, ?, ?, ?)"),
 		r.Name, r.Description, encodePerms(r.Permissions), s.d.Time(r.CreatedAt), s.d.Time(r.UpdatedAt))
 	return s.wrap("create role", err)
@@ -64,6 +69,11 @@ func (s *Store) CreateRole(ctx context.Context, r *gatehouse.Role) error {
 
 // UpdateRole implements gatehouse.RoleStore.
 func (s *Store) UpdateRole(ctx context.Context, r *gatehouse.Role) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("UpdateRole", werr)
+	}
+	defer done()
 	res, err := s.conn(ctx).ExecContext(ctx, s.q("UPDATE gatehouse_roles SET description = ?, permissions = ?, updated_at = ? WHERE name = ?"),
 		r.Description, encodePerms(r.Permissions), s.d.Time(r.UpdatedAt), r.Name)
 	if err != nil {

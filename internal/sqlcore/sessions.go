@@ -25,6 +25,11 @@ func (s *Store) Session(ctx context.Context, id string) (*gatehouse.Session, err
 
 // SaveSession implements gatehouse.SessionStore (insert or replace).
 func (s *Store) SaveSession(ctx context.Context, x *gatehouse.Session) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("SaveSession", werr)
+	}
+	defer done()
 	d := s.d
 	_, err := s.conn(ctx).ExecContext(ctx, s.q(`INSERT INTO gatehouse_sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, updated_at = excluded.updated_at,
@@ -35,12 +40,22 @@ func (s *Store) SaveSession(ctx context.Context, x *gatehouse.Session) error {
 
 // DeleteSession implements gatehouse.SessionStore.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("DeleteSession", werr)
+	}
+	defer done()
 	_, err := s.conn(ctx).ExecContext(ctx, s.q("DELETE FROM gatehouse_sessions WHERE id = ?"), id)
 	return s.wrap("delete session", err)
 }
 
 // DeleteUserSessions implements gatehouse.SessionStore.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("DeleteUserSessions", werr)
+	}
+	defer done()
 	_, err := s.conn(ctx).ExecContext(ctx, s.q("DELETE FROM gatehouse_sessions WHERE user_id = ?"), userID)
 	return s.wrap("delete user sessions", err)
 }

@@ -55,6 +55,11 @@ type Dialect struct {
 	// Greatest is the function that returns the greater of two values
 	// ("max" in SQLite, "GREATEST" in PostgreSQL).
 	Greatest string
+	// SingleWriter queues the store's writes in the process, one at a
+	// time, for a database that takes one writer at a time (SQLite):
+	// writers then wait their turn in order, instead of polling the
+	// database's lock with back-off sleeps.
+	SingleWriter bool
 }
 
 // Store implements the gatehouse store interfaces over db.
@@ -69,11 +74,13 @@ type Store struct {
 	byIDOnce sync.Once
 	byID     *sql.Stmt
 	byIDErr  error
+
+	writer chan struct{} // with SingleWriter: held by the one writing
 }
 
 // New returns a Store over db.
 func New(db *sql.DB, d Dialect) *Store {
-	s := &Store{db: db, d: d}
+	s := &Store{db: db, d: d, writer: make(chan struct{}, 1)}
 	s.userSQL = `SELECT u.id, u.email, COALESCE(u.username, ''), u.password_hash, u.active, u.confirmed_at,
 		u.security_stamp, u.last_login_at, u.current_login_at, u.last_login_ip, u.current_login_ip,
 		u.login_count, COALESCE(` + d.AggRevoked + `, ''), u.created_at, u.updated_at, COALESCE(` + d.AggRoles + `, '')
@@ -89,6 +96,28 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// writerKey marks a context whose goroutine holds the store's writer
+// turn (SingleWriter).
+type writerKey struct{ s *Store }
+
+// writing takes the store's writer turn, with SingleWriter, unless ctx
+// holds it already (or a transaction, which does), and returns a context
+// that says so, and the function that gives it back.
+func (s *Store) writing(ctx context.Context) (context.Context, func(), error) {
+	if !s.d.SingleWriter || ctx.Value(writerKey{s}) != nil {
+		return ctx, func() {}, nil
+	}
+	if _, ok := s.Tx(ctx); ok {
+		return ctx, func() {}, nil
+	}
+	select {
+	case s.writer <- struct{}{}:
+		return context.WithValue(ctx, writerKey{s}, true), func() { <-s.writer }, nil
+	case <-ctx.Done():
+		return ctx, nil, ctx.Err()
+	}
 }
 
 // txKey carries a store's transaction in a context (see InTx).
@@ -116,6 +145,11 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 	if _, ok := s.Tx(ctx); ok {
 		return fn(ctx)
 	}
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("begin", werr)
+	}
+	defer done()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.wrap("begin", err)
@@ -133,6 +167,11 @@ func (s *Store) inTx(ctx context.Context, f func(tx querier) error) error {
 	if tx, ok := s.Tx(ctx); ok {
 		return f(tx)
 	}
+	ctx, done, err := s.writing(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

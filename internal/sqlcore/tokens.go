@@ -10,6 +10,11 @@ import (
 
 // CreateToken implements gatehouse.TokenStore.
 func (s *Store) CreateToken(ctx context.Context, t *gatehouse.Token) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("CreateToken", werr)
+	}
+	defer done()
 	_, err := s.conn(ctx).ExecContext(ctx, s.q(`INSERT INTO gatehouse_tokens
 		(kind, selector, verifier_hash, user_id, stamp, email, binding, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		string(t.Kind), t.Selector, t.VerifierHash, t.UserID, t.Stamp, t.Email, t.Binding, s.d.Time(t.CreatedAt), s.d.Time(t.ExpiresAt))
@@ -37,12 +42,22 @@ func (s *Store) Token(ctx context.Context, kind string, selector string) (*gateh
 // TakeToken implements gatehouse.TokenStore with DELETE ... RETURNING: the
 // database hands the row to exactly one of any number of concurrent takers.
 func (s *Store) TakeToken(ctx context.Context, kind string, selector string) (*gatehouse.Token, error) {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return nil, s.wrap("TakeToken", werr)
+	}
+	defer done()
 	t, err := scanToken(s.conn(ctx).QueryRowContext(ctx, s.q("DELETE FROM gatehouse_tokens WHERE kind = ? AND selector = ? RETURNING "+tokenCols), string(kind), selector))
 	return t, s.wrap("take token", err)
 }
 
 // DeleteUserTokens implements gatehouse.TokenStore.
 func (s *Store) DeleteUserTokens(ctx context.Context, userID string, kinds ...string) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("DeleteUserTokens", werr)
+	}
+	defer done()
 	query := "DELETE FROM gatehouse_tokens WHERE user_id = ?"
 	args := []any{userID}
 	if len(kinds) > 0 {
@@ -59,6 +74,11 @@ func (s *Store) DeleteUserTokens(ctx context.Context, userID string, kinds ...st
 // sessions and rate-limit counts that expired before the given time, in
 // one transaction.
 func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error) {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return 0, s.wrap("DeleteExpired", werr)
+	}
+	defer done()
 	total := 0
 	err := s.InTx(ctx, func(ctx context.Context) error {
 		for _, del := range []struct {

@@ -94,6 +94,11 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*gatehouse
 // transaction. The database assigns the ID unless u.ID holds a positive
 // integer.
 func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("CreateUser", werr)
+	}
+	defer done()
 	var preset int64
 	if u.ID != "" {
 		n, ok := parseID(u.ID)
@@ -145,6 +150,11 @@ func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
 // only the columns c sets, beginning with the user row itself, so
 // concurrent changes to other columns stand.
 func (s *Store) UpdateUser(ctx context.Context, userID string, c gatehouse.UserChange) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("UpdateUser", werr)
+	}
+	defer done()
 	id, ok := parseID(userID)
 	if !ok {
 		return s.errf("update user", gatehouse.ErrNotFound)
@@ -240,6 +250,11 @@ func (s *Store) userExists(ctx context.Context, q querier, id int64) error {
 // revocations, second factors, sessions and tokens go in one
 // transaction.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	ctx, done, werr := s.writing(ctx)
+	if werr != nil {
+		return s.wrap("DeleteUser", werr)
+	}
+	defer done()
 	n, ok := parseID(id)
 	if !ok {
 		return nil
