@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 	"github.com/gatehouse-auth/gatehouse/password"
 )
 
@@ -119,6 +120,13 @@ type Config struct {
 	// Default: the best match for the Accept-Language header.
 	Language func(r *http.Request) string
 
+	// TwoFactor configures second factors: codes from an authenticator app
+	// or by mail, recovery codes (Flask-Security's TWO_FACTOR and
+	// MULTI_FACTOR_RECOVERY_CODES).
+	TwoFactor TwoFactorConfig
+	// WebAuthn configures passkeys and security keys (WEBAUTHN).
+	WebAuthn WebAuthnConfig
+
 	// Mail configures the mails the views send.
 	Mail MailConfig
 	// Hooks are called when things happen (Flask-Security's signals).
@@ -127,6 +135,68 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock, as the engine's. Default: time.Now.
 	Now func() time.Time
+}
+
+// TwoFactorConfig configures second factors. With Enabled, a user who has
+// set one up is asked for it after the password (and after a reset link,
+// a passwordless link or a confirmation that logs in): until then the
+// browser holds a pending login that only the second-factor views accept.
+type TwoFactorConfig struct {
+	// Enabled turns on the two-factor views: /tf-setup, /tf-validate,
+	// /tf-rescue, /tf-select, /mf-recovery-codes and /mf-recovery.
+	Enabled bool
+	// Methods offered: "authenticator" (an app's time-based codes) and
+	// "email" (codes by mail). Default: both.
+	Methods []string
+	// Required makes every user set up a second factor at their next
+	// login; RequiredRoles does for users with any of those roles.
+	Required      bool
+	RequiredRoles []string
+	// Issuer names the site in authenticator apps. Default: AppName, or
+	// the host of BaseURL.
+	Issuer string
+	// RememberDeviceFor, if set, lets a user who ticks "remember me" skip
+	// the second factor on that browser for so long (a signed cookie,
+	// void once the password changes). Default: 0: always asked
+	// (Flask-Security's TWO_FACTOR_ALWAYS_VALIDATE).
+	RememberDeviceFor time.Duration
+	// RecoveryCodes is how many recovery codes a user is given (shown
+	// once, stored hashed, each good once). Default: 10.
+	RecoveryCodes int
+	// RescueAddress, if set, is where the "help" rescue option mails a
+	// user's request for help (Flask-Security's TWO_FACTOR_RESCUE_MAIL).
+	RescueAddress string
+	// Paths, under Prefix. Defaults: "/tf-setup", "/tf-validate",
+	// "/tf-rescue", "/tf-select", "/mf-recovery-codes", "/mf-recovery".
+	SetupPath, ValidatePath, RescuePath, SelectPath, RecoveryCodesPath, RecoveryPath string
+	// Factors keeps the factors. Default: the engine's user store, if it
+	// is an mfa.Store (memstore and the SQL stores are).
+	Factors mfa.Store
+}
+
+// WebAuthnConfig configures passkeys (WebAuthn, on
+// github.com/go-webauthn/webauthn).
+type WebAuthnConfig struct {
+	// Enabled turns on /wan-register, /wan-signin, /wan-delete and
+	// /wan-verify.
+	Enabled bool
+	// RPID is the relying party's ID: the site's domain. Default: the
+	// host of BaseURL.
+	RPID string
+	// RPName is shown by authenticators. Default: the two-factor Issuer.
+	RPName string
+	// Origins are where the ceremonies may run. Default: BaseURL's
+	// origin.
+	Origins []string
+	// NoFirstFactor stops passkeys being used to sign in without a
+	// password (Flask-Security's WAN_ALLOW_AS_FIRST_FACTOR, true there and
+	// here by default). A passkey that verified its user (a PIN, a
+	// fingerprint) signs in with no further factor, as it is two by
+	// itself (WAN_ALLOW_AS_MULTI_FACTOR).
+	NoFirstFactor bool
+	// Paths, under Prefix. Defaults: "/wan-register", "/wan-signin",
+	// "/wan-delete", "/wan-verify".
+	RegisterPath, SigninPath, DeletePath, VerifyPath string
 }
 
 // MailConfig configures the mails the views send. Mail goes through the
@@ -208,7 +278,8 @@ const (
 
 // withDefaults fills in defaults and checks that features have what they
 // need, reporting every problem at once.
-func (c Config) withDefaults(st gatehouse.Stores, hasher gatehouse.PasswordHasher) (Config, error) {
+func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Config, error) {
+	hasher := engine.Hasher
 	var errs []error
 	if c.Prefix != "" && (!strings.HasPrefix(c.Prefix, "/") || strings.HasSuffix(c.Prefix, "/")) {
 		errs = append(errs, fmt.Errorf("the Prefix %q must start with \"/\" and not end with one", c.Prefix))
@@ -288,6 +359,7 @@ func (c Config) withDefaults(st gatehouse.Stores, hasher gatehouse.PasswordHashe
 			errs = append(errs, errors.New("missing BaseURL (such as https://example.com): links in mails are built from it, never from the request's Host"))
 		}
 	}
+	errs = append(errs, c.twoFactorDefaults(engine)...)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -298,6 +370,73 @@ func (c Config) withDefaults(st gatehouse.Stores, hasher gatehouse.PasswordHashe
 		return c, fmt.Errorf("views: invalid config: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// twoFactorDefaults fills in TwoFactor and WebAuthn and checks them.
+func (c *Config) twoFactorDefaults(engine gatehouse.Config) []error {
+	var errs []error
+	t, w := &c.TwoFactor, &c.WebAuthn
+	if t.Methods == nil {
+		t.Methods = []string{mfa.KindAuthenticator, mfa.KindEmail}
+	}
+	for _, m := range t.Methods {
+		if m != mfa.KindAuthenticator && m != mfa.KindEmail {
+			errs = append(errs, fmt.Errorf("TwoFactor.Methods: unknown method %q (want authenticator or email)", m))
+		}
+	}
+	base, _ := url.Parse(c.BaseURL)
+	host := ""
+	if base != nil {
+		host = base.Hostname()
+	}
+	if t.Issuer == "" {
+		t.Issuer = c.AppName
+	}
+	if t.Issuer == "" {
+		t.Issuer = host
+	}
+	if t.RecoveryCodes <= 0 {
+		t.RecoveryCodes = 10
+	}
+	for _, p := range []struct {
+		f   *string
+		def string
+	}{
+		{&t.SetupPath, "/tf-setup"}, {&t.ValidatePath, "/tf-validate"}, {&t.RescuePath, "/tf-rescue"}, {&t.SelectPath, "/tf-select"},
+		{&t.RecoveryCodesPath, "/mf-recovery-codes"}, {&t.RecoveryPath, "/mf-recovery"},
+		{&w.RegisterPath, "/wan-register"}, {&w.SigninPath, "/wan-signin"}, {&w.DeletePath, "/wan-delete"}, {&w.VerifyPath, "/wan-verify"},
+	} {
+		if *p.f == "" {
+			*p.f = p.def
+		}
+	}
+	if !t.Enabled && !w.Enabled {
+		return errs
+	}
+	if t.Factors == nil {
+		t.Factors, _ = engine.Users.(mfa.Store)
+	}
+	if t.Factors == nil {
+		errs = append(errs, errors.New("missing TwoFactor.Factors: second factors need a store (an mfa.Store; memstore and the SQL stores are one)"))
+	}
+	if base == nil || host == "" {
+		errs = append(errs, errors.New("missing BaseURL: two-factor mails and passkeys need the site's address"))
+	}
+	if w.Enabled {
+		if w.RPID == "" {
+			w.RPID = host
+		}
+		if w.RPName == "" {
+			w.RPName = t.Issuer
+		}
+		if w.Origins == nil && base != nil {
+			w.Origins = []string{base.Scheme + "://" + base.Host}
+		}
+		if w.RPID != "" && host != "" && w.RPID != host && !strings.HasSuffix(host, "."+w.RPID) {
+			errs = append(errs, fmt.Errorf("WebAuthn.RPID %q must be the host of BaseURL (%s) or a domain it is under", w.RPID, host))
+		}
+	}
+	return errs
 }
 
 // siteWord is the name a site goes by, from its base URL: the label before

@@ -138,8 +138,10 @@ func (v *Views) confirmAddress(w http.ResponseWriter, r *http.Request, raw strin
 	cur, loggedIn := gatehouse.CurrentUser(ctx)
 	same := loggedIn && cur.ID == u.ID
 	if r.Method == http.MethodPost && u.Active && (same || v.cfg.AutoLoginAfterConfirm && !loggedIn) {
-		if err := v.auth.Login(w, r, u, gatehouse.LoginOptions{}); err != nil {
-			v.auth.WriteError(w, r, err)
+		if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}); err != nil || handled {
+			if err != nil {
+				v.auth.WriteError(w, r, err)
+			}
 			return
 		}
 		v.done(w, r, map[string]any{"user": v.userPayload(u)}, v.cfg.PostConfirmURL, i18n.EmailConfirmed)

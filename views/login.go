@@ -119,16 +119,17 @@ func (v *Views) loginPost(w http.ResponseWriter, r *http.Request, f form) {
 		v.fail(w, r, fe, "login", i18n.UILogin, v.loginPage(r, f))
 		return
 	}
-	if err := v.auth.Login(w, r, u, gatehouse.LoginOptions{Remember: f.bool("remember", v.cfg.DefaultRemember)}); err != nil {
+	// A second factor, if the user has one, before the session starts.
+	handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{Remember: f.bool("remember", v.cfg.DefaultRemember)})
+	if err != nil {
 		v.auth.WriteError(w, r, err)
 		return
 	}
+	if handled {
+		return
+	}
 	if gatehouse.WantsJSON(r) {
-		user := v.userPayload(u)
-		if _, ok := r.URL.Query()["include_auth_token"]; ok && v.auth.Config().TokenAuth {
-			user["authentication_token"] = v.auth.AuthToken(u)
-		}
-		v.ok(w, r, map[string]any{"user": user})
+		v.ok(w, r, v.tfNotRequired(map[string]any{"user": v.loginPayload(r, u)}))
 		return
 	}
 	http.Redirect(w, r, v.auth.NextURL(w, r), http.StatusSeeOther)

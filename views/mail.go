@@ -65,10 +65,19 @@ const (
 	// mailUnlock tells the owner of an account locked by the engine's
 	// ThrottleConfig.Lockout, with a reset link to unlock it.
 	mailUnlock = "unlock_instructions"
+	// mailTwoFactorCode carries a one-time sign-in code.
+	mailTwoFactorCode = "two_factor_code"
+	// mailTwoFactorNotice tells a user a second factor was added, changed,
+	// removed or used.
+	mailTwoFactorNotice = "two_factor_notice"
+	// mailTwoFactorRescue asks the site's helpers (RescueAddress) to help
+	// a user who lost their second factor.
+	mailTwoFactorRescue = "two_factor_rescue"
 )
 
 // mailKinds are every mail, for parsing their templates in New.
-var mailKinds = []string{mailWelcome, mailConfirm, mailReset, mailLogin, mailResetNotice, mailChangeNotice, mailRegisterNotice, mailUnlock}
+var mailKinds = []string{mailWelcome, mailConfirm, mailReset, mailLogin, mailResetNotice, mailChangeNotice, mailRegisterNotice, mailUnlock,
+	mailTwoFactorCode, mailTwoFactorNotice, mailTwoFactorRescue}
 
 // link is an absolute URL on the configured BaseURL, never the request's
 // Host: a forged Host header cannot send a user's reset link elsewhere.

@@ -41,6 +41,8 @@ type mailPayload struct {
 	Message *Message `json:"m,omitempty"`
 	Hook    bool     `json:"h,omitempty"` // the message carries a link: call the *InstructionsSent hook
 	Binding string   `json:"b,omitempty"` // passwordless: Token.Binding
+	Code    string   `json:"c,omitempty"` // a two-factor code to mail
+	Notice  string   `json:"t,omitempty"` // the change a notice tells of (a text key)
 }
 
 func encodeMail(p *mailPayload) []byte {
@@ -324,10 +326,19 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 		subject = i18n.EmailSubjectPasswordChangeNotice
 	case mailRegisterNotice:
 		subject = i18n.EmailSubjectRegisterNotice
+	case mailTwoFactorCode:
+		subject = i18n.EmailSubjectTwoFactor
+	case mailTwoFactorNotice:
+		subject = i18n.EmailSubjectTwoFactorNotice
+	case mailTwoFactorRescue:
+		subject = i18n.EmailSubjectTwoFactorRescue
 	default:
 		return fmt.Errorf("views: unknown mail %q", p.Kind)
 	}
-	data := map[string]any{"LoginLink": v.link(c.LoginPath, "")}
+	data := map[string]any{"LoginLink": v.link(c.LoginPath, ""), "Code": p.Code}
+	if p.Notice != "" {
+		data["Notice"] = v.texts.Text(p.Lang, i18n.Key(p.Notice))
+	}
 	if c.Recoverable {
 		data["ResetLink"] = v.link(c.ResetPath, "")
 	}
@@ -344,7 +355,10 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 	if err != nil {
 		return err
 	}
-	p.UserID, p.Email, p.Message = u.ID, "", msg
+	if p.Kind == mailTwoFactorRescue {
+		msg.To = v.cfg.TwoFactor.RescueAddress // the site's helpers, about u
+	}
+	p.UserID, p.Email, p.Message, p.Code = u.ID, "", msg, ""
 	return nil
 }
 

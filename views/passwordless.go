@@ -123,10 +123,13 @@ func (v *Views) passwordlessLinkPost(w http.ResponseWriter, r *http.Request, f f
 		v.linkFailed(w, r, err, i18n.InvalidLoginToken, v.cfg.LoginPath)
 		return
 	}
-	if err := v.auth.Login(w, r, u, gatehouse.LoginOptions{}); err != nil {
-		v.auth.WriteError(w, r, err)
+	http.SetCookie(w, v.linkCookie("", -1))
+	// The link is one factor: a second, if the user has one, first.
+	if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}); err != nil || handled {
+		if err != nil {
+			v.auth.WriteError(w, r, err)
+		}
 		return
 	}
-	http.SetCookie(w, v.linkCookie("", -1))
 	v.done(w, r, map[string]any{"user": v.userPayload(u)}, v.auth.NextURL(w, r), i18n.PasswordlessLoginSuccessful)
 }

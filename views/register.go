@@ -123,8 +123,10 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		v.done(w, r, nil, c.PostRegisterURL, i18n.ConfirmRegistration, "email", email)
 		return
 	}
-	if err := v.auth.Login(w, r, u, gatehouse.LoginOptions{}); err != nil {
-		v.auth.WriteError(w, r, err)
+	if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}); err != nil || handled {
+		if err != nil {
+			v.auth.WriteError(w, r, err)
+		}
 		return
 	}
 	if c.Confirmable {

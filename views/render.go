@@ -20,7 +20,8 @@ import (
 var builtinTemplates embed.FS
 
 // pageNames are the built-in pages; each is rendered inside layout.html.
-var pageNames = []string{"login", "register", "forgot", "confirm", "reset", "change", "error", "confirm_link", "login_link", "verify"}
+var pageNames = []string{"login", "register", "forgot", "confirm", "reset", "change", "error", "confirm_link", "login_link", "verify",
+	"tf_setup", "tf_validate", "tf_select", "tf_rescue", "mf_recovery_codes", "mf_recovery", "wan_register", "wan_signin"}
 
 // readTemplate reads name from the override FS if it has it, else from the
 // built-in templates.
@@ -172,6 +173,10 @@ func (v *Views) parseTemplates() error {
 var trialPage = page{Form: map[string]string{}, Extra: map[string]any{
 	"email": "user@example.com", "current": "other@example.com", "has_password": true, "other_device": true,
 	"message": "Message.", "status": 400,
+	"method": "authenticator", "mailed": false, "rescue": "/tf-rescue", "recovery": "/mf-recovery", "qr": "data:,", "key": "ABCD",
+	"action": "/tf-setup", "methods": []string{"authenticator", "email"}, "options": map[string]any{"email": "/tf-rescue"},
+	"codes": []string{"a1b2-c3d4-e5f6"}, "left": 1, "keys": []map[string]any{{"name": "key", "usage": "first"}}, "first": true,
+	"delete": "/wan-delete", "secondary": false,
 }}
 
 // page is the data every built-in page gets.
@@ -191,8 +196,17 @@ type page struct {
 	Extra        map[string]any
 }
 
+// viewURLs are the views' addresses a page may link to; a feature that
+// is off has none.
 type viewURLs struct {
 	Login, Register, Reset, Confirm, Change, Logout string
+	// TwoFactor is the two-factor setup page, RecoveryCodes the recovery
+	// codes page.
+	TwoFactor, RecoveryCodes string
+	// Passkeys lists and adds passkeys; PasskeySignin signs in with one
+	// (if passkeys may be a first factor); PasskeyVerify re-authenticates
+	// with one; PasskeyScript is the script their forms need.
+	Passkeys, PasskeySignin, PasskeyVerify, PasskeyScript string
 }
 
 // render writes page view with status.
@@ -228,7 +242,7 @@ func (v *Views) render(w http.ResponseWriter, r *http.Request, status int, view 
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
@@ -269,6 +283,19 @@ func (v *Views) urls() viewURLs {
 	}
 	if c.Changeable {
 		u.Change = c.Prefix + c.ChangePath
+	}
+	if c.TwoFactor.Enabled {
+		u.TwoFactor = c.Prefix + c.TwoFactor.SetupPath
+	}
+	if c.TwoFactor.Enabled || c.WebAuthn.Enabled {
+		u.RecoveryCodes = c.Prefix + c.TwoFactor.RecoveryCodesPath
+	}
+	if c.WebAuthn.Enabled {
+		u.Passkeys, u.PasskeyVerify = c.Prefix+c.WebAuthn.RegisterPath, c.Prefix+c.WebAuthn.VerifyPath
+		u.PasskeyScript = c.Prefix + "/static/webauthn.js"
+		if !c.WebAuthn.NoFirstFactor {
+			u.PasskeySignin = c.Prefix + c.WebAuthn.SigninPath
+		}
 	}
 	return u
 }

@@ -75,8 +75,11 @@ func (v *Views) resetView() http.Handler {
 			h(ctx, u)
 		}
 		if v.loginAllowed(u) {
-			if err := v.auth.Login(w, r, u, gatehouse.LoginOptions{}); err != nil {
-				v.auth.WriteError(w, r, err)
+			// A reset link never bypasses the second factor (ASVS 6.4.3).
+			if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}); err != nil || handled {
+				if err != nil {
+					v.auth.WriteError(w, r, err)
+				}
 				return
 			}
 		}

@@ -14,8 +14,8 @@ import (
 // again, and the session becomes fresh. RequireFresh sends browsers here,
 // with the page they wanted as "next"; JSON clients get a 401 with
 // "reauth_required": true and POST the password here. GET: the form, or
-// {csrf_token} as JSON. POST: password. It is where a second factor will
-// plug in.
+// {csrf_token} as JSON. POST: password, or code: a code of the user's
+// second factor (a passkey re-authenticates through /wan-verify).
 func (v *Views) verifyView() http.Handler {
 	return v.auth.RequireLogin(v.view(v.verifyGet, v.verifyPost))
 }
@@ -29,14 +29,36 @@ func (v *Views) verifyGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (v *Views) verifyPage(r *http.Request) page {
-	return page{Action: v.withNext(r, v.cfg.Prefix+v.cfg.VerifyPath)}
+	p := page{Action: v.withNext(r, v.cfg.Prefix+v.cfg.VerifyPath)}
+	if v.cfg.WebAuthn.Enabled {
+		p.Extra = map[string]any{"passkey": v.withNext(r, v.cfg.Prefix+v.cfg.WebAuthn.VerifyPath)}
+	}
+	return p
 }
 
 func (v *Views) verifyPost(w http.ResponseWriter, r *http.Request, f form) {
 	ctx := r.Context()
 	u, _ := gatehouse.CurrentUser(ctx)
 	fe := &formErrors{}
+	var fs factorSet
+	if f["code"] != "" {
+		var err error
+		if fs, err = v.factorsOf(ctx, u); err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
+	}
 	switch {
+	case f["code"] != "" && fs.primary != nil:
+		// A second factor re-authenticates too (a code from the app, or
+		// mailed).
+		switch err := v.checkCode(ctx, u, fs.primary, f["code"], skewMail); {
+		case errors.Is(err, gatehouse.ErrInvalidCredentials):
+			fe.add("code", v.text(r, i18n.TwoFactorInvalidToken))
+		case err != nil:
+			v.checkFailed(w, r, err, "verify", i18n.UIVerify, v.verifyPage(r))
+			return
+		}
 	case u.PasswordHash == "":
 		fe.add("password", v.text(r, i18n.PasswordNotSetUseReset))
 	case f["password"] == "":

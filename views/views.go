@@ -19,6 +19,7 @@ package views
 
 import (
 	"context"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/i18n"
+	"github.com/go-webauthn/webauthn/webauthn"
 )
 
 // Views serves the views. Make it with New; it is safe for concurrent use.
@@ -35,6 +37,8 @@ type Views struct {
 	cfg   Config
 	st    gatehouse.Stores
 	admin *admin.Admin // deletes unconfirmed accounts that expired
+	seal  *sealer      // two-factor secrets, pending logins, passkey ceremonies
+	wa    *webauthn.WebAuthn
 	texts *i18n.Catalog
 	pages map[string]*template.Template
 	log   *slog.Logger
@@ -51,7 +55,7 @@ type Views struct {
 // auth.
 func New(auth *gatehouse.Manager, cfg Config) (*Views, error) {
 	v := &Views{auth: auth, st: auth.Stores(), admin: admin.New(auth), wake: make(chan struct{}, 1)}
-	cfg, err := cfg.withDefaults(v.st, auth.Config().Hasher)
+	cfg, err := cfg.withDefaults(auth.Config(), v.st)
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +65,15 @@ func New(auth *gatehouse.Manager, cfg Config) (*Views, error) {
 	}
 	if err := v.parseTemplates(); err != nil {
 		return nil, err
+	}
+	if v.seal, err = newSealer(auth.Keys("views")); err != nil {
+		return nil, err
+	}
+	if cfg.WebAuthn.Enabled {
+		v.wa, err = webauthn.New(&webauthn.Config{RPID: cfg.WebAuthn.RPID, RPDisplayName: cfg.WebAuthn.RPName, RPOrigins: cfg.WebAuthn.Origins})
+		if err != nil {
+			return nil, fmt.Errorf("views: WebAuthn: %w", err)
+		}
 	}
 	v.siteWord = siteWord(cfg.BaseURL)
 	ext := gatehouse.Extension{
@@ -94,7 +107,8 @@ type Router interface {
 
 // Mount adds the enabled views to r under Config.Prefix: login, logout,
 // verify (re-authentication), and, as configured, register, confirm,
-// reset, change and passwordless login. Each works whether or not
+// reset, change, passwordless login, two-factor login and recovery codes,
+// and passkeys. Each works whether or not
 // auth.Authenticate wraps r.
 func (v *Views) Mount(r Router) {
 	c := v.cfg
@@ -123,6 +137,31 @@ func (v *Views) Mount(r Router) {
 	}
 	if c.Changeable {
 		both(c.ChangePath, v.changeView())
+	}
+	if c.TwoFactor.Enabled {
+		t := c.TwoFactor
+		both(t.SetupPath, v.tfSetupView())
+		both(t.SetupPath+"/{token}", v.tfSetupTokenView())
+		both(t.ValidatePath, v.tfValidateView())
+		both(t.RescuePath, v.tfRescueView())
+	}
+	if c.TwoFactor.Enabled || c.WebAuthn.Enabled {
+		both(c.TwoFactor.RecoveryCodesPath, v.recoveryCodesView())
+		both(c.TwoFactor.RecoveryPath, v.recoveryView())
+	}
+	if c.WebAuthn.Enabled {
+		wa := c.WebAuthn
+		both(wa.RegisterPath, v.wanRegisterView())
+		both(wa.RegisterPath+"/{state}", v.wanRegisterFinishView())
+		both(wa.SigninPath, v.wanSigninView())
+		both(wa.SigninPath+"/{state}", v.wanSigninFinishView())
+		both(wa.DeletePath, v.wanDeleteView())
+		both(wa.VerifyPath, v.wanVerifyView())
+		both(wa.VerifyPath+"/{state}", v.wanVerifyFinishView())
+		r.Handle("GET "+p+"/static/webauthn.js", v.staticView())
+	}
+	if c.TwoFactor.Enabled && c.WebAuthn.Enabled {
+		both(c.TwoFactor.SelectPath, v.tfSelectView())
 	}
 }
 

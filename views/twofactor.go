@@ -1,0 +1,369 @@
+package views
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/i18n"
+	"github.com/gatehouse-auth/gatehouse/mfa"
+)
+
+// Two-factor login. After the password (or a reset link, a passwordless
+// link, a confirmation that logs in), signIn decides whether the user
+// must give a second factor. If so, the session stays anonymous: the
+// login waits in a sealed cookie of its own (pending), which only the
+// second-factor views read, until a code, a recovery code or a passkey
+// completes it (finishLogin). The states and JSON answers are
+// Flask-Security 5's (docs/json-api.md).
+
+// The states of a pending login.
+const (
+	tfReady      = "ready"              // a method is set up: give its code
+	tfSetup      = "setup_from_login"   // required, none set up: set one up
+	tfValidating = "validating_profile" // setting one up: give its first code
+	tfSelect     = "select"             // several methods: choose one
+)
+
+// methodWebAuthn names a second-factor passkey among the methods.
+const methodWebAuthn = mfa.KindWebAuthn
+
+// pendingFor is how long a pending login lasts.
+const pendingFor = 15 * time.Minute
+
+// Code windows, in 30-second steps either way: an app's code ±30 s, a
+// mailed code ±5 minutes (Flask-Security's TWO_FACTOR_MAIL_VALIDITY).
+const (
+	skewApp  = 1
+	skewMail = 10
+)
+
+// pending is a login waiting for its second factor.
+type pending struct {
+	UserID   string `json:"u"`
+	Stamp    string `json:"s"` // what the user's SecurityStamp was: a password change voids it
+	Remember bool   `json:"r,omitempty"`
+	State    string `json:"t"`
+	Method   string `json:"m,omitempty"` // the method in use, or being set up
+	Secret   string `json:"k,omitempty"` // a TOTP secret being set up
+	Mailed   bool   `json:"e,omitempty"` // a code was mailed: its window is the mail's
+	WebAuthn []byte `json:"w,omitempty"` // a passkey ceremony in progress
+}
+
+func stampOf(u *gatehouse.User) string {
+	sum := sha256.Sum256([]byte("views stamp\x00" + u.SecurityStamp))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// tfCookie is the pending login's cookie: the session cookie's
+// attributes, "_tf" after its name.
+func (v *Views) tfCookie(value string, maxAge int) *http.Cookie {
+	c := v.linkCookie(value, maxAge)
+	c.Name = v.auth.Config().Cookie.Name + "_tf"
+	return c
+}
+
+// setPending writes p as the pending login.
+func (v *Views) setPending(w http.ResponseWriter, p *pending) {
+	http.SetCookie(w, v.tfCookie(v.seal.sealText("pending login", p, v.cfg.Now().Add(pendingFor)), int(pendingFor/time.Second)))
+}
+
+// clearPending ends the pending login.
+func (v *Views) clearPending(w http.ResponseWriter) { http.SetCookie(w, v.tfCookie("", -1)) }
+
+// pendingLogin reads r's pending login and its user; ok is false if
+// there is none, it expired, or its user changed password or may no
+// longer log in.
+func (v *Views) pendingLogin(r *http.Request) (*pending, *gatehouse.User, bool, error) {
+	c, err := r.Cookie(v.auth.Config().Cookie.Name + "_tf")
+	if err != nil {
+		return nil, nil, false, nil
+	}
+	var p pending
+	if v.seal.openText("pending login", c.Value, &p, v.cfg.Now()) != nil {
+		return nil, nil, false, nil
+	}
+	u, err := v.st.Users.UserByID(r.Context(), p.UserID)
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if subtle.ConstantTimeCompare([]byte(stampOf(u)), []byte(p.Stamp)) != 1 || !v.loginAllowed(u) {
+		return nil, nil, false, nil
+	}
+	return &p, u, true, nil
+}
+
+// factorSet is a user's factors, sorted.
+type factorSet struct {
+	primary   *mfa.Factor   // the authenticator app or mail codes, if set up
+	keys      []*mfa.Factor // passkeys
+	secondary []*mfa.Factor // passkeys registered as a second factor
+	recovery  []*mfa.Factor // unspent recovery codes
+}
+
+func (v *Views) factorsOf(ctx context.Context, u *gatehouse.User) (factorSet, error) {
+	var fs factorSet
+	if v.cfg.TwoFactor.Factors == nil {
+		return fs, nil
+	}
+	all, err := v.cfg.TwoFactor.Factors.Factors(ctx, u.ID)
+	if err != nil {
+		return fs, err
+	}
+	for _, f := range all {
+		switch f.Kind {
+		case mfa.KindAuthenticator, mfa.KindEmail:
+			fs.primary = f
+		case mfa.KindWebAuthn:
+			fs.keys = append(fs.keys, f)
+			if v.cfg.WebAuthn.Enabled && passkeyOf(f).Usage == usageSecondary {
+				fs.secondary = append(fs.secondary, f)
+			}
+		case mfa.KindRecovery:
+			if f.Counter == 0 {
+				fs.recovery = append(fs.recovery, f)
+			}
+		}
+	}
+	if !v.cfg.TwoFactor.Enabled {
+		fs.primary = nil
+	}
+	return fs, nil
+}
+
+// methods are the second factors a user has set up, in Flask-Security's
+// order.
+func (fs factorSet) methods() []string {
+	var m []string
+	if fs.primary != nil {
+		m = append(m, fs.primary.Kind)
+	}
+	if len(fs.secondary) > 0 {
+		m = append(m, methodWebAuthn)
+	}
+	return m
+}
+
+// required reports whether u must have a second factor.
+func (v *Views) required(u *gatehouse.User) bool {
+	t := v.cfg.TwoFactor
+	return t.Enabled && (t.Required || slices.ContainsFunc(t.RequiredRoles, u.HasRole))
+}
+
+// signIn logs u in after a first factor, unless a second is needed: then
+// it starts a pending login and answers with what comes next (and
+// handled is true). Otherwise the caller answers, as it would have; for
+// JSON it may add "tf_required": false (see tfNotRequired).
+func (v *Views) signIn(w http.ResponseWriter, r *http.Request, u *gatehouse.User, o gatehouse.LoginOptions) (handled bool, err error) {
+	if !v.cfg.TwoFactor.Enabled && !v.cfg.WebAuthn.Enabled {
+		return false, v.auth.Login(w, r, u, o)
+	}
+	fs, err := v.factorsOf(r.Context(), u)
+	if err != nil {
+		return false, err
+	}
+	methods := fs.methods()
+	needed := len(methods) > 0 && !v.deviceRemembered(r, u) || len(methods) == 0 && v.required(u)
+	if !needed {
+		v.clearPending(w)
+		return false, v.auth.Login(w, r, u, o)
+	}
+	p := &pending{UserID: u.ID, Stamp: stampOf(u), Remember: o.Remember}
+	resp := map[string]any{"tf_required": true}
+	target := v.cfg.TwoFactor.ValidatePath
+	switch {
+	case len(methods) == 0:
+		p.State = tfSetup
+		resp["tf_state"] = tfSetup
+		target = v.cfg.TwoFactor.SetupPath
+	case len(methods) > 1:
+		p.State = tfSelect
+		resp["tf_select"], resp["tf_setup_methods"] = true, methods
+		target = v.cfg.TwoFactor.SelectPath
+	default:
+		p.State, p.Method = tfReady, methods[0]
+		resp["tf_state"], resp["tf_method"] = tfReady, p.Method
+		if p.Method == methodWebAuthn {
+			resp["tf_signin_url"] = v.cfg.Prefix + v.cfg.WebAuthn.SigninPath
+			target = v.cfg.WebAuthn.SigninPath
+		} else {
+			resp["tf_primary_method"] = p.Method
+		}
+		if p.Method == mfa.KindEmail {
+			if err := v.mailCode(r, u, fs.primary); err != nil {
+				return false, err
+			}
+			p.Mailed = true
+		}
+	}
+	v.setPending(w, p)
+	v.log.InfoContext(r.Context(), "views: second factor asked for", "event", "tf_required", "user_id", u.ID, "state", p.State)
+	if gatehouse.WantsJSON(r) {
+		v.ok(w, r, resp)
+		return true, nil
+	}
+	http.Redirect(w, r, v.cfg.Prefix+target, http.StatusSeeOther)
+	return true, nil
+}
+
+// tfNotRequired is what a JSON login answer adds when two-factor is on
+// and none was asked for (Flask-Security's "tf_required": false).
+func (v *Views) tfNotRequired(resp map[string]any) map[string]any {
+	if v.cfg.TwoFactor.Enabled {
+		resp["tf_required"] = false
+	}
+	return resp
+}
+
+// finishLogin completes a pending login with a second factor given, and
+// answers: the user (JSON) or a redirect. rememberDevice sets the cookie
+// that skips the second factor on this browser, when so configured and
+// the user ticked "remember me".
+func (v *Views) finishLogin(w http.ResponseWriter, r *http.Request, u *gatehouse.User, p *pending, rememberDevice bool) {
+	v.clearPending(w)
+	if err := v.auth.Login(w, r, u, gatehouse.LoginOptions{Remember: p.Remember}); err != nil {
+		v.auth.WriteError(w, r, err)
+		return
+	}
+	if rememberDevice && p.Remember && v.cfg.TwoFactor.RememberDeviceFor > 0 {
+		v.rememberDevice(w, u)
+	}
+	v.log.InfoContext(r.Context(), "views: second factor given", "event", "tf_validated", "user_id", u.ID)
+	if gatehouse.WantsJSON(r) {
+		v.ok(w, r, map[string]any{"user": v.loginPayload(r, u)})
+		return
+	}
+	v.auth.Flash(w, r, "success", v.text(r, i18n.TwoFactorLoginSuccessful))
+	http.Redirect(w, r, v.auth.NextURL(w, r), http.StatusSeeOther)
+}
+
+// loginPayload is the user in a login's JSON answer, with an auth token
+// if the client asked (?include_auth_token) and token auth is on.
+func (v *Views) loginPayload(r *http.Request, u *gatehouse.User) map[string]any {
+	user := v.userPayload(u)
+	if _, ok := r.URL.Query()["include_auth_token"]; ok && v.auth.Config().TokenAuth {
+		user["authentication_token"] = v.auth.AuthToken(u)
+	}
+	return user
+}
+
+// The remember-device cookie: <session cookie>_tfv, the user, until when,
+// and a MAC over both and the user's SecurityStamp.
+func (v *Views) deviceMAC(i int, u *gatehouse.User, until string) string {
+	return base64.RawURLEncoding.EncodeToString(v.seal.mac(i, "remember device", u.ID+"\x00"+u.SecurityStamp+"\x00"+until))
+}
+
+func (v *Views) rememberDevice(w http.ResponseWriter, u *gatehouse.User) {
+	d := v.cfg.TwoFactor.RememberDeviceFor
+	until := strconv.FormatInt(v.cfg.Now().Add(d).Unix(), 10)
+	c := v.tfCookie(u.ID+"."+until+"."+v.deviceMAC(0, u, until), int(d/time.Second))
+	c.Name = v.auth.Config().Cookie.Name + "_tfv"
+	c.SameSite = http.SameSiteStrictMode
+	http.SetCookie(w, c)
+}
+
+// deviceRemembered reports whether r's browser holds a valid
+// remember-device cookie for u.
+func (v *Views) deviceRemembered(r *http.Request, u *gatehouse.User) bool {
+	if v.cfg.TwoFactor.RememberDeviceFor <= 0 {
+		return false
+	}
+	c, err := r.Cookie(v.auth.Config().Cookie.Name + "_tfv")
+	if err != nil {
+		return false
+	}
+	id, rest, _ := strings.Cut(c.Value, ".")
+	until, mac, _ := strings.Cut(rest, ".")
+	t, err := strconv.ParseInt(until, 10, 64)
+	if id != u.ID || err != nil || v.cfg.Now().Unix() >= t {
+		return false
+	}
+	for i := range v.seal.macs {
+		if subtle.ConstantTimeCompare([]byte(mac), []byte(v.deviceMAC(i, u, until))) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// checkCode checks a one-time code against u's factor f, through the
+// brute-force throttle, and spends its time step so it works once.
+func (v *Views) checkCode(ctx context.Context, u *gatehouse.User, f *mfa.Factor, code string, skew int) error {
+	return v.auth.CheckFactor(ctx, u, func(ctx context.Context) error {
+		secret, err := v.seal.open("factor secret", f.Data)
+		if err != nil {
+			return err
+		}
+		step, ok := mfa.CheckTOTP(string(secret), code, v.cfg.Now(), skew)
+		if !ok {
+			return gatehouse.ErrInvalidCredentials
+		}
+		err = v.cfg.TwoFactor.Factors.UseFactor(ctx, u.ID, f.ID, step, v.cfg.Now())
+		if errors.Is(err, gatehouse.ErrConflict) {
+			return gatehouse.ErrInvalidCredentials // that code, or a later one, was used already
+		}
+		return err
+	})
+}
+
+// checkNewCode checks the first code of a secret being set up, through
+// the throttle.
+func (v *Views) checkNewCode(ctx context.Context, u *gatehouse.User, secret, code string, skew int) error {
+	return v.auth.CheckFactor(ctx, u, func(context.Context) error {
+		if _, ok := mfa.CheckTOTP(secret, code, v.cfg.Now(), skew); !ok {
+			return gatehouse.ErrInvalidCredentials
+		}
+		return nil
+	})
+}
+
+// mailCode mails u the current code of f (mail codes, or a rescue).
+func (v *Views) mailCode(r *http.Request, u *gatehouse.User, f *mfa.Factor) error {
+	secret, err := v.seal.open("factor secret", f.Data)
+	if err != nil {
+		return err
+	}
+	return v.mailSecretCode(r, u, string(secret))
+}
+
+func (v *Views) mailSecretCode(r *http.Request, u *gatehouse.User, secret string) error {
+	code, err := mfa.TOTPCode(secret, v.cfg.Now())
+	if err != nil {
+		return err
+	}
+	return v.enqueueMail(r.Context(), mailPayload{Kind: mailTwoFactorCode, UserID: u.ID, Lang: v.lang(r), Code: code})
+}
+
+// notify mails u a notice that their sign-in settings changed.
+func (v *Views) notify(r *http.Request, u *gatehouse.User, what i18n.Key) {
+	if err := v.enqueueMail(r.Context(), mailPayload{Kind: mailTwoFactorNotice, UserID: u.ID, Lang: v.lang(r), Notice: string(what)}); err != nil {
+		v.log.ErrorContext(r.Context(), "views: queueing a notice", "event", "store_error", "err", err)
+	}
+}
+
+// newFactorSecret makes a TOTP secret and seals it for the store.
+func (v *Views) sealSecret(secret string) []byte { return v.seal.seal("factor secret", []byte(secret)) }
+
+// tfDenied answers a request to a second-factor view with no pending
+// login in a state it serves (Flask-Security's tf_illegal_state).
+func (v *Views) tfDenied(w http.ResponseWriter, r *http.Request) {
+	v.clearPending(w)
+	msg := v.text(r, i18n.TwoFactorPermissionDenied)
+	if gatehouse.WantsJSON(r) {
+		WriteJSON(w, http.StatusBadRequest, ErrorResponse{Errors: []string{msg}, FieldErrors: map[string][]string{"": {msg}}})
+		return
+	}
+	v.auth.Flash(w, r, "error", msg)
+	http.Redirect(w, r, v.cfg.Prefix+v.cfg.LoginPath, http.StatusSeeOther)
+}
