@@ -3,11 +3,13 @@ package views_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -173,4 +175,64 @@ func linkIn(text string) string {
 		}
 	}
 	return ""
+}
+
+// browserClient is a browser posting the HTML forms: a cookie jar, the
+// CSRF token from the last page, redirects returned, not followed.
+type browserClient struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+}
+
+// answer is a response as a browserClient sees it.
+type answer struct {
+	status   int
+	location string
+	body     string
+}
+
+func (ve *viewEnv) browser() *browserClient {
+	jar, _ := cookiejar.New(nil)
+	return &browserClient{t: ve.t, base: ve.web.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browserClient) send(req *http.Request) answer {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 500 {
+		b.t.Errorf("%s %s: status %d: %s", req.Method, req.URL.Path, resp.StatusCode, raw)
+	}
+	if m := csrfField.FindSubmatch(raw); m != nil {
+		b.csrf = html.UnescapeString(string(m[1]))
+	}
+	return answer{resp.StatusCode, resp.Header.Get("Location"), string(raw)}
+}
+
+func (b *browserClient) get(path string) answer {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", b.base+path, nil)
+	return b.send(req)
+}
+
+// post submits a form to path, with the CSRF token of the last page (of
+// path itself, if none was seen yet).
+func (b *browserClient) post(path string, fields map[string]string) answer {
+	b.t.Helper()
+	if b.csrf == "" {
+		b.get(path)
+	}
+	form := url.Values{"csrf_token": {b.csrf}}
+	for k, v := range fields {
+		form.Set(k, v)
+	}
+	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.send(req)
 }

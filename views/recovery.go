@@ -94,7 +94,7 @@ func (v *Views) recoveryView() http.Handler {
 			v.auth.WriteError(w, r, err)
 			return
 		}
-		if !ok || p.State != tfReady {
+		if !ok || p.State != tfReady && p.State != tfSelect {
 			v.tfDenied(w, r)
 			return
 		}
@@ -110,7 +110,7 @@ func (v *Views) recoveryView() http.Handler {
 			v.auth.WriteError(w, r, err)
 			return
 		}
-		if !ok || p.State != tfReady {
+		if !ok || p.State != tfReady && p.State != tfSelect {
 			v.tfDenied(w, r)
 			return
 		}
@@ -142,6 +142,6 @@ func (v *Views) recoveryView() http.Handler {
 		}
 		v.log.InfoContext(ctx, "views: recovery code used", "event", "recovery_code_used", "user_id", u.ID)
 		v.notify(r, u, i18n.RecoveryCodeUsed)
-		v.finishLogin(w, r, u, p, false)
+		v.finishLogin(w, r, u, p, false, nil)
 	})
 }

@@ -176,7 +176,7 @@ var trialPage = page{Form: map[string]string{}, Extra: map[string]any{
 	"method": "authenticator", "mailed": false, "rescue": "/tf-rescue", "recovery": "/mf-recovery", "qr": "data:,", "key": "ABCD",
 	"action": "/tf-setup", "methods": []string{"authenticator", "email"}, "options": map[string]any{"email": "/tf-rescue"},
 	"codes": []string{"a1b2-c3d4-e5f6"}, "left": 1, "keys": []map[string]any{{"name": "key", "usage": "first"}}, "first": true,
-	"delete": "/wan-delete", "secondary": false,
+	"delete": "/wan-delete", "secondary": false, "next": "/", "passkey": "/wan-verify",
 }}
 
 // page is the data every built-in page gets.

@@ -46,6 +46,14 @@ const (
 	skewMail = 10
 )
 
+// skewFor is the window of a code of method, or of one that was mailed.
+func skewFor(method string, mailed bool) int {
+	if mailed || method == mfa.KindEmail {
+		return skewMail
+	}
+	return skewApp
+}
+
 // pending is a login waiting for its second factor.
 type pending struct {
 	UserID   string `json:"u"`
@@ -229,8 +237,9 @@ func (v *Views) tfNotRequired(resp map[string]any) map[string]any {
 // finishLogin completes a pending login with a second factor given, and
 // answers: the user (JSON) or a redirect. rememberDevice sets the cookie
 // that skips the second factor on this browser, when so configured and
-// the user ticked "remember me".
-func (v *Views) finishLogin(w http.ResponseWriter, r *http.Request, u *gatehouse.User, p *pending, rememberDevice bool) {
+// the user ticked "remember me". New recovery codes (a factor set up
+// during the login) are shown, once.
+func (v *Views) finishLogin(w http.ResponseWriter, r *http.Request, u *gatehouse.User, p *pending, rememberDevice bool, codes []string) {
 	v.clearPending(w)
 	if err := v.auth.Login(w, r, u, gatehouse.LoginOptions{Remember: p.Remember}); err != nil {
 		v.auth.WriteError(w, r, err)
@@ -241,7 +250,18 @@ func (v *Views) finishLogin(w http.ResponseWriter, r *http.Request, u *gatehouse
 	}
 	v.log.InfoContext(r.Context(), "views: second factor given", "event", "tf_validated", "user_id", u.ID)
 	if gatehouse.WantsJSON(r) {
-		v.ok(w, r, map[string]any{"user": v.loginPayload(r, u)})
+		resp := map[string]any{"user": v.loginPayload(r, u)}
+		if codes != nil {
+			resp["recovery_codes"] = codes
+		}
+		v.ok(w, r, resp)
+		return
+	}
+	if codes != nil {
+		pg := v.recoveryCodesPage(codes, len(codes))
+		pg.Extra["next"] = v.auth.NextURL(w, r)
+		pg.Flashes = []gatehouse.Flash{{Category: "success", Message: v.text(r, i18n.TwoFactorLoginSuccessful)}}
+		v.render(w, r, http.StatusOK, "mf_recovery_codes", i18n.UIRecoveryCodesTitle, pg)
 		return
 	}
 	v.auth.Flash(w, r, "success", v.text(r, i18n.TwoFactorLoginSuccessful))

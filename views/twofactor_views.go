@@ -59,22 +59,14 @@ func (v *Views) tfValidatePost(w http.ResponseWriter, r *http.Request, f form) {
 	case code == "":
 		fe.add("code", v.text(r, i18n.TwoFactorInvalidToken))
 	case p.State == tfValidating:
-		skew := skewApp
-		if p.Method == mfa.KindEmail {
-			skew = skewMail
-		}
-		err = v.checkNewCode(ctx, u, p.Secret, code, skew)
+		err = v.checkNewCode(ctx, u, p.Secret, code, skewFor(p.Method, p.Mailed))
 	default:
 		if fs, err = v.factorsOf(ctx, u); err == nil && fs.primary == nil {
 			v.tfDenied(w, r)
 			return
 		}
 		if err == nil {
-			skew := skewApp
-			if p.Mailed || fs.primary.Kind == mfa.KindEmail {
-				skew = skewMail
-			}
-			err = v.checkCode(ctx, u, fs.primary, code, skew)
+			err = v.checkCode(ctx, u, fs.primary, code, skewFor(fs.primary.Kind, p.Mailed))
 		}
 	}
 	switch {
@@ -88,13 +80,14 @@ func (v *Views) tfValidatePost(w http.ResponseWriter, r *http.Request, f form) {
 		v.fail(w, r, fe, "tf_validate", i18n.UITwoFactorTitle, v.tfValidatePage(r, p))
 		return
 	}
+	var codes []string
 	if p.State == tfValidating {
-		if _, err := v.enrol(r, u, p.Method, p.Secret); err != nil {
+		if codes, err = v.enrol(r, u, p.Method, p.Secret); err != nil {
 			v.auth.WriteError(w, r, err)
 			return
 		}
 	}
-	v.finishLogin(w, r, u, p, true)
+	v.finishLogin(w, r, u, p, true, codes)
 }
 
 // enrol stores method (with its TOTP secret) as u's second factor in
@@ -329,11 +322,7 @@ func (v *Views) tfSetupTokenView() http.Handler {
 			v.formError(w, r, "", v.text(r, i18n.APIError))
 			return
 		}
-		skew := skewApp
-		if st.Method == mfa.KindEmail {
-			skew = skewMail
-		}
-		switch err := v.checkNewCode(r.Context(), u, st.Secret, f["code"], skew); {
+		switch err := v.checkNewCode(r.Context(), u, st.Secret, f["code"], skewFor(st.Method, false)); {
 		case errors.Is(err, gatehouse.ErrInvalidCredentials):
 			v.formError(w, r, "code", v.text(r, i18n.TwoFactorInvalidToken))
 			return
@@ -396,7 +385,7 @@ func (v *Views) tfSelectView() http.Handler {
 			return
 		}
 		v.render(w, r, http.StatusOK, "tf_select", i18n.UITwoFactorTitle,
-			page{Action: v.cfg.Prefix + v.cfg.TwoFactor.SelectPath, Extra: map[string]any{"methods": fs.methods()}})
+			v.tfSelectPage(fs))
 	}, func(w http.ResponseWriter, r *http.Request, f form) {
 		p, u, ok, err := v.pendingLogin(r)
 		if err != nil {
@@ -417,7 +406,7 @@ func (v *Views) tfSelectView() http.Handler {
 			fe := &formErrors{}
 			fe.add("which", v.text(r, i18n.TwoFactorMethodNotAvailable))
 			v.fail(w, r, fe, "tf_select", i18n.UITwoFactorTitle,
-				page{Action: v.cfg.Prefix + v.cfg.TwoFactor.SelectPath, Extra: map[string]any{"methods": fs.methods()}})
+				v.tfSelectPage(fs))
 			return
 		}
 		p.State, p.Method = tfReady, which
@@ -443,6 +432,11 @@ func (v *Views) tfSelectView() http.Handler {
 		}
 		http.Redirect(w, r, v.cfg.Prefix+target, http.StatusSeeOther)
 	})
+}
+
+func (v *Views) tfSelectPage(fs factorSet) page {
+	return page{Action: v.cfg.Prefix + v.cfg.TwoFactor.SelectPath, Extra: map[string]any{
+		"methods": fs.methods(), "recovery": v.cfg.Prefix + v.cfg.TwoFactor.RecoveryPath}}
 }
 
 // rescueOptions are the ways out for a user without their second factor

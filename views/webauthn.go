@@ -359,7 +359,25 @@ func (v *Views) wanRegisterFinishView() http.Handler {
 		}
 		v.log.InfoContext(ctx, "views: passkey registered", "event", "passkey_registered", "user_id", u.ID, "usage", c.Usage)
 		v.notify(r, u, i18n.WanRegistered)
-		v.done(w, r, nil, v.cfg.Prefix+v.cfg.WebAuthn.RegisterPath, i18n.WanRegistered)
+		var codes []string
+		if c.Usage == usageSecondary && len(fs.recovery) == 0 {
+			// A first second factor: and a way back in without it.
+			if codes, err = v.newRecoveryCodes(ctx, u); err != nil {
+				v.auth.WriteError(w, r, err)
+				return
+			}
+		}
+		switch {
+		case gatehouse.WantsJSON(r) && codes != nil:
+			v.ok(w, r, map[string]any{"recovery_codes": codes})
+		case codes != nil:
+			pg := v.recoveryCodesPage(codes, len(codes))
+			pg.Extra["next"] = v.cfg.Prefix + v.cfg.WebAuthn.RegisterPath
+			pg.Flashes = []gatehouse.Flash{{Category: "success", Message: v.text(r, i18n.WanRegistered)}}
+			v.render(w, r, http.StatusOK, "mf_recovery_codes", i18n.UIRecoveryCodesTitle, pg)
+		default:
+			v.done(w, r, nil, v.cfg.Prefix+v.cfg.WebAuthn.RegisterPath, i18n.WanRegistered)
+		}
 	}))
 }
 
@@ -491,7 +509,7 @@ func (v *Views) wanSigninFinishView() http.Handler {
 				return
 			}
 			_ = key
-			v.finishLogin(w, r, u, p, true)
+			v.finishLogin(w, r, u, p, true, nil)
 			return
 		}
 		// First factor: the key names its user (the user handle, which is
