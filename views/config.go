@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -432,7 +433,9 @@ func (c *Config) twoFactorDefaults(engine gatehouse.Config) []error {
 		if w.Origins == nil && base != nil {
 			w.Origins = []string{base.Scheme + "://" + base.Host}
 		}
-		if w.RPID != "" && host != "" && w.RPID != host && !strings.HasSuffix(host, "."+w.RPID) {
+		if net.ParseIP(w.RPID) != nil {
+			errs = append(errs, fmt.Errorf("WebAuthn.RPID %q: passkeys need a domain, not an IP address (serve the site as localhost, say)", w.RPID))
+		} else if w.RPID != "" && host != "" && w.RPID != host && !strings.HasSuffix(host, "."+w.RPID) {
 			errs = append(errs, fmt.Errorf("WebAuthn.RPID %q must be the host of BaseURL (%s) or a domain it is under", w.RPID, host))
 		}
 	}

@@ -44,8 +44,14 @@ func (v *Views) newRecoveryCodes(ctx context.Context, u *gatehouse.User) ([]stri
 	return codes, nil
 }
 
+// recoveryCodesPage shows codes, new, with a way on ("next", the
+// post-login page unless the caller says), or how many are left.
 func (v *Views) recoveryCodesPage(codes []string, left int) page {
-	return page{Action: v.cfg.Prefix + v.cfg.TwoFactor.RecoveryCodesPath, Extra: map[string]any{"codes": codes, "left": left}}
+	extra := map[string]any{"codes": codes, "left": left}
+	if codes != nil {
+		extra["next"] = v.auth.Config().PostLoginURL
+	}
+	return page{Action: v.cfg.Prefix + v.cfg.TwoFactor.RecoveryCodesPath, Extra: extra}
 }
 
 // recoveryCodesView serves /mf-recovery-codes to a logged-in user with a

@@ -173,7 +173,7 @@ func (v *Views) parseTemplates() error {
 var trialPage = page{Form: map[string]string{}, Extra: map[string]any{
 	"email": "user@example.com", "current": "other@example.com", "has_password": true, "other_device": true,
 	"message": "Message.", "status": 400,
-	"method": "authenticator", "mailed": false, "rescue": "/tf-rescue", "recovery": "/mf-recovery", "qr": "data:,", "key": "ABCD",
+	"method": "authenticator", "mailed": false, "rescue": "/tf-rescue", "recovery": "/mf-recovery", "qr": htmltemplate.URL("data:,"), "key": "ABCD",
 	"action": "/tf-setup", "methods": []string{"authenticator", "email"}, "options": map[string]any{"email": "/tf-rescue"},
 	"codes": []string{"a1b2-c3d4-e5f6"}, "left": 1, "keys": []map[string]any{{"name": "key", "usage": "first"}}, "first": true,
 	"delete": "/wan-delete", "secondary": false, "next": "/", "passkey": "/wan-verify",

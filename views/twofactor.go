@@ -338,14 +338,18 @@ func (v *Views) checkCode(ctx context.Context, u *gatehouse.User, f *mfa.Factor,
 }
 
 // checkNewCode checks the first code of a secret being set up, through
-// the throttle.
-func (v *Views) checkNewCode(ctx context.Context, u *gatehouse.User, secret, code string, skew int) error {
-	return v.auth.CheckFactor(ctx, u, func(context.Context) error {
-		if _, ok := mfa.CheckTOTP(secret, code, v.cfg.Now(), skew); !ok {
+// the throttle, and returns its time step: the factor is stored with it
+// spent.
+func (v *Views) checkNewCode(ctx context.Context, u *gatehouse.User, secret, code string, skew int) (int64, error) {
+	var step int64
+	err := v.auth.CheckFactor(ctx, u, func(context.Context) error {
+		var ok bool
+		if step, ok = mfa.CheckTOTP(secret, code, v.cfg.Now(), skew); !ok {
 			return gatehouse.ErrInvalidCredentials
 		}
 		return nil
 	})
+	return step, err
 }
 
 // mailCode mails u the current code of f (mail codes, or a rescue).

@@ -77,6 +77,7 @@ func enrolAuthenticator(t *testing.T, ve *viewEnv, c *jsonClient) (string, []str
 	if has && len(codes) != 10 {
 		t.Fatalf("%d recovery codes", len(codes))
 	}
+	ve.clock.Advance(30 * time.Second) // the setup's code is spent
 	return secret, codes
 }
 
@@ -128,6 +129,10 @@ func TestTwoFactorAuthenticatorLogin(t *testing.T) {
 	}
 	if status, _, _ := c.do("POST", "/tf-validate", `{"code":"123456x"}`); status != 400 {
 		t.Fatalf("bad code: %d", status)
+	}
+	setupCode, _ := mfa.TOTPCode(secret, ve.clock.Now().Add(-30*time.Second))
+	if status, _, _ := c.do("POST", "/tf-validate", `{"code":"`+setupCode+`"}`); status != 400 {
+		t.Fatalf("the setup's code, again: %d", status)
 	}
 	good := code(t, ve, secret)
 	if status, resp, raw := c.do("POST", "/tf-validate", `{"code":"`+good+`"}`); status != 200 || resp["user"] == nil {

@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"errors"
+	"html/template"
 	"net/http"
 	"slices"
 	"time"
@@ -55,11 +56,12 @@ func (v *Views) tfValidatePost(w http.ResponseWriter, r *http.Request, f form) {
 	fe := &formErrors{}
 	code := f["code"]
 	var fs factorSet
+	var step int64
 	switch {
 	case code == "":
 		fe.add("code", v.text(r, i18n.TwoFactorInvalidToken))
 	case p.State == tfValidating:
-		err = v.checkNewCode(ctx, u, p.Secret, code, skewFor(p.Method, p.Mailed))
+		step, err = v.checkNewCode(ctx, u, p.Secret, code, skewFor(p.Method, p.Mailed))
 	default:
 		if fs, err = v.factorsOf(ctx, u); err == nil && fs.primary == nil {
 			v.tfDenied(w, r)
@@ -82,7 +84,7 @@ func (v *Views) tfValidatePost(w http.ResponseWriter, r *http.Request, f form) {
 	}
 	var codes []string
 	if p.State == tfValidating {
-		if codes, err = v.enrol(r, u, p.Method, p.Secret); err != nil {
+		if codes, err = v.enrol(r, u, p.Method, p.Secret, step); err != nil {
 			v.auth.WriteError(w, r, err)
 			return
 		}
@@ -90,10 +92,10 @@ func (v *Views) tfValidatePost(w http.ResponseWriter, r *http.Request, f form) {
 	v.finishLogin(w, r, u, p, true, codes)
 }
 
-// enrol stores method (with its TOTP secret) as u's second factor in
-// place of any other, gives u recovery codes if they have none, and
+// enrol stores method (with its TOTP secret, the code of step spent) as
+// u's second factor in place of any other, gives u recovery codes if they have none, and
 // mails a notice. It returns the new recovery codes, if any.
-func (v *Views) enrol(r *http.Request, u *gatehouse.User, method, secret string) ([]string, error) {
+func (v *Views) enrol(r *http.Request, u *gatehouse.User, method, secret string, step int64) ([]string, error) {
 	ctx := r.Context()
 	fs, err := v.factorsOf(ctx, u)
 	if err != nil {
@@ -107,7 +109,7 @@ func (v *Views) enrol(r *http.Request, u *gatehouse.User, method, secret string)
 				return err
 			}
 		}
-		f := &mfa.Factor{UserID: u.ID, Kind: method, Data: v.sealSecret(secret), CreatedAt: v.cfg.Now()}
+		f := &mfa.Factor{UserID: u.ID, Kind: method, Data: v.sealSecret(secret), Counter: step, CreatedAt: v.cfg.Now()}
 		if err := store.AddFactor(ctx, f); err != nil {
 			return err
 		}
@@ -252,7 +254,7 @@ func (v *Views) tfSetupPost(w http.ResponseWriter, r *http.Request, f form) {
 			v.auth.WriteError(w, r, err)
 			return
 		}
-		extra["qr"], extra["key"] = qr, groupKey(secret)
+		extra["qr"], extra["key"] = template.URL(qr), groupKey(secret) // a PNG data URL of our making
 	}
 	if p != nil {
 		// Setting up during login: the first code goes to /tf-validate.
@@ -322,7 +324,8 @@ func (v *Views) tfSetupTokenView() http.Handler {
 			v.formError(w, r, "", v.text(r, i18n.APIError))
 			return
 		}
-		switch err := v.checkNewCode(r.Context(), u, st.Secret, f["code"], skewFor(st.Method, false)); {
+		step, err := v.checkNewCode(r.Context(), u, st.Secret, f["code"], skewFor(st.Method, false))
+		switch {
 		case errors.Is(err, gatehouse.ErrInvalidCredentials):
 			v.formError(w, r, "code", v.text(r, i18n.TwoFactorInvalidToken))
 			return
@@ -330,7 +333,7 @@ func (v *Views) tfSetupTokenView() http.Handler {
 			v.auth.WriteError(w, r, err)
 			return
 		}
-		codes, err := v.enrol(r, u, st.Method, st.Secret)
+		codes, err := v.enrol(r, u, st.Method, st.Secret, step)
 		if err != nil {
 			v.auth.WriteError(w, r, err)
 			return

@@ -6,7 +6,9 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -72,8 +74,13 @@ func newDemo(ctx context.Context, database, base string, logTo io.Writer) (*demo
 		// Confirming logs in: the confirmation page has the user prove the
 		// password (or choose one) first.
 		AutoLoginAfterConfirm: true,
-		Mail:                  views.MailConfig{Mailer: box},
-		Logger:                logger,
+		// Second factors: an authenticator app or mailed codes, recovery
+		// codes, and passkeys (to sign in with, or as a second factor).
+		TwoFactor: views.TwoFactorConfig{Enabled: true},
+		// Passkeys need a domain: a demo served at an IP address does without.
+		WebAuthn: views.WebAuthnConfig{Enabled: !servedAtIP(base)},
+		Mail:     views.MailConfig{Mailer: box},
+		Logger:   logger,
 	})
 	if err != nil {
 		db.Close()
@@ -154,4 +161,9 @@ func (d *demo) routes() http.Handler {
 		render(w, r, "mail", map[string]any{"Mails": d.mailbox.Messages()})
 	})
 	return mux
+}
+
+func servedAtIP(base string) bool {
+	u, err := url.Parse(base)
+	return err == nil && net.ParseIP(u.Hostname()) != nil
 }

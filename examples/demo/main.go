@@ -40,7 +40,7 @@ func run(addr, database string) error {
 	if err != nil {
 		return err
 	}
-	base := "http://" + ln.Addr().String()
+	base := siteURL(ln.Addr().(*net.TCPAddr))
 	d, err := newDemo(ctx, database, base, os.Stderr)
 	if err != nil {
 		return err
@@ -72,4 +72,14 @@ func run(addr, database string) error {
 	stopWork()
 	<-worked
 	return err
+}
+
+// siteURL is the demo's address: on the loopback interface, by the name
+// localhost, as browsers allow passkeys there (a WebAuthn relying party
+// is a domain, never an IP address).
+func siteURL(a *net.TCPAddr) string {
+	if a.IP.IsLoopback() {
+		return fmt.Sprintf("http://localhost:%d", a.Port)
+	}
+	return "http://" + a.String()
 }

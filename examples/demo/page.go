@@ -33,6 +33,7 @@ pre{white-space:pre-wrap;word-break:break-all;font:inherit;margin:.5rem 0 0}
 {{if eq .Body "home"}}<div class="card"><h1>Welcome</h1>
   {{with currentUser .R}}<p>You are logged in as <strong>{{.Email}}</strong> (via {{$.Method}}{{if isFresh $.R}}, fresh{{end}}).</p>
   <p>Logins: {{.LoginCount}}{{if not .LastLoginAt.IsZero}}, last at {{.LastLoginAt.Format "2006-01-02 15:04"}}{{end}}.</p>
+  <p id="security">Sign-in security: <a href="/tf-setup">two-factor</a> · <a href="/wan-register">passkeys</a> · <a href="/mf-recovery-codes">recovery codes</a></p>
   {{else}}<p>You are not logged in. <a href="/register">Sign up</a> (the confirmation mail lands in the <a href="/dev/mail">dev mailbox</a>) or <a href="/login">log in</a>.</p>{{end}}</div>
 {{else if eq .Body "protected"}}<div class="card"><h1>Protected</h1><p>Only logged-in users see this page.</p></div>
 {{else if eq .Body "fresh"}}<div class="card"><h1>Fresh login</h1><p>This page needs a password login in the last 10 minutes; a remember-me cookie is not enough.</p></div>
