@@ -78,6 +78,7 @@ var groups = map[string][]command{
 		{"deactivate", "IDENTITY", "deactivate a user (ends their sessions)", func(fs *flag.FlagSet) func(*cli, []string) error { return setActive(false) }},
 		{"change-password", "IDENTITY", "set a user's password (ends their sessions)", usersChangePassword},
 		{"reset-access", "IDENTITY", "end every session, remember cookie and token of a user", usersResetAccess},
+		{"reset-factors", "IDENTITY", "remove a user's second factors, passkeys and recovery codes", usersResetFactors},
 		{"delete", "IDENTITY", "delete a user", usersDelete},
 		{"list", "", "list users", usersList},
 	},

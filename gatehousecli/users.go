@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/admin"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 )
 
 type stringList []string
@@ -102,6 +103,38 @@ func usersResetAccess(fs *flag.FlagSet) func(*cli, []string) error {
 			return err
 		}
 		c.printf("reset access for %s: every session, remember cookie and token has ended\n", u.Email)
+		return nil
+	}
+}
+
+// usersResetFactors is for a user who lost their second factor and their
+// recovery codes, once the operator has made sure who is asking: their
+// next login is by password alone (or sets up a factor, if one is
+// required).
+func usersResetFactors(fs *flag.FlagSet) func(*cli, []string) error {
+	return func(c *cli, args []string) error {
+		store, ok := c.m.Config().Users.(mfa.Store)
+		if !ok {
+			return errors.New("the user store keeps no second factors")
+		}
+		u, err := c.user(args[0])
+		if err != nil {
+			return err
+		}
+		factors, err := store.Factors(c.ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, 0, len(factors))
+		for _, f := range factors {
+			ids = append(ids, f.ID)
+		}
+		if len(ids) > 0 {
+			if err := store.DeleteFactors(c.ctx, u.ID, ids...); err != nil {
+				return err
+			}
+		}
+		c.printf("removed %d second factor(s), passkey(s) and recovery code(s) of %s\n", len(ids), u.Email)
 		return nil
 	}
 }

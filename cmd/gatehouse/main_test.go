@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 	"github.com/gatehouse-auth/gatehouse/sqlitestore"
 )
 
@@ -154,6 +156,19 @@ func TestUsersAndRoles(t *testing.T) {
 	if before.SecurityStamp == mid.SecurityStamp || mid.SecurityStamp == after.SecurityStamp {
 		t.Error("SecurityStamp not rotated by change-password and reset-access")
 	}
+
+	// Reset factors: a user locked out of their second factor.
+	fstore := mfa.Store(s)
+	for _, kind := range []string{mfa.KindAuthenticator, mfa.KindRecovery} {
+		if err := fstore.AddFactor(ctx, &mfa.Factor{UserID: after.ID, Kind: kind, Data: []byte("x"), CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want(t, gh(t, db, "", "users", "reset-factors", "ada"), 0, "removed 2 second factor(s)")
+	if left, err := fstore.Factors(ctx, after.ID); err != nil || len(left) != 0 {
+		t.Errorf("factors after reset-factors: %v (%v)", left, err)
+	}
+	want(t, gh(t, db, "", "users", "reset-factors", "nobody"), 1, "no user")
 
 	want(t, gh(t, db, "", "roles", "remove", "ada", "admin"), 0, "took the role admin")
 	want(t, gh(t, db, "", "roles", "remove", "ada", "admin"), 1, "does not have")
