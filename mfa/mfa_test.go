@@ -63,3 +63,37 @@ func TestRecoveryCodes(t *testing.T) {
 		t.Error("another code matches")
 	}
 }
+
+// A mailed code is one that works: never the step a login just spent.
+func TestNextCode(t *testing.T) {
+	secret, _, err := mfa.NewTOTP("x", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 1, 12, 0, 10, 0, time.UTC)
+	spent, ok := mfa.CheckTOTP(secret, mustCode(t, secret, now), now, 1)
+	if !ok {
+		t.Fatal("current code refused")
+	}
+	for _, tc := range []struct {
+		counter  int64
+		wantStep int64
+	}{{0, spent}, {spent - 1, spent}, {spent, spent + 1}, {spent + 1, spent + 2}} {
+		code, err := mfa.NextCode(secret, now, tc.counter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := mustCode(t, secret, time.Unix(tc.wantStep*30, 0)); code != want {
+			t.Errorf("counter %d: code of another step", tc.counter)
+		}
+	}
+}
+
+func mustCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := mfa.TOTPCode(secret, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

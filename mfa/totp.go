@@ -77,3 +77,14 @@ func CheckTOTP(secret, code string, now time.Time, skew int) (step int64, ok boo
 func TOTPCode(secret string, t time.Time) (string, error) {
 	return totp.GenerateCodeCustom(secret, t, totp.ValidateOpts{Period: totpPeriod, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1})
 }
+
+// NextCode is the code to mail for secret at now when the factor's Counter
+// is counter: the current step's, or, if that step was spent already (the
+// user just logged in with it), the first step after it, so the mailed
+// code is one that works.
+func NextCode(secret string, now time.Time, counter int64) (string, error) {
+	if step := now.Unix() / totpPeriod; step <= counter {
+		now = time.Unix((counter+1)*totpPeriod, 0)
+	}
+	return TOTPCode(secret, now)
+}

@@ -352,17 +352,20 @@ func (v *Views) checkNewCode(ctx context.Context, u *gatehouse.User, secret, cod
 	return step, err
 }
 
-// mailCode mails u the current code of f (mail codes, or a rescue).
+// mailCode mails u a code of f that has not been used (mail codes, or a
+// rescue).
 func (v *Views) mailCode(r *http.Request, u *gatehouse.User, f *mfa.Factor) error {
 	secret, err := v.seal.open("factor secret", f.Data)
 	if err != nil {
 		return err
 	}
-	return v.mailSecretCode(r, u, string(secret))
+	return v.mailSecretCode(r, u, string(secret), f.Counter)
 }
 
-func (v *Views) mailSecretCode(r *http.Request, u *gatehouse.User, secret string) error {
-	code, err := mfa.TOTPCode(secret, v.cfg.Now())
+// mailSecretCode mails u the code of secret for the first step after
+// counter (0: the current one).
+func (v *Views) mailSecretCode(r *http.Request, u *gatehouse.User, secret string, counter int64) error {
+	code, err := mfa.NextCode(secret, v.cfg.Now(), counter)
 	if err != nil {
 		return err
 	}

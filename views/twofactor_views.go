@@ -239,7 +239,7 @@ func (v *Views) tfSetupPost(w http.ResponseWriter, r *http.Request, f form) {
 		return
 	}
 	if method == mfa.KindEmail {
-		if err := v.mailSecretCode(r, u, secret); err != nil {
+		if err := v.mailSecretCode(r, u, secret, 0); err != nil {
 			v.auth.WriteError(w, r, err)
 			return
 		}

@@ -31,6 +31,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/examples/internal/smtptest"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 	"github.com/gatehouse-auth/gatehouse/sqlitestore"
 )
 
@@ -325,6 +326,63 @@ func runContract(t *testing.T, a *app) {
 	t.Run("mailed links need a click; pre-hijacking", func(t *testing.T) { testLinks(t, a) })
 	t.Run("re-authentication", func(t *testing.T) { testVerify(t, a) })
 	t.Run("HTML pages", func(t *testing.T) { testHTML(t, a) })
+	t.Run("two-factor", func(t *testing.T) { testTwoFactor(t, a) })
+}
+
+// testTwoFactor sets up an authenticator app over the JSON API, then logs
+// in with a code from it, with a mailed code (through the real SMTP
+// server), and with a recovery code, against the real store.
+func testTwoFactor(t *testing.T, a *app) {
+	const email, pw = "tf@example.com", "a long two-factor password"
+	c := a.client(t)
+	c.fetchCSRF()
+	want(t, "register", c.do("POST", "/register", map[string]any{"email": email, "password": pw, "password_confirm": pw}), 200)
+	confirm(t, a, email, pw)
+	login := c.login(email, pw, nil)
+	want(t, "login", login, 200)
+	if login.resp["tf_required"] != false {
+		t.Fatalf("login without a factor: %s", login.raw)
+	}
+	setup := c.do("POST", "/tf-setup", map[string]any{"setup": "authenticator"})
+	want(t, "tf-setup", setup, 200)
+	secret, _ := setup.resp["tf_authr_b32key"].(string)
+	token, _ := setup.resp["tf_state_token"].(string)
+	now := time.Now()
+	first, _ := mfa.TOTPCode(secret, now)
+	done := c.do("POST", "/tf-setup/"+token, map[string]any{"code": first})
+	want(t, "tf-setup/{token}", done, 200)
+	recovery, _ := done.resp["recovery_codes"].([]any)
+	if len(recovery) != 10 {
+		t.Fatalf("recovery codes: %s", done.raw)
+	}
+	a.mail.WaitFor(t, email, "How you sign in has changed")
+
+	// The password alone no longer logs in; the next code does, once.
+	b := a.client(t)
+	second := b.login(email, pw, nil)
+	want(t, "login with a factor", second, 200)
+	if second.resp["tf_required"] != true || second.resp["tf_state"] != "ready" {
+		t.Fatalf("login with a factor: %s", second.raw)
+	}
+	want(t, "/api/me before the code", b.do("GET", "/api/me", nil), 401)
+	want(t, "the setup's code again", b.do("POST", "/tf-validate", map[string]any{"code": first}), 400)
+	next, _ := mfa.TOTPCode(secret, now.Add(30*time.Second)) // the window takes the next step's
+	want(t, "next code", b.do("POST", "/tf-validate", map[string]any{"code": next}), 200)
+	want(t, "/api/me after the code", b.do("GET", "/api/me", nil), 200)
+
+	// Without the phone: a code by mail, then a recovery code, once.
+	m := a.client(t)
+	want(t, "login", m.login(email, pw, nil), 200)
+	want(t, "rescue by mail", m.do("POST", "/tf-rescue", map[string]any{"help_setup": "email"}), 200)
+	mailed := regexp.MustCompile(`\b\d{6}\b`).FindString(a.mail.WaitFor(t, email, "Your sign-in code").Text)
+	want(t, "mailed code", m.do("POST", "/tf-validate", map[string]any{"code": mailed}), 200)
+	r := a.client(t)
+	want(t, "login", r.login(email, pw, nil), 200)
+	want(t, "recovery code", r.do("POST", "/mf-recovery", map[string]any{"code": recovery[0]}), 200)
+	a.mail.WaitFor(t, email, "How you sign in has changed")
+	again := a.client(t)
+	want(t, "login", again.login(email, pw, nil), 200)
+	want(t, "recovery code again", again.do("POST", "/mf-recovery", map[string]any{"code": recovery[0]}), 400)
 }
 
 func testRegister(t *testing.T, a *app) {

@@ -153,6 +153,10 @@ func run() error {
 		BaseURL: "http://127.0.0.1:" + port,
 		// A test app: its tests sign many users up from one address.
 		RegisterPerIP: gatehouse.Limit{Count: 10_000, Per: time.Hour},
+		// Flask-Security's TWO_FACTOR, on: a user with a second factor is
+		// asked for it. (Passkeys need a domain; this app is served at
+		// 127.0.0.1, so the views' tests and the demo's cover them.)
+		TwoFactor: views.TwoFactorConfig{Enabled: true},
 		Mail: views.MailConfig{
 			Mailer: &mail.SMTP{
 				Host: env("SMTP_HOST", "127.0.0.1"), Port: smtpPort, TLS: mail.None,
