@@ -363,8 +363,13 @@ func (v *Views) mailCode(r *http.Request, u *gatehouse.User, f *mfa.Factor) erro
 }
 
 // mailSecretCode mails u the code of secret for the first step after
-// counter (0: the current one).
+// counter (0: the current one), within the mail limits of the client
+// (MailConfig.PerAddressClient, PerClient): whoever has the password
+// cannot flood the owner's mailbox with codes.
 func (v *Views) mailSecretCode(r *http.Request, u *gatehouse.User, secret string, counter int64) error {
+	if err := v.allowMail(r, u.Email); err != nil {
+		return err
+	}
 	code, err := mfa.NextCode(secret, v.cfg.Now(), counter)
 	if err != nil {
 		return err

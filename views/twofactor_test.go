@@ -451,3 +451,26 @@ func TestTwoFactorBrowserForms(t *testing.T) {
 		t.Error("not logged in")
 	}
 }
+
+// Whoever has the password cannot flood the owner's mailbox with codes
+// (nor the site's helpers with requests).
+func TestTwoFactorMailsLimited(t *testing.T) {
+	t.Parallel()
+	ve := newTwoFactorEnv(t, func(_ *gatehouse.Config, v *views.Config) { v.TwoFactor.RescueAddress = "help@example.com" })
+	c := ve.jsonClient()
+	c.login("alice@example.com", alicePassword)
+	enrolAuthenticator(t, ve, c)
+	c.do("POST", "/logout", "")
+	c.login("alice@example.com", alicePassword)
+	statuses := map[int]int{}
+	for i := 0; i < 8; i++ {
+		status, _, _ := c.do("POST", "/tf-rescue", `{"help_setup":"email"}`)
+		statuses[status]++
+	}
+	if statuses[200] != 5 || statuses[429] != 3 {
+		t.Errorf("eight rescue mails: %v (want 5 sent, then 429)", statuses)
+	}
+	if status, _, _ := c.do("POST", "/tf-rescue", `{"help_setup":"help"}`); status != 429 {
+		t.Errorf("help mail past the limit: %d", status)
+	}
+}

@@ -512,7 +512,9 @@ func (v *Views) tfRescueView() http.Handler {
 			p.Mailed = true
 			v.setPending(w, p)
 		case "help":
-			err = v.enqueueMail(r.Context(), mailPayload{Kind: mailTwoFactorRescue, UserID: u.ID, Lang: i18n.Reference})
+			if err = v.allowMail(r, u.Email); err == nil {
+				err = v.enqueueMail(r.Context(), mailPayload{Kind: mailTwoFactorRescue, UserID: u.ID, Lang: i18n.Reference})
+			}
 			if err != nil {
 				v.auth.WriteError(w, r, err)
 				return

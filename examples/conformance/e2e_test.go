@@ -383,6 +383,41 @@ func testTwoFactor(t *testing.T, a *app) {
 	again := a.client(t)
 	want(t, "login", again.login(email, pw, nil), 200)
 	want(t, "recovery code again", again.do("POST", "/mf-recovery", map[string]any{"code": recovery[0]}), 400)
+
+	// A passwordless link and a reset link are one factor each: both stop
+	// at the second.
+	p := a.client(t)
+	p.fetchCSRF()
+	want(t, "passwordless request", p.do("POST", "/login", map[string]any{"email": email}), 200)
+	link := a.path(a.mail.WaitFor(t, email, "Login instructions").Link(t))
+	if got := p.do("POST", link, map[string]any{}); got.status != 200 || got.resp["tf_required"] != true {
+		t.Fatalf("passwordless link: %d %s", got.status, got.raw)
+	}
+	want(t, "/api/me after the passwordless link", p.do("GET", "/api/me", nil), 401)
+	x := a.client(t)
+	x.fetchCSRF()
+	want(t, "forgot", x.do("POST", "/reset", map[string]any{"email": email}), 200)
+	link = a.path(a.mail.WaitFor(t, email, "Password reset instructions").Link(t))
+	const newPw = "a newer two-factor password"
+	if got := x.do("POST", link, map[string]any{"password": newPw, "password_confirm": newPw}); got.status != 200 || got.resp["tf_required"] != true {
+		t.Fatalf("reset: %d %s", got.status, got.raw)
+	}
+	want(t, "/api/me after the reset", x.do("GET", "/api/me", nil), 401)
+
+	// A role that requires a second factor sends its members to set one
+	// up before they are logged in.
+	s := a.client(t)
+	if got := s.login("secure@example.com", "secure password 1", nil); got.status != 200 || got.resp["tf_state"] != "setup_from_login" {
+		t.Fatalf("login with the role: %d %s", got.status, got.raw)
+	}
+	want(t, "/api/me before setting up", s.do("GET", "/api/me", nil), 401)
+	want(t, "tf-setup email", s.do("POST", "/tf-setup", map[string]any{"setup": "email"}), 200)
+	mailed = regexp.MustCompile(`\b\d{6}\b`).FindString(a.mail.WaitFor(t, "secure@example.com", "Your sign-in code").Text)
+	got := s.do("POST", "/tf-validate", map[string]any{"code": mailed})
+	if codes, _ := got.resp["recovery_codes"].([]any); got.status != 200 || len(codes) != 10 {
+		t.Fatalf("first mailed code: %d %s", got.status, got.raw)
+	}
+	want(t, "/api/me after setting up", s.do("GET", "/api/me", nil), 200)
 }
 
 func testRegister(t *testing.T, a *app) {

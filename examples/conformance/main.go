@@ -156,7 +156,7 @@ func run() error {
 		// Flask-Security's TWO_FACTOR, on: a user with a second factor is
 		// asked for it. (Passkeys need a domain; this app is served at
 		// 127.0.0.1, so the views' tests and the demo's cover them.)
-		TwoFactor: views.TwoFactorConfig{Enabled: true},
+		TwoFactor: views.TwoFactorConfig{Enabled: true, RequiredRoles: []string{"secure"}},
 		Mail: views.MailConfig{
 			Mailer: &mail.SMTP{
 				Host: env("SMTP_HOST", "127.0.0.1"), Port: smtpPort, TLS: mail.None,
@@ -217,7 +217,7 @@ func run() error {
 }
 
 func seed(ctx context.Context, auth *gatehouse.Manager) error {
-	for _, r := range []string{"admin", "editor"} {
+	for _, r := range []string{"admin", "editor", "secure"} {
 		if _, err := admin.New(auth).FindOrCreateRole(ctx, r, ""); err != nil {
 			return err
 		}
@@ -225,6 +225,7 @@ func seed(ctx context.Context, auth *gatehouse.Manager) error {
 	for _, a := range []struct{ email, password, role string }{
 		{"admin@example.com", "correct horse battery", "admin"},
 		{"plain@example.com", "plain password 1", ""},
+		{"secure@example.com", "secure password 1", "secure"}, // must set up a second factor
 	} {
 		if _, err := auth.FindUser(ctx, a.email); err == nil {
 			continue
