@@ -272,7 +272,7 @@ func (m *Manager) fromCredentials(ctx context.Context, r *http.Request, st *reqS
 		if email, pw, ok := r.BasicAuth(); ok {
 			u, err := m.VerifyPassword(ctx, email, pw)
 			switch {
-			case err == nil && m.allowLogin(u):
+			case err == nil && m.allowLogin(ctx, u):
 				st.p, st.authed = Principal{User: u, Method: MethodBasic}, true
 			case err == nil, errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrInactive):
 				m.log.LogAttrs(ctx, levelInfo, "gatehouse: basic auth refused", attrEvent("basic_refused"))
@@ -285,9 +285,9 @@ func (m *Manager) fromCredentials(ctx context.Context, r *http.Request, st *reqS
 
 // allowLogin applies the extension's rule (confirmation, with the views)
 // to a user whose password was right.
-func (m *Manager) allowLogin(u *User) bool {
+func (m *Manager) allowLogin(ctx context.Context, u *User) bool {
 	if f := m.ext.Load().AllowLogin; f != nil {
-		return f(u)
+		return f(ctx, u)
 	}
 	return u.Active
 }

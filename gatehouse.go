@@ -48,10 +48,11 @@ type Extension struct {
 	// ErrorPage answers an error for a browser (an HTML page). Default:
 	// plain text.
 	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, message string)
-	// AllowLogin reports whether u may log in with a password at all
-	// (unconfirmed users may not, with views.Config.Confirmable): HTTP
-	// Basic asks it. Default: active users may.
-	AllowLogin func(u *User) bool
+	// AllowLogin reports whether u may log in with a password alone
+	// (unconfirmed users may not, with views.Config.Confirmable, nor users
+	// with a second factor): HTTP Basic asks it. Default: active users
+	// may.
+	AllowLogin func(ctx context.Context, u *User) bool
 	// Login and Refresh are where browsers that must log in, or log in
 	// again, go when Config.LoginURL or RefreshURL is not set (the login
 	// and verify views).

@@ -298,9 +298,12 @@ func (m *Manager) settle(ctx context.Context, res *reservation, failed bool, ide
 	}
 }
 
-// unlock clears every count of u's account (and of the account from the
-// request's client), but not other clients' own: a new password makes the
-// old guesses moot, and is how a locked account is unlocked.
+// unlock clears the password counts of u's account (and of the account
+// from the request's client), but not other clients' own: a new password
+// makes the old guesses moot, and is how a locked account is unlocked.
+// Second-factor counts stay: the factor being guessed has not changed, and
+// whoever holds the mailbox must not win a new budget of code guesses with
+// each reset.
 func (m *Manager) unlock(ctx context.Context, u *User) {
 	if m.cfg.Throttle.Off {
 		return
@@ -309,11 +312,9 @@ func (m *Manager) unlock(ctx context.Context, u *User) {
 	if client == "" {
 		client = unknownClient
 	}
-	for _, kind := range []string{kindPassword, kindFactor} {
-		for _, k := range m.throttleKeys(kind, userAccount(u), client) {
-			if k.own {
-				m.limiter.Forget(ctx, k.key)
-			}
+	for _, k := range m.throttleKeys(kindPassword, userAccount(u), client) {
+		if k.own {
+			m.limiter.Forget(ctx, k.key)
 		}
 	}
 }

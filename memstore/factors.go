@@ -61,6 +61,10 @@ func (s *Store) UseFactor(_ context.Context, userID, id string, counter int64, a
 		if f.ID != id {
 			continue
 		}
+		if counter == 0 {
+			f.UsedAt = at // a factor that keeps no count
+			return nil
+		}
 		if counter <= f.Counter {
 			return fmt.Errorf("memstore: use factor: %w", gatehouse.ErrConflict)
 		}

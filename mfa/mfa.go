@@ -61,6 +61,8 @@ type Store interface {
 	// counter is greater than its Counter, it sets Counter to counter and
 	// UsedAt to at. gatehouse.ErrConflict (wrapped) if the Counter was
 	// not less (a code used twice, concurrently or not), ErrNotFound if
-	// the factor is gone.
+	// the factor is gone. Counter 0 records the use of a factor that
+	// keeps no count (a passkey whose signature count is always 0): it
+	// sets UsedAt only, and never conflicts.
 	UseFactor(ctx context.Context, userID, id string, counter int64, at time.Time) error
 }

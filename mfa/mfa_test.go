@@ -79,12 +79,15 @@ func TestNextCode(t *testing.T) {
 		counter  int64
 		wantStep int64
 	}{{0, spent}, {spent - 1, spent}, {spent, spent + 1}, {spent + 1, spent + 2}} {
-		code, err := mfa.NextCode(secret, now, tc.counter)
+		code, step, err := mfa.NextCode(secret, now, tc.counter)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := mustCode(t, secret, time.Unix(tc.wantStep*30, 0)); code != want {
-			t.Errorf("counter %d: code of another step", tc.counter)
+		if want := mustCode(t, secret, time.Unix(tc.wantStep*30, 0)); code != want || step != tc.wantStep {
+			t.Errorf("counter %d: code of step %d, want %d", tc.counter, step, tc.wantStep)
+		}
+		if !mfa.CheckTOTPStep(secret, code, step) || mfa.CheckTOTPStep(secret, code, step+2) {
+			t.Errorf("counter %d: CheckTOTPStep", tc.counter)
 		}
 	}
 }

@@ -79,12 +79,23 @@ func TOTPCode(secret string, t time.Time) (string, error) {
 }
 
 // NextCode is the code to mail for secret at now when the factor's Counter
-// is counter: the current step's, or, if that step was spent already (the
-// user just logged in with it), the first step after it, so the mailed
-// code is one that works.
-func NextCode(secret string, now time.Time, counter int64) (string, error) {
-	if step := now.Unix() / totpPeriod; step <= counter {
-		now = time.Unix((counter+1)*totpPeriod, 0)
+// is counter, and its time step: the current step's, or, if that step was
+// spent already (the user just logged in with it), the first step after
+// it, so the mailed code is one that works. Check it with CheckTOTPStep.
+func NextCode(secret string, now time.Time, counter int64) (code string, step int64, err error) {
+	step = now.Unix() / totpPeriod
+	if step <= counter {
+		step = counter + 1
 	}
-	return TOTPCode(secret, now)
+	code, err = TOTPCode(secret, time.Unix(step*totpPeriod, 0))
+	return code, step, err
+}
+
+// CheckTOTPStep reports whether code is secret's code for time step step
+// exactly: a mailed code (NextCode), which is good for a while after the
+// app's window has moved on, without widening that window.
+func CheckTOTPStep(secret, code string, step int64) bool {
+	want, err := TOTPCode(secret, time.Unix(step*totpPeriod, 0))
+	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
+	return err == nil && len(code) == len(want) && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1
 }

@@ -66,6 +66,20 @@ func testFactors(t *testing.T, s Stores) {
 	if i := slices.IndexFunc(got, func(f *mfa.Factor) bool { return f.ID == key.ID }); i < 0 || got[i].Counter != 5 || !got[i].UsedAt.Equal(t0.Add(time.Hour)) {
 		t.Errorf("after UseFactor: %+v", got)
 	}
+	// Counter 0: a use of a factor that keeps no count, noted, never a
+	// conflict, the counter untouched.
+	for range 2 {
+		if err := fs.UseFactor(ctx, u.ID, key.ID, 0, t0.Add(3*time.Hour)); err != nil {
+			t.Errorf("UseFactor(counter 0) = %v, want nil", err)
+		}
+	}
+	if err := fs.UseFactor(ctx, other.ID, key.ID, 0, t0); !errors.Is(err, gatehouse.ErrNotFound) {
+		t.Errorf("UseFactor(counter 0) of another user's factor = %v, want ErrNotFound", err)
+	}
+	got, _ = fs.Factors(ctx, u.ID)
+	if i := slices.IndexFunc(got, func(f *mfa.Factor) bool { return f.ID == key.ID }); i < 0 || got[i].Counter != 5 || !got[i].UsedAt.Equal(t0.Add(3*time.Hour)) {
+		t.Errorf("after UseFactor(counter 0): %+v", got)
+	}
 	// Delete some, then all.
 	if err := fs.DeleteFactors(ctx, u.ID, totp.ID, "999999"); err != nil {
 		t.Fatal(err)

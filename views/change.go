@@ -62,10 +62,14 @@ func (v *Views) changePost(w http.ResponseWriter, r *http.Request, f form) {
 		v.auth.WriteError(w, r, err)
 		return
 	}
-	// The stamp changed, which ends every session; keep this one.
-	if err := v.auth.Login(w, r, u, gatehouse.LoginOptions{}); err != nil {
-		v.auth.WriteError(w, r, err)
-		return
+	// The stamp changed, which ends every session; keep this one (a
+	// session's: a request with a token or HTTP Basic has none to keep, and
+	// must not be given one).
+	if p, _ := gatehouse.FromContext(ctx); p.Method == gatehouse.MethodSession || p.Method == gatehouse.MethodRemember {
+		if err := v.auth.Login(w, r, u, gatehouse.LoginOptions{}); err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
 	}
 	v.done(w, r, map[string]any{"user": v.userPayload(u)}, v.cfg.PostChangeURL, i18n.PasswordChange)
 }

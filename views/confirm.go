@@ -138,7 +138,7 @@ func (v *Views) confirmAddress(w http.ResponseWriter, r *http.Request, raw strin
 	cur, loggedIn := gatehouse.CurrentUser(ctx)
 	same := loggedIn && cur.ID == u.ID
 	if r.Method == http.MethodPost && u.Active && (same || v.cfg.AutoLoginAfterConfirm && !loggedIn) {
-		if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}); err != nil || handled {
+		if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}, viaLink); err != nil || handled {
 			if err != nil {
 				v.auth.WriteError(w, r, err)
 			}

@@ -120,7 +120,7 @@ func (v *Views) loginPost(w http.ResponseWriter, r *http.Request, f form) {
 		return
 	}
 	// A second factor, if the user has one, before the session starts.
-	handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{Remember: f.bool("remember", v.cfg.DefaultRemember)})
+	handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{Remember: f.bool("remember", v.cfg.DefaultRemember)}, viaPassword)
 	if err != nil {
 		v.auth.WriteError(w, r, err)
 		return

@@ -125,7 +125,7 @@ func (v *Views) passwordlessLinkPost(w http.ResponseWriter, r *http.Request, f f
 	}
 	http.SetCookie(w, v.linkCookie("", -1))
 	// The link is one factor: a second, if the user has one, first.
-	if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}); err != nil || handled {
+	if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}, viaLink); err != nil || handled {
 		if err != nil {
 			v.auth.WriteError(w, r, err)
 		}

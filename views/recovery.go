@@ -14,18 +14,18 @@ import (
 // them: the only time they are seen; only their hashes are stored.
 func (v *Views) newRecoveryCodes(ctx context.Context, u *gatehouse.User) ([]string, error) {
 	store := v.cfg.TwoFactor.Factors
-	all, err := store.Factors(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	var old []string
-	for _, f := range all {
-		if f.Kind == mfa.KindRecovery {
-			old = append(old, f.ID)
-		}
-	}
 	codes := mfa.NewRecoveryCodes(v.cfg.TwoFactor.RecoveryCodes)
-	err = v.auth.InTx(ctx, func(ctx context.Context) error {
+	err := v.auth.InTx(ctx, func(ctx context.Context) error {
+		all, err := store.Factors(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		var old []string
+		for _, f := range all {
+			if f.Kind == mfa.KindRecovery {
+				old = append(old, f.ID)
+			}
+		}
 		if len(old) > 0 {
 			if err := store.DeleteFactors(ctx, u.ID, old...); err != nil {
 				return err

@@ -123,7 +123,7 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		v.done(w, r, nil, c.PostRegisterURL, i18n.ConfirmRegistration, "email", email)
 		return
 	}
-	if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}); err != nil || handled {
+	if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}, viaPassword); err != nil || handled {
 		if err != nil {
 			v.auth.WriteError(w, r, err)
 		}

@@ -76,7 +76,7 @@ func (v *Views) resetView() http.Handler {
 		}
 		if v.loginAllowed(u) {
 			// A reset link never bypasses the second factor (ASVS 6.4.3).
-			if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}); err != nil || handled {
+			if handled, err := v.signIn(w, r, u, gatehouse.LoginOptions{}, viaLink); err != nil || handled {
 				if err != nil {
 					v.auth.WriteError(w, r, err)
 				}

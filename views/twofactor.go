@@ -39,20 +39,20 @@ const methodWebAuthn = mfa.KindWebAuthn
 // pendingFor is how long a pending login lasts.
 const pendingFor = 15 * time.Minute
 
-// Code windows, in 30-second steps either way: an app's code ±30 s, a
-// mailed code ±5 minutes (Flask-Security's TWO_FACTOR_MAIL_VALIDITY).
-const (
-	skewApp  = 1
-	skewMail = 10
-)
+// skewApp is the window of a code, in 30-second steps either way: ±30 s.
+const skewApp = 1
 
-// skewFor is the window of a code of method, or of one that was mailed.
-func skewFor(method string, mailed bool) int {
-	if mailed || method == mfa.KindEmail {
-		return skewMail
-	}
-	return skewApp
-}
+// mailWithin is how long the very code mailed works, the window having
+// moved on (Flask-Security's TWO_FACTOR_MAIL_VALIDITY): that one code
+// only, so a mail does not widen the window for guesses.
+const mailWithin = 5 * time.Minute
+
+// How a pending login's first factor was given.
+const (
+	viaPassword = "password"
+	viaLink     = "link" // a reset, passwordless or confirmation link: the mailbox
+	viaPasskey  = "passkey"
+)
 
 // pending is a login waiting for its second factor.
 type pending struct {
@@ -62,8 +62,8 @@ type pending struct {
 	State    string `json:"t"`
 	Method   string `json:"m,omitempty"` // the method in use, or being set up
 	Secret   string `json:"k,omitempty"` // a TOTP secret being set up
-	Mailed   bool   `json:"e,omitempty"` // a code was mailed: its window is the mail's
-	WebAuthn []byte `json:"w,omitempty"` // a passkey ceremony in progress
+	Mailed   int64  `json:"e,omitempty"` // the time step of the code mailed, if one was
+	Via      string `json:"v"`           // how the first factor was given
 }
 
 func stampOf(u *gatehouse.User) string {
@@ -115,6 +115,7 @@ func (v *Views) pendingLogin(r *http.Request) (*pending, *gatehouse.User, bool, 
 // factorSet is a user's factors, sorted.
 type factorSet struct {
 	primary   *mfa.Factor   // the authenticator app or mail codes, if set up
+	primaries []*mfa.Factor // every one (two enrolments at once may leave two; the newest counts)
 	keys      []*mfa.Factor // passkeys
 	secondary []*mfa.Factor // passkeys registered as a second factor
 	recovery  []*mfa.Factor // unspent recovery codes
@@ -133,6 +134,7 @@ func (v *Views) factorsOf(ctx context.Context, u *gatehouse.User) (factorSet, er
 		switch f.Kind {
 		case mfa.KindAuthenticator, mfa.KindEmail:
 			fs.primary = f
+			fs.primaries = append(fs.primaries, f)
 		case mfa.KindWebAuthn:
 			fs.keys = append(fs.keys, f)
 			if v.cfg.WebAuthn.Enabled && passkeyOf(f).Usage == usageSecondary {
@@ -148,6 +150,19 @@ func (v *Views) factorsOf(ctx context.Context, u *gatehouse.User) (factorSet, er
 		fs.primary = nil
 	}
 	return fs, nil
+}
+
+// print is a digest of the factors that log in: a remembered device is
+// remembered for these, and forgotten when they change.
+func (fs factorSet) print() string {
+	h := sha256.New()
+	if fs.primary != nil {
+		h.Write([]byte(fs.primary.ID + "\x00"))
+	}
+	for _, k := range fs.secondary {
+		h.Write([]byte(k.ID + "\x00"))
+	}
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12])
 }
 
 // methods are the second factors a user has set up, in Flask-Security's
@@ -173,7 +188,7 @@ func (v *Views) required(u *gatehouse.User) bool {
 // it starts a pending login and answers with what comes next (and
 // handled is true). Otherwise the caller answers, as it would have; for
 // JSON it may add "tf_required": false (see tfNotRequired).
-func (v *Views) signIn(w http.ResponseWriter, r *http.Request, u *gatehouse.User, o gatehouse.LoginOptions) (handled bool, err error) {
+func (v *Views) signIn(w http.ResponseWriter, r *http.Request, u *gatehouse.User, o gatehouse.LoginOptions, via string) (handled bool, err error) {
 	if !v.cfg.TwoFactor.Enabled && !v.cfg.WebAuthn.Enabled {
 		return false, v.auth.Login(w, r, u, o)
 	}
@@ -182,12 +197,12 @@ func (v *Views) signIn(w http.ResponseWriter, r *http.Request, u *gatehouse.User
 		return false, err
 	}
 	methods := fs.methods()
-	needed := len(methods) > 0 && !v.deviceRemembered(r, u) || len(methods) == 0 && v.required(u)
+	needed := len(methods) > 0 && !v.deviceRemembered(r, u, fs) || len(methods) == 0 && v.required(u)
 	if !needed {
 		v.clearPending(w)
 		return false, v.auth.Login(w, r, u, o)
 	}
-	p := &pending{UserID: u.ID, Stamp: stampOf(u), Remember: o.Remember}
+	p := &pending{UserID: u.ID, Stamp: stampOf(u), Remember: o.Remember, Via: via}
 	resp := map[string]any{"tf_required": true}
 	target := v.cfg.TwoFactor.ValidatePath
 	switch {
@@ -209,10 +224,9 @@ func (v *Views) signIn(w http.ResponseWriter, r *http.Request, u *gatehouse.User
 			resp["tf_primary_method"] = p.Method
 		}
 		if p.Method == mfa.KindEmail {
-			if err := v.mailCode(r, u, fs.primary); err != nil {
+			if p.Mailed, err = v.mailCode(r, u, fs.primary); err != nil {
 				return false, err
 			}
-			p.Mailed = true
 		}
 	}
 	v.setPending(w, p)
@@ -246,7 +260,9 @@ func (v *Views) finishLogin(w http.ResponseWriter, r *http.Request, u *gatehouse
 		return
 	}
 	if rememberDevice && p.Remember && v.cfg.TwoFactor.RememberDeviceFor > 0 {
-		v.rememberDevice(w, u)
+		if fs, err := v.factorsOf(r.Context(), u); err == nil {
+			v.rememberDevice(w, u, fs)
+		}
 	}
 	v.log.InfoContext(r.Context(), "views: second factor given", "event", "tf_validated", "user_id", u.ID)
 	if gatehouse.WantsJSON(r) {
@@ -279,23 +295,24 @@ func (v *Views) loginPayload(r *http.Request, u *gatehouse.User) map[string]any 
 }
 
 // The remember-device cookie: <session cookie>_tfv, the user, until when,
-// and a MAC over both and the user's SecurityStamp.
-func (v *Views) deviceMAC(i int, u *gatehouse.User, until string) string {
-	return base64.RawURLEncoding.EncodeToString(v.seal.mac(i, "remember device", u.ID+"\x00"+u.SecurityStamp+"\x00"+until))
+// and a MAC over both, the user's SecurityStamp and the factors it was
+// given with: a new password or a new factor forgets every device.
+func (v *Views) deviceMAC(i int, u *gatehouse.User, fs factorSet, until string) string {
+	return base64.RawURLEncoding.EncodeToString(v.seal.mac(i, "remember device", u.ID+"\x00"+u.SecurityStamp+"\x00"+fs.print()+"\x00"+until))
 }
 
-func (v *Views) rememberDevice(w http.ResponseWriter, u *gatehouse.User) {
+func (v *Views) rememberDevice(w http.ResponseWriter, u *gatehouse.User, fs factorSet) {
 	d := v.cfg.TwoFactor.RememberDeviceFor
 	until := strconv.FormatInt(v.cfg.Now().Add(d).Unix(), 10)
-	c := v.tfCookie(u.ID+"."+until+"."+v.deviceMAC(0, u, until), int(d/time.Second))
+	c := v.tfCookie(u.ID+"."+until+"."+v.deviceMAC(0, u, fs, until), int(d/time.Second))
 	c.Name = v.auth.Config().Cookie.Name + "_tfv"
 	c.SameSite = http.SameSiteStrictMode
 	http.SetCookie(w, c)
 }
 
 // deviceRemembered reports whether r's browser holds a valid
-// remember-device cookie for u.
-func (v *Views) deviceRemembered(r *http.Request, u *gatehouse.User) bool {
+// remember-device cookie for u and their factors fs.
+func (v *Views) deviceRemembered(r *http.Request, u *gatehouse.User, fs factorSet) bool {
 	if v.cfg.TwoFactor.RememberDeviceFor <= 0 {
 		return false
 	}
@@ -310,22 +327,37 @@ func (v *Views) deviceRemembered(r *http.Request, u *gatehouse.User) bool {
 		return false
 	}
 	for i := range v.seal.macs {
-		if subtle.ConstantTimeCompare([]byte(mac), []byte(v.deviceMAC(i, u, until))) == 1 {
+		if subtle.ConstantTimeCompare([]byte(mac), []byte(v.deviceMAC(i, u, fs, until))) == 1 {
 			return true
 		}
 	}
 	return false
 }
 
-// checkCode checks a one-time code against u's factor f, through the
-// brute-force throttle, and spends its time step so it works once.
-func (v *Views) checkCode(ctx context.Context, u *gatehouse.User, f *mfa.Factor, code string, skew int) error {
+// matchCode finds the time step of code for secret: a code of the
+// window (±30 s), or the one mailed (time step mailed, if not 0), for
+// mailWithin.
+func (v *Views) matchCode(secret, code string, mailed int64) (int64, bool) {
+	now := v.cfg.Now()
+	if step, ok := mfa.CheckTOTP(secret, code, now, skewApp); ok {
+		return step, true
+	}
+	if mailed > 0 && now.Unix()-mailed*30 < int64(mailWithin/time.Second) && mfa.CheckTOTPStep(secret, code, mailed) {
+		return mailed, true
+	}
+	return 0, false
+}
+
+// checkCode checks a one-time code against u's factor f (mailed: the time
+// step of the code mailed, if one was), through the brute-force throttle,
+// and spends its time step so it works once.
+func (v *Views) checkCode(ctx context.Context, u *gatehouse.User, f *mfa.Factor, code string, mailed int64) error {
 	return v.auth.CheckFactor(ctx, u, func(ctx context.Context) error {
 		secret, err := v.seal.open("factor secret", f.Data)
 		if err != nil {
 			return err
 		}
-		step, ok := mfa.CheckTOTP(string(secret), code, v.cfg.Now(), skew)
+		step, ok := v.matchCode(string(secret), code, mailed)
 		if !ok {
 			return gatehouse.ErrInvalidCredentials
 		}
@@ -340,11 +372,11 @@ func (v *Views) checkCode(ctx context.Context, u *gatehouse.User, f *mfa.Factor,
 // checkNewCode checks the first code of a secret being set up, through
 // the throttle, and returns its time step: the factor is stored with it
 // spent.
-func (v *Views) checkNewCode(ctx context.Context, u *gatehouse.User, secret, code string, skew int) (int64, error) {
+func (v *Views) checkNewCode(ctx context.Context, u *gatehouse.User, secret, code string, mailed int64) (int64, error) {
 	var step int64
 	err := v.auth.CheckFactor(ctx, u, func(context.Context) error {
 		var ok bool
-		if step, ok = mfa.CheckTOTP(secret, code, v.cfg.Now(), skew); !ok {
+		if step, ok = v.matchCode(secret, code, mailed); !ok {
 			return gatehouse.ErrInvalidCredentials
 		}
 		return nil
@@ -353,11 +385,11 @@ func (v *Views) checkNewCode(ctx context.Context, u *gatehouse.User, secret, cod
 }
 
 // mailCode mails u a code of f that has not been used (mail codes, or a
-// rescue).
-func (v *Views) mailCode(r *http.Request, u *gatehouse.User, f *mfa.Factor) error {
+// rescue), and returns its time step.
+func (v *Views) mailCode(r *http.Request, u *gatehouse.User, f *mfa.Factor) (int64, error) {
 	secret, err := v.seal.open("factor secret", f.Data)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	return v.mailSecretCode(r, u, string(secret), f.Counter)
 }
@@ -366,15 +398,15 @@ func (v *Views) mailCode(r *http.Request, u *gatehouse.User, f *mfa.Factor) erro
 // counter (0: the current one), within the mail limits of the client
 // (MailConfig.PerAddressClient, PerClient): whoever has the password
 // cannot flood the owner's mailbox with codes.
-func (v *Views) mailSecretCode(r *http.Request, u *gatehouse.User, secret string, counter int64) error {
+func (v *Views) mailSecretCode(r *http.Request, u *gatehouse.User, secret string, counter int64) (int64, error) {
 	if err := v.allowMail(r, u.Email); err != nil {
-		return err
+		return 0, err
 	}
-	code, err := mfa.NextCode(secret, v.cfg.Now(), counter)
+	code, step, err := mfa.NextCode(secret, v.cfg.Now(), counter)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return v.enqueueMail(r.Context(), mailPayload{Kind: mailTwoFactorCode, UserID: u.ID, Lang: v.lang(r), Code: code})
+	return step, v.enqueueMail(r.Context(), mailPayload{Kind: mailTwoFactorCode, UserID: u.ID, Lang: v.lang(r), Code: code})
 }
 
 // notify mails u a notice that their sign-in settings changed.

@@ -37,7 +37,7 @@ func (v *Views) tfValidateView() http.Handler {
 
 func (v *Views) tfValidatePage(r *http.Request, p *pending) page {
 	return page{Action: v.cfg.Prefix + v.cfg.TwoFactor.ValidatePath, Extra: map[string]any{
-		"method": p.Method, "mailed": p.Mailed, "rescue": v.cfg.Prefix + v.cfg.TwoFactor.RescuePath,
+		"method": p.Method, "mailed": p.Mailed > 0, "rescue": v.cfg.Prefix + v.cfg.TwoFactor.RescuePath,
 		"recovery": v.cfg.Prefix + v.cfg.TwoFactor.RecoveryPath,
 	}}
 }
@@ -61,14 +61,18 @@ func (v *Views) tfValidatePost(w http.ResponseWriter, r *http.Request, f form) {
 	case code == "":
 		fe.add("code", v.text(r, i18n.TwoFactorInvalidToken))
 	case p.State == tfValidating:
-		step, err = v.checkNewCode(ctx, u, p.Secret, code, skewFor(p.Method, p.Mailed))
+		if has, err := v.hasFactor(ctx, u); err != nil || has {
+			v.setupVoid(w, r, err)
+			return
+		}
+		step, err = v.checkNewCode(ctx, u, p.Secret, code, p.Mailed)
 	default:
 		if fs, err = v.factorsOf(ctx, u); err == nil && fs.primary == nil {
 			v.tfDenied(w, r)
 			return
 		}
 		if err == nil {
-			err = v.checkCode(ctx, u, fs.primary, code, skewFor(fs.primary.Kind, p.Mailed))
+			err = v.checkCode(ctx, u, fs.primary, code, p.Mailed)
 		}
 	}
 	switch {
@@ -97,15 +101,15 @@ func (v *Views) tfValidatePost(w http.ResponseWriter, r *http.Request, f form) {
 // mails a notice. It returns the new recovery codes, if any.
 func (v *Views) enrol(r *http.Request, u *gatehouse.User, method, secret string, step int64) ([]string, error) {
 	ctx := r.Context()
-	fs, err := v.factorsOf(ctx, u)
-	if err != nil {
-		return nil, err
-	}
 	store := v.cfg.TwoFactor.Factors
 	var codes []string
-	err = v.auth.InTx(ctx, func(ctx context.Context) error {
-		if fs.primary != nil {
-			if err := store.DeleteFactors(ctx, u.ID, fs.primary.ID); err != nil {
+	err := v.auth.InTx(ctx, func(ctx context.Context) error {
+		fs, err := v.factorsOf(ctx, u)
+		if err != nil {
+			return err
+		}
+		if ids := factorIDs(fs.primaries); len(ids) > 0 {
+			if err := store.DeleteFactors(ctx, u.ID, ids...); err != nil {
 				return err
 			}
 		}
@@ -134,6 +138,7 @@ type setupState struct {
 	UserID string `json:"u"`
 	Method string `json:"m"`
 	Secret string `json:"k"`
+	Mailed int64  `json:"e,omitempty"` // the time step of the code mailed
 }
 
 const setupWithin = 30 * time.Minute
@@ -205,7 +210,29 @@ func (v *Views) setupCaller(w http.ResponseWriter, r *http.Request) (*gatehouse.
 		v.tfDenied(w, r)
 		return nil, nil, false
 	}
+	if has, err := v.hasFactor(r.Context(), u); err != nil || has {
+		v.setupVoid(w, r, err)
+		return nil, nil, false
+	}
 	return u, p, true
+}
+
+// hasFactor reports whether u has set up a second factor: a pending login
+// begun before that, which was to set one up, is void (its holder gave
+// the password only, and must not replace the factor).
+func (v *Views) hasFactor(ctx context.Context, u *gatehouse.User) (bool, error) {
+	fs, err := v.factorsOf(ctx, u)
+	return len(fs.methods()) > 0, err
+}
+
+// setupVoid answers a pending setup made void by a factor set up since,
+// or the store's error.
+func (v *Views) setupVoid(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		v.auth.WriteError(w, r, err)
+		return
+	}
+	v.tfDenied(w, r)
 }
 
 func (v *Views) tfSetupPost(w http.ResponseWriter, r *http.Request, f form) {
@@ -238,8 +265,9 @@ func (v *Views) tfSetupPost(w http.ResponseWriter, r *http.Request, f form) {
 		v.auth.WriteError(w, r, err)
 		return
 	}
+	var mailed int64
 	if method == mfa.KindEmail {
-		if err := v.mailSecretCode(r, u, secret, 0); err != nil {
+		if mailed, err = v.mailSecretCode(r, u, secret, 0); err != nil {
 			v.auth.WriteError(w, r, err)
 			return
 		}
@@ -258,11 +286,11 @@ func (v *Views) tfSetupPost(w http.ResponseWriter, r *http.Request, f form) {
 	}
 	if p != nil {
 		// Setting up during login: the first code goes to /tf-validate.
-		p.State, p.Method, p.Secret, p.Mailed = tfValidating, method, secret, method == mfa.KindEmail
+		p.State, p.Method, p.Secret, p.Mailed = tfValidating, method, secret, mailed
 		v.setPending(w, p)
 		extra["action"] = v.cfg.Prefix + v.cfg.TwoFactor.ValidatePath
 	} else {
-		token := v.seal.sealText("tf setup", setupState{UserID: u.ID, Method: method, Secret: secret}, v.cfg.Now().Add(setupWithin))
+		token := v.seal.sealText("tf setup", setupState{UserID: u.ID, Method: method, Secret: secret, Mailed: mailed}, v.cfg.Now().Add(setupWithin))
 		resp["tf_state_token"] = token
 		extra["action"] = v.cfg.Prefix + v.cfg.TwoFactor.SetupPath + "/" + token
 	}
@@ -285,17 +313,20 @@ func groupKey(secret string) string {
 	return string(out)
 }
 
+func factorIDs(fs []*mfa.Factor) []string {
+	ids := make([]string, 0, len(fs))
+	for _, f := range fs {
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
 // disableTwoFactor removes u's second-factor method (and, if no passkey
 // is left as a second factor, the recovery codes), for a fresh login.
 func (v *Views) disableTwoFactor(w http.ResponseWriter, r *http.Request, u *gatehouse.User, fs factorSet) {
-	ids := []string{}
-	if fs.primary != nil {
-		ids = append(ids, fs.primary.ID)
-	}
+	ids := factorIDs(fs.primaries)
 	if len(fs.secondary) == 0 {
-		for _, f := range fs.recovery {
-			ids = append(ids, f.ID)
-		}
+		ids = append(ids, factorIDs(fs.recovery)...)
 	}
 	if len(ids) > 0 {
 		if err := v.cfg.TwoFactor.Factors.DeleteFactors(r.Context(), u.ID, ids...); err != nil {
@@ -324,7 +355,7 @@ func (v *Views) tfSetupTokenView() http.Handler {
 			v.formError(w, r, "", v.text(r, i18n.APIError))
 			return
 		}
-		step, err := v.checkNewCode(r.Context(), u, st.Secret, f["code"], skewFor(st.Method, false))
+		step, err := v.checkNewCode(r.Context(), u, st.Secret, f["code"], st.Mailed)
 		switch {
 		case errors.Is(err, gatehouse.ErrInvalidCredentials):
 			v.formError(w, r, "code", v.text(r, i18n.TwoFactorInvalidToken))
@@ -421,11 +452,10 @@ func (v *Views) tfSelectView() http.Handler {
 		} else {
 			resp["tf_primary_method"] = which
 			if which == mfa.KindEmail {
-				if err := v.mailCode(r, u, fs.primary); err != nil {
+				if p.Mailed, err = v.mailCode(r, u, fs.primary); err != nil {
 					v.auth.WriteError(w, r, err)
 					return
 				}
-				p.Mailed = true
 			}
 		}
 		v.setPending(w, p)
@@ -450,7 +480,10 @@ func (v *Views) rescueOptions(r *http.Request, p *pending) map[string]any {
 	if v.cfg.TwoFactor.RescueAddress != "" {
 		opts["help"] = rescue
 	}
-	if p.Method != methodWebAuthn {
+	// A code by mail rescues a login begun with the password (or a
+	// passkey), never one begun with a mailed link: the mailbox alone
+	// would then be both factors.
+	if p.Method != methodWebAuthn && p.Via != viaLink {
 		opts["email"] = rescue
 	}
 	opts["recovery_code"] = v.cfg.Prefix + v.cfg.TwoFactor.RecoveryPath
@@ -503,13 +536,12 @@ func (v *Views) tfRescueView() http.Handler {
 		case "email":
 			fs, err := v.factorsOf(r.Context(), u)
 			if err == nil && fs.primary != nil {
-				err = v.mailCode(r, u, fs.primary)
+				p.Mailed, err = v.mailCode(r, u, fs.primary)
 			}
 			if err != nil {
 				v.auth.WriteError(w, r, err)
 				return
 			}
-			p.Mailed = true
 			v.setPending(w, p)
 		case "help":
 			if err = v.allowMail(r, u.Email); err == nil {

@@ -52,7 +52,7 @@ func (v *Views) verifyPost(w http.ResponseWriter, r *http.Request, f form) {
 	case f["code"] != "" && fs.primary != nil:
 		// A second factor re-authenticates too (a code from the app, or
 		// mailed).
-		switch err := v.checkCode(ctx, u, fs.primary, f["code"], skewFor(fs.primary.Kind, false)); {
+		switch err := v.checkCode(ctx, u, fs.primary, f["code"], 0); {
 		case errors.Is(err, gatehouse.ErrInvalidCredentials):
 			fe.add("code", v.text(r, i18n.TwoFactorInvalidToken))
 		case err != nil:

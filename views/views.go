@@ -79,7 +79,7 @@ func New(auth *gatehouse.Manager, cfg Config) (*Views, error) {
 	ext := gatehouse.Extension{
 		Text:       func(r *http.Request, key string) string { return v.text(r, i18n.Key(key)) },
 		ErrorPage:  v.errorPage,
-		AllowLogin: v.loginAllowed,
+		AllowLogin: v.passwordAlone,
 		Login:      cfg.Prefix + cfg.LoginPath,
 		Refresh:    cfg.Prefix + cfg.VerifyPath,
 	}
@@ -228,6 +228,20 @@ func (v *Views) RequireCSRF(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// passwordAlone reports whether u may log in with a password and nothing
+// else (HTTP Basic): not if loginAllowed says no, nor if u has, or must
+// have, a second factor. A store that cannot say refuses.
+func (v *Views) passwordAlone(ctx context.Context, u *gatehouse.User) bool {
+	if !v.loginAllowed(u) {
+		return false
+	}
+	if !v.cfg.TwoFactor.Enabled && !v.cfg.WebAuthn.Enabled {
+		return true
+	}
+	fs, err := v.factorsOf(ctx, u)
+	return err == nil && len(fs.methods()) == 0 && !v.required(u)
 }
 
 // loginAllowed applies Confirmable: unconfirmed users may not log in

@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -119,15 +120,17 @@ func (v *Views) begin(w http.ResponseWriter, c *ceremony, within time.Duration) 
 	return v.seal.sealText("webauthn ceremony", c, v.cfg.Now().Add(within))
 }
 
-// finish opens r's ceremony of op and checks it was begun in this
-// browser; the error is a message for the client.
-func (v *Views) finish(w http.ResponseWriter, r *http.Request, op string, within time.Duration) (*ceremony, string) {
-	var c ceremony
-	switch err := v.seal.openText("webauthn ceremony", r.PathValue("state"), &c, v.cfg.Now()); {
+// finish opens r's ceremony of op, checks it was begun in this browser,
+// and spends it: a ceremony finishes once, whatever the browser or the
+// process (the limiter, shared by every instance, records it). msg is a
+// message for the client; err, the limiter's failure.
+func (v *Views) finish(w http.ResponseWriter, r *http.Request, op string, within time.Duration) (c *ceremony, msg string, err error) {
+	c = &ceremony{}
+	switch err := v.seal.openText("webauthn ceremony", r.PathValue("state"), c, v.cfg.Now()); {
 	case errors.Is(err, errExpired):
-		return nil, v.text(r, i18n.WanExpired, "within", v.humanDuration(v.lang(r), within))
+		return nil, v.text(r, i18n.WanExpired, "within", v.humanDuration(v.lang(r), within)), nil
 	case err != nil || c.Op != op:
-		return nil, v.text(r, i18n.APIError)
+		return nil, v.text(r, i18n.APIError), nil
 	}
 	ck, err := r.Cookie(v.auth.Config().Cookie.Name + "_wan")
 	sum := sha256.Sum256([]byte("views ceremony\x00"))
@@ -135,10 +138,16 @@ func (v *Views) finish(w http.ResponseWriter, r *http.Request, op string, within
 		sum = sha256.Sum256([]byte("views ceremony\x00" + ck.Value))
 	}
 	if err != nil || subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(c.Binding)) != 1 {
-		return nil, v.text(r, i18n.APIError)
+		return nil, v.text(r, i18n.APIError), nil
 	}
-	http.SetCookie(w, v.wanCookie("", -1)) // once
-	return &c, ""
+	http.SetCookie(w, v.wanCookie("", -1))
+	switch err := v.auth.Allow(r, "webauthn ceremony", hex.EncodeToString(sum[:]), gatehouse.Limit{Count: 1, Per: within}); {
+	case errors.Is(err, gatehouse.ErrRateLimited):
+		return nil, v.text(r, i18n.APIError), nil // finished already
+	case err != nil:
+		return nil, "", err
+	}
+	return c, "", nil
 }
 
 // wanError answers a failed ceremony: 400, with the message under field,
@@ -313,7 +322,11 @@ func (v *Views) wanRegisterFinishView() http.Handler {
 	}, func(w http.ResponseWriter, r *http.Request, f form) {
 		ctx := r.Context()
 		u, _ := gatehouse.CurrentUser(ctx)
-		c, msg := v.finish(w, r, "register", registerWithin)
+		c, msg, err := v.finish(w, r, "register", registerWithin)
+		if err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
 		if msg == "" && c.UserID != u.ID {
 			msg = v.text(r, i18n.APIError)
 		}
@@ -417,14 +430,22 @@ func (v *Views) wanSigninView() http.Handler {
 		var session *webauthn.SessionData
 		var err error
 		if secondary {
-			p, u, _, perr := v.pendingLogin(r)
+			p, u, ok, perr := v.pendingLogin(r)
 			if perr != nil {
 				v.auth.WriteError(w, r, perr)
+				return
+			}
+			if !ok { // lapsed since wanSigninMode read it
+				v.tfDenied(w, r)
 				return
 			}
 			fs, ferr := v.factorsOf(r.Context(), u)
 			if ferr != nil {
 				v.auth.WriteError(w, r, ferr)
+				return
+			}
+			if len(fs.secondary) == 0 { // deleted since the login began
+				v.tfDenied(w, r)
 				return
 			}
 			c.UserID, c.Remember = u.ID, p.Remember
@@ -477,7 +498,11 @@ func (v *Views) wanSigninFinishView() http.Handler {
 		http.Redirect(w, r, v.cfg.Prefix+v.cfg.WebAuthn.SigninPath, http.StatusSeeOther)
 	}, func(w http.ResponseWriter, r *http.Request, f form) {
 		ctx := r.Context()
-		c, msg := v.finish(w, r, "signin", signinWithin)
+		c, msg, err := v.finish(w, r, "signin", signinWithin)
+		if err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
 		if msg != "" {
 			v.wanError(w, r, "", msg)
 			return
@@ -529,6 +554,13 @@ func (v *Views) wanSigninFinishView() http.Handler {
 			return
 		}
 		keys := keysFor(fs.keys, usageFirst)
+		if !slices.ContainsFunc(keys, func(k *mfa.Factor) bool { return bytes.Equal(passkeyOf(k).Credential.ID, parsed.RawID) }) {
+			// Not a key of theirs: no check of their account's is spent on
+			// it (the user handle is anybody's to write), and the answer is
+			// the one for an unknown user.
+			v.wanError(w, r, "credential", v.text(r, i18n.WanUnregistered))
+			return
+		}
 		if _, err := v.checkPasskey(ctx, owner, keys, func(context.Context) (*webauthn.Credential, error) {
 			_, cred, err := v.wa.ValidatePasskeyLogin(func([]byte, []byte) (webauthn.User, error) { return waUser{owner, keys}, nil }, c.Session, parsed)
 			return cred, err
@@ -547,7 +579,7 @@ func (v *Views) wanSigninFinishView() http.Handler {
 				v.auth.WriteError(w, r, err)
 				return
 			}
-		} else if handled, err := v.signIn(w, r, owner, o); err != nil || handled {
+		} else if handled, err := v.signIn(w, r, owner, o, viaPasskey); err != nil || handled {
 			if err != nil {
 				v.auth.WriteError(w, r, err)
 			}
@@ -563,8 +595,10 @@ func (v *Views) wanSigninFinishView() http.Handler {
 
 // checkPasskey validates an assertion by one of keys through the
 // throttle (as a second factor is), and records the key's use: its new
-// signature count must pass the stored one (a cloned key would not), or,
-// for keys that keep no count, the use is simply noted.
+// signature count must pass the stored one (a cloned key's would not).
+// Keys that keep no count (synced passkeys report 0 always) have their
+// use noted only; the ceremony, spent in finish, is what makes their
+// assertions work once.
 func (v *Views) checkPasskey(ctx context.Context, u *gatehouse.User, keys []*mfa.Factor, validate func(ctx context.Context) (*webauthn.Credential, error)) (*mfa.Factor, error) {
 	var used *mfa.Factor
 	err := v.auth.CheckFactor(ctx, u, func(ctx context.Context) error {
@@ -581,12 +615,10 @@ func (v *Views) checkPasskey(ctx context.Context, u *gatehouse.User, keys []*mfa
 			return gatehouse.ErrInvalidCredentials
 		}
 		counter := int64(cred.Authenticator.SignCount)
-		if counter == 0 && used.Counter == 0 {
-			counter = -1 // the key keeps no count: note the use only
+		if counter == 0 && used.Counter > 0 {
+			return gatehouse.ErrInvalidCredentials // it counted, and now says 0: a clone
 		}
-		if counter < 0 {
-			return v.touchFactor(ctx, u, used)
-		}
+		// Counter 0 records the use of a key that keeps no count.
 		err = v.cfg.TwoFactor.Factors.UseFactor(ctx, u.ID, used.ID, counter, v.cfg.Now())
 		if errors.Is(err, gatehouse.ErrConflict) {
 			return gatehouse.ErrInvalidCredentials // the count went back: a cloned key, or a replay
@@ -594,15 +626,6 @@ func (v *Views) checkPasskey(ctx context.Context, u *gatehouse.User, keys []*mfa
 		return err
 	})
 	return used, err
-}
-
-// touchFactor notes the use of a factor that keeps no counter.
-func (v *Views) touchFactor(ctx context.Context, u *gatehouse.User, f *mfa.Factor) error {
-	err := v.cfg.TwoFactor.Factors.UseFactor(ctx, u.ID, f.ID, f.Counter+1, v.cfg.Now())
-	if errors.Is(err, gatehouse.ErrConflict) {
-		return nil // a use at the same moment noted it
-	}
-	return err
 }
 
 // passkeyFailed answers a passkey check that failed, and reports whether
@@ -688,7 +711,11 @@ func (v *Views) wanVerifyFinishView() http.Handler {
 	}, func(w http.ResponseWriter, r *http.Request, f form) {
 		ctx := r.Context()
 		u, _ := gatehouse.CurrentUser(ctx)
-		c, msg := v.finish(w, r, "verify", signinWithin)
+		c, msg, err := v.finish(w, r, "verify", signinWithin)
+		if err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
 		if msg == "" && c.UserID != u.ID {
 			msg = v.text(r, i18n.WanUserMismatch)
 		}

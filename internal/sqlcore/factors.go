@@ -2,6 +2,7 @@ package sqlcore
 
 import (
 	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -100,8 +101,14 @@ func (s *Store) UseFactor(ctx context.Context, userID, id string, counter int64,
 	if !ok1 || !ok2 {
 		return s.errf("use factor", gatehouse.ErrNotFound)
 	}
-	res, err := s.conn(ctx).ExecContext(ctx, s.q("UPDATE gatehouse_factors SET counter = ?, used_at = ? WHERE id = ? AND user_id = ? AND counter < ?"),
-		counter, s.d.Time(at), fid, uid, counter)
+	var res sql.Result
+	var err error
+	if counter == 0 { // a factor that keeps no count: note the use only
+		res, err = s.conn(ctx).ExecContext(ctx, s.q("UPDATE gatehouse_factors SET used_at = ? WHERE id = ? AND user_id = ?"), s.d.Time(at), fid, uid)
+	} else {
+		res, err = s.conn(ctx).ExecContext(ctx, s.q("UPDATE gatehouse_factors SET counter = ?, used_at = ? WHERE id = ? AND user_id = ? AND counter < ?"),
+			counter, s.d.Time(at), fid, uid, counter)
+	}
 	if err != nil {
 		return s.wrap("use factor", err)
 	}
