@@ -247,8 +247,11 @@ func (m *Manager) inLimiterTx(ctx context.Context, fn func(ctx context.Context) 
 
 // settle ends an attempt: a success gives its places back; a failure
 // keeps them, marks the client as recently failing, counts toward the
-// Global brake, and is reported (u is the account's user, if known).
+// Global brake, and is reported (u is the account's user, if known). It
+// runs to the end though the client has gone: a success must not stay
+// counted as a failure, nor a failure escape its marks by hanging up.
 func (m *Manager) settle(ctx context.Context, res *reservation, failed bool, identity, reason string, u *User) {
+	ctx = context.WithoutCancel(ctx)
 	if !failed {
 		if res != nil {
 			if err := m.inLimiterTx(ctx, func(ctx context.Context) error { return m.giveBack(ctx, res.held) }); err != nil {

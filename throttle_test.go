@@ -281,3 +281,47 @@ func TestThrottleFailsClosed(t *testing.T) {
 		t.Errorf("with a Limiter that cannot count: %v, want ErrUnavailable", err)
 	}
 }
+
+// cancelingHasher stands for a client that hangs up while its password
+// is hashed: the request's context ends during the check.
+type cancelingHasher struct {
+	gatehouse.PasswordHasher
+	cancel *context.CancelFunc
+}
+
+func (h cancelingHasher) Compare(hash, password string) error {
+	(*h.cancel)()
+	return h.PasswordHasher.Compare(hash, password)
+}
+
+// ctxLimiter, like a database, refuses work on an ended context.
+type ctxLimiter struct{ gatehouse.Limiter }
+
+func (l ctxLimiter) Undo(ctx context.Context, key string, limit gatehouse.Limit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return l.Limiter.Undo(ctx, key, limit)
+}
+
+// A client that hangs up mid-check has not failed: its place in the count
+// is given back though its request's context has ended, or a few
+// impatient clients (or a load test's last requests) would throttle the
+// account's owner.
+func TestThrottleGivesBackWhenTheClientLeaves(t *testing.T) {
+	t.Parallel()
+	cancel := context.CancelFunc(func() {})
+	e := throttleEnv(t, func(c *gatehouse.Config) {
+		c.Limiter = ctxLimiter{memstore.New()}
+		c.Hasher = cancelingHasher{c.Hasher, &cancel}
+	})
+	for i := range 8 {
+		ctx, leave := context.WithCancel(context.Background())
+		cancel = leave
+		_, err := e.m.VerifyPassword(ctx, "alice@example.com", alicePassword)
+		leave()
+		if err != nil {
+			t.Fatalf("check %d, whose client left after sending the right password: %v", i, err)
+		}
+	}
+}
