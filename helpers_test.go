@@ -154,7 +154,11 @@ type client struct {
 func (e *env) client() *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{e: e, ua: "test-browser/1.0", hdr: http.Header{}, c: &http.Client{
-		Jar:           jar,
+		Jar: jar,
+		// Its own transport: httptest.Server.Close closes the default
+		// transport's idle connections, which would break a parallel
+		// test's POST on the way.
+		Transport:     http.DefaultTransport.(*http.Transport).Clone(),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
