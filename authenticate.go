@@ -39,7 +39,8 @@ func (m *Manager) Authenticate(next http.Handler) http.Handler {
 const slide = time.Minute
 
 func equalStamp(hash, stamp string) bool {
-	return subtle.ConstantTimeCompare([]byte(hash), []byte(stampHash(stamp))) == 1
+	var b [stampHashLen]byte
+	return subtle.ConstantTimeCompare([]byte(hash), appendStampHash(b[:0], stamp)) == 1
 }
 
 // revoked reports whether Logout recorded session id with the user.

@@ -55,8 +55,20 @@ func randomID(n int) string {
 // stampHash is what sessions and remember cookies carry instead of the
 // SecurityStamp: enough to notice it changed.
 func stampHash(stamp string) string {
-	sum := sha256.Sum256([]byte("gatehouse stamp\x00" + stamp))
-	return b64.EncodeToString(sum[:12])
+	var b [stampHashLen]byte
+	return string(appendStampHash(b[:0], stamp))
+}
+
+// stampHashLen is the length of a stampHash.
+const stampHashLen = 16
+
+// appendStampHash appends stampHash(stamp) to b, without allocating for
+// stamps of up to 100 bytes (every request compares one).
+func appendStampHash(b []byte, stamp string) []byte {
+	const prefix = "gatehouse stamp\x00"
+	var buf [len(prefix) + 100]byte
+	sum := sha256.Sum256(append(append(buf[:0], prefix...), stamp...))
+	return b64.AppendEncode(b, sum[:12])
 }
 
 // sessionKey is the hash under which a session ID is stored or revoked.

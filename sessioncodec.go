@@ -60,7 +60,8 @@ func encodeState(s *sessionState) []byte {
 
 // stateReader reads a record, remembering the first error.
 type stateReader struct {
-	b   []byte
+	b   []byte // what is left to read
+	all string // the whole record, which strings are cut from
 	bad bool
 }
 
@@ -75,9 +76,9 @@ func (r *stateReader) string() string {
 		r.b = nil
 		return ""
 	}
-	s := string(r.b[k : k+int(n)])
+	start := len(r.all) - len(r.b) + k
 	r.b = r.b[k+int(n):]
-	return s
+	return r.all[start : start+int(n)]
 }
 
 func (r *stateReader) varint() int64 {
@@ -102,7 +103,7 @@ func (r *stateReader) byte() byte {
 }
 
 func decodeState(data []byte) (*sessionState, error) {
-	r := stateReader{b: data}
+	r := stateReader{b: data, all: string(data)} // one copy for every string
 	s := &sessionState{}
 	s.ID = r.string()
 	s.UserID = r.string()

@@ -36,13 +36,15 @@ echo "== staticcheck"
 go run "$STATICCHECK" $PKGS
 
 echo "== go test -race"
-# The one test that compares times (a login during a flood against one on
-# an idle server) runs alone afterwards, not beside other packages', and
-# without the race detector: it times the server (built without it), and
-# a race-checked flood of 120 client goroutines would take the CPU the
-# server is timed on.
+# Two tests run afterwards without the race detector: the one that compares
+# times (a login during a flood against one on an idle server: it times
+# the server, built without it, and a race-checked flood of 120 client
+# goroutines would take the CPU the server is timed on), alone, not beside
+# other packages'; and the allocation budgets (Test...Allocations), which
+# the race detector's own allocations would blur (they skip under it).
 TIMED=TestLoginDuringAFlood
 go test -race -count=1 -skip "^$TIMED\$" $PKGS
+go test -count=1 -run 'Allocations$' $PKGS
 go test -count=1 -run "^$TIMED\$" ./examples/conformance
 
 echo "== fuzz ($FUZZTIME each)"

@@ -14,14 +14,17 @@
 // # User cache
 //
 // UserByID runs on every authenticated request, so the store keeps users in
-// memory while the database is unchanged. Each lookup asks SQLite's PRAGMA
-// data_version (on one connection the cache keeps), which changes when any
-// other connection, in any process, commits to the file; any commit empties
-// the cache. So a deactivation, password change or lost role, made by this
-// process, another one, or plain SQL, takes effect on the next request. The
-// cache is off for in-memory databases and pools of fewer than 4
-// connections; Store.UserCacheSize tunes or disables it; Store.Close
-// releases its connection.
+// memory and stays as strict as a read: a deactivation, password change or
+// lost role, made by this process, another one, or plain SQL, applies to
+// the very next request. Each lookup first reads the WAL-index header
+// from the database's -shm file (mapped into memory), which every commit
+// rewrites; only when it has moved does the cache read
+// gatehouse_user_changes, where triggers record the users each commit
+// touched, and forget just those. Writes for other users (logins,
+// sign-ups, sessions) cost the cached users nothing. The cache needs WAL
+// mode (DSN sets it) and normal locking, and a pool of at least 4
+// connections, as it keeps one; it is off otherwise. Store.UserCacheSize
+// tunes or disables it; Store.Close releases its connection.
 package sqlitestore
 
 import (
