@@ -32,3 +32,24 @@ start_postgres() {
   export GATEHOUSE_POSTGRES_DSN="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
   echo "== PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 }
+
+# start_redis runs a throwaway Redis on 127.0.0.1:56380 (no persistence)
+# unless GATEHOUSE_REDIS_URL is set, and exports the URL.
+start_redis() {
+  if [ -n "${GATEHOUSE_REDIS_URL:-}" ]; then return; fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "== installing Redis (Debian package)"
+    apt_install redis-server
+  fi
+  local dir port=56380
+  dir=$(mktemp -d /tmp/gatehouse-redis.XXXXXX)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+    --daemonize yes --pidfile "$dir/pid" --logfile "$dir/log"
+  for _ in $(seq 50); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  cleanup+=("kill \$(cat $dir/pid) 2>/dev/null; rm -rf $dir")
+  export GATEHOUSE_REDIS_URL="redis://127.0.0.1:$port/0"
+  echo "== Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) on 127.0.0.1:$port"
+}

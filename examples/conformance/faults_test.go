@@ -261,7 +261,10 @@ func TestLoginFloodIsShed(t *testing.T) {
 	}
 	db, _ := sqliteURL(t)
 	ms := smtptest.Start(t)
-	a := launch(t, db, ms.Addr, ms)
+	// A wait for a hash longer than any the flood can cause, so that every
+	// 503 is a shed from a full queue, which must come at once, however
+	// busy the machine running the tests is.
+	a := launch(t, db, ms.Addr, ms, "HASH_WAIT=80s")
 	cookie, csrf := a.client(t).sessionCookie()
 	hc := &http.Client{Timeout: 90 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, MaxConnsPerHost: 0}}
 	if status, _, err := loginJSON(hc, a.base, cookie, csrf, "", "admin@example.com", "wrong password"); err != nil || status != 400 {
@@ -317,12 +320,12 @@ func TestLoginFloodIsShed(t *testing.T) {
 	if peak > budget {
 		t.Errorf("peak RSS %d MiB over the budget of %d MiB", peak>>20, budget>>20)
 	}
-	// Shed at once: no 503 waited the gate's full 10 s (the race-checked
-	// client itself takes seconds to open 2,000 connections).
+	// Shed at once: no 503 waited for a hash (the race-checked client
+	// itself takes seconds to open 2,000 connections).
 	if len(shed) > 0 {
 		slices.Sort(shed)
 		t.Logf("503 after %v (median), %v (slowest); flood answered in %v", shed[len(shed)/2], shed[len(shed)-1], time.Since(began))
-		if slowest := shed[len(shed)-1]; slowest > 9*time.Second {
+		if slowest := shed[len(shed)-1]; slowest > 40*time.Second {
 			t.Errorf("a shed request waited %v for its 503", slowest)
 		}
 	}

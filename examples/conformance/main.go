@@ -126,6 +126,12 @@ func run() error {
 		}
 		perAddress = gatehouse.Limit{Count: n, Per: d}
 	}
+	// HASH_WAIT sets how long a login may wait for a password hash before
+	// it is answered 503 (Config.HashWait).
+	hashWait, err := time.ParseDuration(env("HASH_WAIT", "0s"))
+	if err != nil {
+		return fmt.Errorf("HASH_WAIT: %w", err)
+	}
 	key := []byte(os.Getenv("SECRET_KEY"))
 	if len(key) == 0 {
 		key = make([]byte, 32)
@@ -141,6 +147,7 @@ func run() error {
 		TokenQuery:     "auth_token",
 		TrustedProxies: proxies,
 		Throttle:       throttle,
+		HashWait:       hashWait,
 		// Plain HTTP on 127.0.0.1: the library's default is Secure.
 		Cookie: gatehouse.CookieConfig{Insecure: true},
 		Logger: logger,
