@@ -9,10 +9,8 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/sqlcore"
+	"github.com/gatehouse-auth/gatehouse/internal/usercache"
 )
-
-// defaultCacheSize is how many users the cache keeps at most.
-const defaultCacheSize = 10_000
 
 // userCache lets UserByID, which runs on every authenticated request,
 // answer from memory while the user is unchanged, and stay exactly as
@@ -31,7 +29,7 @@ type userCache struct {
 	wal     *walIndex
 	conn    *sql.Conn // the cache's own connection, for the change log
 	changes *sql.Stmt // SELECT seq, user_id FROM gatehouse_user_changes WHERE seq >= ?
-	max     int
+	users   *usercache.Cache
 
 	syncMu sync.Mutex // one reader of the change log at a time
 
@@ -39,19 +37,6 @@ type userCache struct {
 	mark   walMark // the header before the last change-log read
 	marked bool    // mark is valid
 	seq    int64   // the last change read
-	gen    uint64  // counts evictions; see put
-	recent [512]eviction
-	pushed uint64 // evictions ever recorded in recent
-	users  map[string]*gatehouse.User
-	hits   uint64 // for tests
-}
-
-// eviction records that id (or every user, if all) was forgotten in
-// generation gen, so that a read which began before cannot put it back.
-type eviction struct {
-	gen uint64
-	id  string
-	all bool
 }
 
 // newUserCache sets a cache up, or returns nil where it cannot be correct
@@ -96,10 +81,7 @@ func setUp(ctx context.Context, conn *sql.Conn, max int) (*userCache, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &userCache{conn: conn, changes: stmt, max: max, users: map[string]*gatehouse.User{}}
-	if c.max == 0 {
-		c.max = defaultCacheSize
-	}
+	c := &userCache{conn: conn, changes: stmt, users: usercache.New(max)}
 	// A read on this connection opens the -shm file, which stays while
 	// the connection does.
 	if err := conn.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM gatehouse_user_changes").Scan(&c.seq); err != nil {
@@ -120,12 +102,12 @@ func (c *userCache) lookup(ctx context.Context, id string, db *sqlcore.Store) (*
 	if err != nil {
 		return db.UserByID(ctx, id)
 	}
-	if u := c.get(id); u != nil {
+	if u := c.users.Get(id); u != nil {
 		return u, nil
 	}
 	u, err := db.UserByID(ctx, id)
 	if err == nil {
-		c.put(id, gen, u)
+		c.users.Put(id, gen, u)
 	}
 	return u, err
 }
@@ -134,38 +116,40 @@ func (c *userCache) lookup(ctx context.Context, id string, db *sqlcore.Store) (*
 // before fresh was called, and returns the generation it reached.
 func (c *userCache) fresh(ctx context.Context) (uint64, error) {
 	m, ok := c.wal.read()
-	c.mu.Lock()
-	if ok && c.marked && m == c.mark {
-		g := c.gen
-		c.mu.Unlock()
-		return g, nil
+	if ok && c.current(m) {
+		return c.users.Gen(), nil
 	}
-	c.mu.Unlock()
-
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
-	c.mu.Lock()
-	if ok && c.marked && m == c.mark { // read by another lookup meanwhile
-		g := c.gen
-		c.mu.Unlock()
-		return g, nil
+	if ok && c.current(m) { // read by another lookup meanwhile
+		return c.users.Gen(), nil
 	}
+	c.mu.Lock()
 	from := c.seq
 	c.mu.Unlock()
 
 	// The header before the read: the read sees every commit it counts.
 	before, beforeOK := c.wal.read()
 	ids, last, complete, err := c.readChanges(ctx, from)
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err != nil {
+		c.mu.Lock()
 		c.marked = false
+		c.mu.Unlock()
 		return 0, err
 	}
-	c.evict(ids, !complete)
+	c.users.Evict(ids, !complete) // before the mark moves: no lookup may skip it
+	c.mu.Lock()
 	c.seq = last
 	c.mark, c.marked = before, beforeOK
-	return c.gen, nil
+	c.mu.Unlock()
+	return c.users.Gen(), nil
+}
+
+// current reports whether the change log was read after the header was m.
+func (c *userCache) current(m walMark) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.marked && m == c.mark
 }
 
 // readChanges reads the change log from seq from (the last one read, still
@@ -200,77 +184,9 @@ func (c *userCache) readChanges(ctx context.Context, from int64) (ids []string, 
 	return ids, last, complete, rows.Err()
 }
 
-// evict forgets ids, or every user; c.mu is held.
-func (c *userCache) evict(ids []string, all bool) {
-	if len(ids) == 0 && !all {
-		return
-	}
-	c.gen++
-	if all || len(ids) > len(c.recent)/2 {
-		clear(c.users)
-		c.record(eviction{gen: c.gen, all: true})
-		return
-	}
-	for _, id := range ids {
-		delete(c.users, id)
-		c.record(eviction{gen: c.gen, id: id})
-	}
-}
-
-func (c *userCache) record(e eviction) {
-	c.recent[c.pushed%uint64(len(c.recent))] = e
-	c.pushed++
-}
-
-// evictedSince reports whether id may have been forgotten after
-// generation gen; c.mu is held.
-func (c *userCache) evictedSince(id string, gen uint64) bool {
-	if gen == c.gen {
-		return false
-	}
-	n := min(c.pushed, uint64(len(c.recent)))
-	for i := uint64(1); i <= n; i++ {
-		e := c.recent[(c.pushed-i)%uint64(len(c.recent))]
-		if e.gen <= gen {
-			return false
-		}
-		if e.all || e.id == id {
-			return true
-		}
-	}
-	return true // the record does not go back that far
-}
-
-func (c *userCache) get(id string) *gatehouse.User {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if u := c.users[id]; u != nil {
-		c.hits++
-		return u.Clone()
-	}
-	return nil
-}
-
-// put keeps u, read after generation gen was reached, unless id was
-// forgotten since (u may then predate the change).
-func (c *userCache) put(id string, gen uint64, u *gatehouse.User) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.evictedSince(id, gen) {
-		return
-	}
-	if len(c.users) >= c.max {
-		for k := range c.users { // a random one: map order is
-			delete(c.users, k)
-			break
-		}
-	}
-	c.users[id] = u.Clone()
-}
-
 func (c *userCache) close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
 	c.changes.Close()
 	c.wal.close()
 	return c.conn.Close()
