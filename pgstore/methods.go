@@ -27,11 +27,6 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 	return s.core.InTx(ctx, fn)
 }
 
-// UserByID implements gatehouse.UserStore.
-func (s *Store) UserByID(ctx context.Context, id string) (*gatehouse.User, error) {
-	return s.core.UserByID(ctx, id)
-}
-
 // UserByEmail implements gatehouse.UserStore: addresses compare
 // case-insensitively.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*gatehouse.User, error) {

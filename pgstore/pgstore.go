@@ -10,6 +10,16 @@
 // The store implements gatehouse.UserStore, TokenStore, SessionStore,
 // RoleStore, Outbox, Limiter, Transactor, UsernameLookup and Sweeper, and
 // admin.UserStore, admin.SessionLister and mfa.Store.
+//
+// # User cache
+//
+// UserByID runs on every authenticated request. With Store.WatchUsers
+// running, each instance keeps users in memory and forgets one when
+// PostgreSQL notifies a change to it (triggers send them, for changes from
+// any instance or plain SQL): a change shows on every instance a
+// millisecond or so after its commit, and always within UserCacheMaxAge
+// (2 s). Without WatchUsers, or while its listener is disconnected, every
+// lookup reads the database.
 package pgstore
 
 import (
@@ -21,6 +31,8 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/admin"
@@ -34,7 +46,16 @@ var migrations embed.FS
 
 // Store is a PostgreSQL-backed gatehouse store, safe for concurrent use.
 type Store struct {
-	core *sqlcore.Store
+	// UserCacheSize bounds the user cache WatchUsers keeps: how many
+	// users. 0 means 10,000. Set it before WatchUsers.
+	UserCacheSize int
+	// UserCacheMaxAge is how long the cache keeps a user at most, the
+	// bound on how late a change can show should notifications stop
+	// without the listener noticing. 0 means 2 seconds.
+	UserCacheMaxAge time.Duration
+
+	core  *sqlcore.Store
+	cache atomic.Pointer[userCache]
 }
 
 var (
@@ -57,7 +78,7 @@ func placeholder(n int) string { return "$" + strconv.Itoa(n) }
 // New returns a Store over db. It does nothing to the database: call
 // Migrate before use.
 func New(db *sql.DB) *Store {
-	return &Store{sqlcore.New(db, sqlcore.Dialect{
+	return &Store{core: sqlcore.New(db, sqlcore.Dialect{
 		Name:          "pgstore",
 		Placeholder:   placeholder,
 		AggRoles:      "(SELECT string_agg(r.role, chr(31) ORDER BY r.role) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",

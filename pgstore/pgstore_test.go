@@ -20,6 +20,14 @@ import (
 // (CI=true), where a skipped PostgreSQL suite is a failure.
 func openStore(t testing.TB) *pgstore.Store {
 	t.Helper()
+	s, _ := openStoreDSN(t)
+	return s
+}
+
+// openStoreDSN is openStore, and the DSN of the store's schema, to open
+// it again as another instance would.
+func openStoreDSN(t testing.TB) (*pgstore.Store, string) {
+	t.Helper()
 	dsn := os.Getenv("GATEHOUSE_POSTGRES_DSN")
 	if dsn == "" {
 		if os.Getenv("CI") == "true" {
@@ -61,7 +69,7 @@ func openStore(t testing.TB) *pgstore.Store {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	return s
+	return s, u.String()
 }
 
 func TestConformance(t *testing.T) {

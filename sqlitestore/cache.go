@@ -81,7 +81,7 @@ func setUp(ctx context.Context, conn *sql.Conn, max int) (*userCache, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &userCache{conn: conn, changes: stmt, users: usercache.New(max)}
+	c := &userCache{conn: conn, changes: stmt, users: usercache.New(max, 0)}
 	// A read on this connection opens the -shm file, which stays while
 	// the connection does.
 	if err := conn.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM gatehouse_user_changes").Scan(&c.seq); err != nil {

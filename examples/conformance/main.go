@@ -77,6 +77,7 @@ func run() error {
 		return err
 	}
 	defer db.Close()
+	db.WatchUsers(ctx)
 	smtpPort, err := strconv.Atoi(env("SMTP_PORT", "1025"))
 	if err != nil {
 		return fmt.Errorf("SMTP_PORT: %w", err)

@@ -47,6 +47,7 @@ func newDemo(ctx context.Context, database, base string, logTo io.Writer) (*demo
 	if err != nil {
 		return nil, err
 	}
+	db.WatchUsers(ctx)
 	key, err := secretKey(strings.TrimPrefix(strings.TrimPrefix(database, "sqlite:///"), "sqlite://") + ".key")
 	if err != nil {
 		db.Close()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/pgstore"
+	"github.com/gatehouse-auth/gatehouse/pgstore/pgxlisten"
 	"github.com/gatehouse-auth/gatehouse/sqlitestore"
 )
 
@@ -35,6 +36,7 @@ type DB struct {
 	// messages (never the password).
 	Kind, Where string
 	db          *sql.DB
+	url         string // PostgreSQL's, for the listener
 	close       func() error
 }
 
@@ -103,7 +105,22 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", redact(url), err)
 	}
-	return &DB{Store: s, Kind: "postgres", Where: redact(url), db: db}, nil
+	return &DB{Store: s, Kind: "postgres", Where: redact(url), db: db, url: url}, nil
+}
+
+// WatchUsers starts, on PostgreSQL, the user cache that notifications keep
+// current (pgstore.Store.WatchUsers), until ctx ends or Close; on SQLite,
+// whose store keeps its cache by itself, it does nothing. Servers call
+// it; one-shot commands need not.
+func (d *DB) WatchUsers(ctx context.Context) {
+	pg, ok := d.Store.(*pgstore.Store)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { pg.WatchUsers(ctx, pgxlisten.New(d.url)); close(done) }()
+	d.close = func() error { cancel(); <-done; return nil }
 }
 
 // redact drops the password from a URL for messages.

@@ -11,6 +11,7 @@ package usercache
 
 import (
 	"sync"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
 )
@@ -21,12 +22,18 @@ const DefaultSize = 10_000
 // Cache is a bounded map of users; safe for concurrent use.
 type Cache struct {
 	mu     sync.Mutex
-	users  map[string]*gatehouse.User
+	users  map[string]entry
 	max    int
+	maxAge time.Duration // 0: no limit
 	gen    uint64 // counts evictions
 	recent [512]eviction
 	pushed uint64 // evictions ever recorded in recent
 	hits   uint64
+}
+
+type entry struct {
+	u  *gatehouse.User
+	at time.Time // when put; set only with maxAge
 }
 
 // eviction records that id (or every user, if all) was forgotten in
@@ -37,12 +44,13 @@ type eviction struct {
 	all bool
 }
 
-// New returns a cache of at most max users (0: DefaultSize).
-func New(max int) *Cache {
+// New returns a cache of at most max users (0: DefaultSize), each kept at
+// most maxAge (0: until evicted).
+func New(max int, maxAge time.Duration) *Cache {
 	if max <= 0 {
 		max = DefaultSize
 	}
-	return &Cache{users: map[string]*gatehouse.User{}, max: max}
+	return &Cache{users: map[string]entry{}, max: max, maxAge: maxAge}
 }
 
 // Gen returns the current generation: take it before reading a user
@@ -57,11 +65,16 @@ func (c *Cache) Gen() uint64 {
 func (c *Cache) Get(id string) *gatehouse.User {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if u := c.users[id]; u != nil {
-		c.hits++
-		return u.Clone()
+	e, ok := c.users[id]
+	if !ok {
+		return nil
 	}
-	return nil
+	if c.maxAge > 0 && time.Since(e.at) >= c.maxAge {
+		delete(c.users, id)
+		return nil
+	}
+	c.hits++
+	return e.u.Clone()
 }
 
 // Put keeps a copy of u, read after generation gen was taken, unless id
@@ -79,7 +92,11 @@ func (c *Cache) Put(id string, gen uint64, u *gatehouse.User) {
 			break
 		}
 	}
-	c.users[id] = u.Clone()
+	e := entry{u: u.Clone()}
+	if c.maxAge > 0 {
+		e.at = time.Now()
+	}
+	c.users[id] = e
 }
 
 // Evict forgets the users with ids, or every user if all.

@@ -3,6 +3,7 @@ package usercache
 import (
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
 )
@@ -26,7 +27,7 @@ func TestPutAfterEviction(t *testing.T) {
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := New(0)
+			c := New(0, 0)
 			gen := c.Gen()
 			tc.between(c)
 			c.Put("1", gen, u)
@@ -38,7 +39,7 @@ func TestPutAfterEviction(t *testing.T) {
 }
 
 func TestBoundedAndCopies(t *testing.T) {
-	c := New(10)
+	c := New(10, 0)
 	for i := range 100 {
 		c.Put(strconv.Itoa(i), c.Gen(), &gatehouse.User{ID: strconv.Itoa(i), Roles: []string{"r"}})
 	}
@@ -50,5 +51,17 @@ func TestBoundedAndCopies(t *testing.T) {
 	got.Roles[0] = "root"
 	if again := c.Get("x"); again.Roles[0] != "admin" {
 		t.Error("Get handed out the cache's own user")
+	}
+}
+
+func TestMaxAge(t *testing.T) {
+	c := New(0, 50*time.Millisecond)
+	c.Put("1", c.Gen(), &gatehouse.User{ID: "1"})
+	if c.Get("1") == nil {
+		t.Fatal("not kept")
+	}
+	time.Sleep(60 * time.Millisecond)
+	if c.Get("1") != nil {
+		t.Error("kept past its age")
 	}
 }
