@@ -25,7 +25,7 @@ type Cache struct {
 	users  map[string]entry
 	max    int
 	maxAge time.Duration // 0: no limit
-	gen    uint64 // counts evictions
+	gen    uint64        // counts evictions
 	recent [512]eviction
 	pushed uint64 // evictions ever recorded in recent
 	hits   uint64
