@@ -162,6 +162,20 @@ type client struct {
 	http *http.Client
 	csrf string
 	hdr  http.Header
+	// spread, if set, are instances of one site the client's requests go
+	// to in turn, as a load balancer would send them.
+	spread []*app
+	next   int
+}
+
+// base is where the next request goes.
+func (c *client) base() string {
+	if len(c.spread) == 0 {
+		return c.a.base
+	}
+	a := c.spread[c.next%len(c.spread)]
+	c.next++
+	return a.base
 }
 
 func (a *app) client(t *testing.T) *client {
@@ -203,7 +217,7 @@ func (c *client) do(method, path string, body any) answer {
 		j, _ := json.Marshal(b)
 		rd = bytes.NewReader(j)
 	}
-	req, _ := http.NewRequest(method, c.a.base+path, rd)
+	req, _ := http.NewRequest(method, c.base()+path, rd)
 	if body != nil {
 		req.Header.Set("Content-Type", ct)
 	}

@@ -9,7 +9,9 @@
 // conformance.db), SMTP_HOST and SMTP_PORT (default 127.0.0.1:1025; mail is
 // sent in plain text, for a local test server), SECRET_KEY (default: random
 // per start), MAIL_RETRY_DELAY and MAIL_LEASE (the outbox's first retry
-// delay and claim lease; defaults 1s and 2m). It seeds roles admin and
+// delay and claim lease; defaults 1s and 2m), REDIS_URL (sessions and the
+// throttle's counts in Redis, for several instances; default: stateless
+// cookie sessions, counts in the database). It seeds roles admin and
 // editor, admin@example.com / "correct horse battery" (admin, confirmed)
 // and plain@example.com / "plain password 1" (confirmed). SIGTERM stops it
 // gracefully: every accepted request is answered, then the mail workers
@@ -36,10 +38,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/dburl"
 	"github.com/gatehouse-auth/gatehouse/mail"
+	"github.com/gatehouse-auth/gatehouse/pgstore"
+	"github.com/gatehouse-auth/gatehouse/redisstore"
 	"github.com/gatehouse-auth/gatehouse/views"
 )
 
@@ -77,6 +83,18 @@ func run() error {
 		return err
 	}
 	defer db.Close()
+	// USER_CACHE_MAX_AGE (PostgreSQL) sets how long an instance may keep a
+	// user it got no notification about; tests make it long, so that only
+	// notifications can explain a change seen in time.
+	if v := os.Getenv("USER_CACHE_MAX_AGE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("USER_CACHE_MAX_AGE: %w", err)
+		}
+		if pg, ok := db.Store.(*pgstore.Store); ok {
+			pg.UserCacheMaxAge = d
+		}
+	}
 	db.WatchUsers(ctx)
 	smtpPort, err := strconv.Atoi(env("SMTP_PORT", "1025"))
 	if err != nil {
@@ -139,8 +157,22 @@ func run() error {
 		rand.Read(key)
 	}
 	s := db.Store
+	// REDIS_URL keeps sessions and the throttle's counts in Redis, shared
+	// by several instances (with the same SECRET_KEY and DATABASE_URL).
+	var sessions gatehouse.SessionStore
+	var limiter gatehouse.Limiter
+	if u := os.Getenv("REDIS_URL"); u != "" {
+		opts, err := redis.ParseURL(u)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rdb := redis.NewClient(opts)
+		defer rdb.Close()
+		rs := redisstore.New(rdb)
+		sessions, limiter = rs, rs
+	}
 	auth, err := gatehouse.New(gatehouse.Config{
-		Users: s, Tokens: s, Roles: s,
+		Users: s, Tokens: s, Roles: s, Sessions: sessions, Limiter: limiter,
 		SecretKeys: [][]byte{key},
 		LoginURL:   "/login",
 		Trackable:  true, TokenAuth: true, BasicAuth: true,
