@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The load harness in one command: installs wrk (and PostgreSQL) from
-# Debian if missing, starts a throwaway PostgreSQL, and runs
+# The load harness in one command: installs wrk (and PostgreSQL and Redis)
+# from Debian if missing, starts a throwaway PostgreSQL and Redis, and runs
 # examples/bench, which prints the table. Flags pass through:
 #   ./scripts/bench.sh -duration 10s -users 1000,1000000
 set -euo pipefail
@@ -11,4 +11,5 @@ if ! command -v wrk >/dev/null 2>&1; then
   apt_install wrk
 fi
 start_postgres
+start_redis
 go run ./examples/bench "$@"

@@ -53,3 +53,38 @@ start_redis() {
   export GATEHOUSE_REDIS_URL="redis://127.0.0.1:$port/0"
   echo "== Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) on 127.0.0.1:$port"
 }
+
+# start_mongo runs FerretDB (a MongoDB wire-protocol server, a Go module)
+# on its SQLite backend on 127.0.0.1:57017 unless GATEHOUSE_MONGO_URL is
+# set, and exports the URL. The binary is built once from the module
+# proxy (go install alone gives one that panics for a missing version
+# file) and cached under ~/.cache/gatehouse.
+FERRETDB_VERSION=v1.24.2
+start_mongo() {
+  if [ -n "${GATEHOUSE_MONGO_URL:-}" ]; then return; fi
+  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse/ferretdb-$FERRETDB_VERSION"
+  if [ ! -x "$cache/ferretdb" ]; then
+    echo "== building FerretDB $FERRETDB_VERSION (Go module proxy; once)"
+    local src build
+    src=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    build=$(mktemp -d /tmp/gatehouse-ferretdb-src.XXXXXX)
+    cp -r "$src/." "$build/"
+    chmod -R u+w "$build"
+    echo "$FERRETDB_VERSION" > "$build/build/version/version.txt"
+    mkdir -p "$cache"
+    (cd "$build" && GOFLAGS=-mod=mod go build -o "$cache/ferretdb" ./cmd/ferretdb)
+    rm -rf "$build"
+  fi
+  local dir port=57017
+  dir=$(mktemp -d /tmp/gatehouse-ferretdb.XXXXXX)
+  "$cache/ferretdb" --handler=sqlite --sqlite-url="file:$dir/" --listen-addr="127.0.0.1:$port" \
+    --telemetry=disable --state-dir="$dir" --debug-addr=- --log-level=error >"$dir/log" 2>&1 &
+  local pid=$!
+  cleanup+=("kill $pid 2>/dev/null; rm -rf $dir")
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  export GATEHOUSE_MONGO_URL="mongodb://127.0.0.1:$port/"
+  echo "== FerretDB $FERRETDB_VERSION (SQLite backend) on 127.0.0.1:$port"
+}

@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 : "${FUZZTIME:=5s}"
 STATICCHECK=honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-# Real servers the tests talk to (PostgreSQL, Redis, Chromium) come from lib.sh.
+# Real servers the tests talk to (PostgreSQL, Redis, FerretDB for the
+# MongoDB store, Chromium) come from lib.sh.
 source scripts/lib.sh
 start_postgres
 start_redis
+start_mongo
 
 # Headless Chromium for the browser tests (examples/demo), from Debian.
 if ! command -v chromium >/dev/null 2>&1; then

@@ -4,10 +4,14 @@
 // core (GOMAXPROCS=1 and taskset), driven by wrk with 16 connections from
 // the other core, and prints requests/s, p50/p99 latency and ratios:
 // /api/me by session cookie, remember cookie only, auth token and HTTP
-// Basic, and POST /login, at 1,000 and 1,000,000 users. It also reports the
-// server's peak RSS under a flood of 1,000 concurrent logins.
+// Basic, and POST /login, at 1,000 and 1,000,000 users; then session and
+// token /api/me on SQLite with a background load of writes (logins and
+// sign-ups of other users, from another process), and with sessions in
+// Redis (when GATEHOUSE_REDIS_URL is set; on PostgreSQL if it is there).
+// It also reports the server's peak RSS under a flood of 1,000 concurrent
+// logins.
 //
-//	./scripts/bench.sh            # installs wrk and PostgreSQL if missing, then runs this
+//	./scripts/bench.sh            # installs wrk, PostgreSQL and Redis if missing, then runs this
 //	go run ./examples/bench -duration 10s -users 1000,1000000
 //
 // Ratios to bare net/http are throughput over bare throughput. Basic and
@@ -45,6 +49,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/dburl"
 	"github.com/gatehouse-auth/gatehouse/password"
 )
@@ -88,6 +93,7 @@ type harness struct {
 	pin      []string // taskset prefix for servers
 	wrkPin   []string
 	logs     *lockedBuffer // the last server started
+	files    int           // SQLite databases made
 }
 
 func run(duration time.Duration, conns int, usersFlag string, rss bool) error {
@@ -142,11 +148,23 @@ func run(duration time.Duration, conns int, usersFlag string, rss bool) error {
 	sessionRPS := map[string]float64{}
 	for _, db := range dbs {
 		for _, n := range sizes {
-			rps, err := h.measureApp(db, n, bareRes, hashTime)
+			rps, err := h.measureApp(setup{db: db, users: n}, bareRes, hashTime)
 			if err != nil {
 				return err
 			}
 			sessionRPS[fmt.Sprintf("%s/%d", db, n)] = rps
+		}
+	}
+	extra := []setup{{db: "sqlite", users: sizes[0], light: true, writes: 50,
+		label: fmt.Sprintf("sqlite, %d users, 50 writes/s by another process (logins, sign-ups)", sizes[0])}}
+	if redisURL := os.Getenv("GATEHOUSE_REDIS_URL"); redisURL != "" {
+		db := dbs[len(dbs)-1] // PostgreSQL if there is one: the many-instance setup
+		extra = append(extra, setup{db: db, users: sizes[0], light: true, env: []string{"REDIS_URL=" + redisURL},
+			label: fmt.Sprintf("%s, %d users, sessions in Redis", db, sizes[0])})
+	}
+	for _, st := range extra {
+		if _, err := h.measureApp(st, bareRes, hashTime); err != nil {
+			return err
 		}
 	}
 	if len(sizes) > 1 {
@@ -290,13 +308,14 @@ func (h *harness) wrk(port, path string, conns int, headers []string, body strin
 
 // prepare makes a database with n extra users (made in bulk with SQL) and
 // returns its URL.
-func (h *harness) prepare(db string, n int) (string, func(), error) {
+func (h *harness) prepare(db string, n int, label string) (string, func(), error) {
 	ctx := context.Background()
 	var url string
 	cleanup := func() {}
 	switch db {
 	case "sqlite":
-		url = "sqlite:///" + strings.TrimPrefix(filepath.Join(h.dir, fmt.Sprintf("bench-%d.db", n)), "/")
+		h.files++
+		url = "sqlite:///" + strings.TrimPrefix(filepath.Join(h.dir, fmt.Sprintf("bench-%d-%d.db", n, h.files)), "/")
 	case "postgres":
 		dsn := os.Getenv("GATEHOUSE_POSTGRES_DSN")
 		admin, err := sql.Open("pgx", dsn)
@@ -333,7 +352,10 @@ func (h *harness) prepare(db string, n int) (string, func(), error) {
 	if db == "postgres" {
 		d.Store.DB().ExecContext(ctx, "ANALYZE")
 	}
-	fmt.Printf("\n%s, %d users (made in %v):\n", db, n, time.Since(start).Round(time.Millisecond))
+	if label == "" {
+		label = fmt.Sprintf("%s, %d users", db, n)
+	}
+	fmt.Printf("\n%s (made in %v):\n", label, time.Since(start).Round(time.Millisecond))
 	return url, cleanup, nil
 }
 
@@ -436,13 +458,26 @@ func getCSRF(client *http.Client, base string) (string, error) {
 	return env.Response.CSRF, nil
 }
 
-func (h *harness) measureApp(db string, n int, bareRes result, hashTime time.Duration) (float64, error) {
-	dbURL, cleanup, err := h.prepare(db, n)
+// setup is one configuration of the conformance app to measure.
+type setup struct {
+	db    string // "sqlite" or "postgres"
+	users int
+	env   []string // more of the app's environment (REDIS_URL=...)
+	// light measures /api/me by session and token only.
+	light bool
+	// writes, if set, is a background load of this many writes a second
+	// to other users while wrk runs (see writeLoad).
+	writes int
+	label  string // printed before the rows, if set
+}
+
+func (h *harness) measureApp(st setup, bareRes result, hashTime time.Duration) (float64, error) {
+	dbURL, cleanup, err := h.prepare(st.db, st.users, st.label)
 	if err != nil {
 		return 0, err
 	}
 	defer cleanup()
-	port, stop, err := h.start([]string{h.app}, []string{"DATABASE_URL=" + dbURL, "SMTP_PORT=1"})
+	port, stop, err := h.start([]string{h.app}, append([]string{"DATABASE_URL=" + dbURL, "SMTP_PORT=1"}, st.env...))
 	if err != nil {
 		return 0, err
 	}
@@ -451,6 +486,16 @@ func (h *harness) measureApp(db string, n int, bareRes result, hashTime time.Dur
 	c, err := login(base)
 	if err != nil {
 		return 0, err
+	}
+	if st.writes > 0 {
+		stopWrites, err := writeLoad(dbURL, st.writes)
+		if err != nil {
+			return 0, err
+		}
+		defer func() {
+			n := stopWrites()
+			fmt.Printf("%-34s %10d writes in all\n", "  (background writes)", n)
+		}()
 	}
 	var sessionRPS float64
 	for _, s := range []struct {
@@ -467,6 +512,9 @@ func (h *harness) measureApp(db string, n int, bareRes result, hashTime time.Dur
 		{"POST /login (vs raw hash)", []string{"Cookie: " + c.anonCookie, "X-CSRF-Token: " + c.csrf, "Content-Type: application/json"},
 			`{"email":"admin@example.com","password":"correct horse battery"}`, "/login", true},
 	} {
+		if st.light && s.path != "/api/me" || st.light && strings.Contains(s.name, "remember") || st.light && s.hashed {
+			continue
+		}
 		// Requests that hash are capped per client (a quarter of the
 		// hash queue: 8 on one core), as a flood from one address must
 		// not hold up other users; 4 connections keep the core busy.
@@ -490,10 +538,50 @@ func (h *harness) measureApp(db string, n int, bareRes result, hashTime time.Dur
 	return sessionRPS, nil
 }
 
+// writeLoad writes, perSecond times a second until stopped, what logins
+// and sign-ups of other users write, from another process's connection
+// (as another instance would): half the writes record a login of a
+// random bulk user, half sign a new user up. Their password hashing is
+// left out: on the one pinned core it would measure Argon2id, not the
+// cost of the writes to the requests that read users. It returns how many
+// writes were made.
+func writeLoad(dbURL string, perSecond int) (stop func() int, err error) {
+	d, err := dburl.Open(context.Background(), dbURL)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		n := 0
+		tick := time.NewTicker(time.Second / time.Duration(perSecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				d.Close()
+				done <- n
+				return
+			case now := <-tick.C:
+				if n%2 == 0 {
+					if u, err := d.Store.UserByEmail(ctx, fmt.Sprintf("bulk%d@example.com", 1+n%500)); err == nil {
+						d.Store.UpdateUser(ctx, u.ID, gatehouse.UserChange{LoginAt: now, LoginIP: "192.0.2.7", UpdatedAt: now})
+					}
+				} else {
+					d.Store.CreateUser(ctx, &gatehouse.User{Email: fmt.Sprintf("signup%d-%d@example.com", now.UnixNano(), n),
+						SecurityStamp: strconv.Itoa(n), CreatedAt: now, UpdatedAt: now})
+				}
+				n++
+			}
+		}
+	}()
+	return func() int { cancel(); return <-done }, nil
+}
+
 // loginFlood sends 1,000 logins at once to a fresh app and reports its
 // peak resident memory (VmHWM).
 func (h *harness) loginFlood() error {
-	dbURL, cleanup, err := h.prepare("sqlite", 0)
+	dbURL, cleanup, err := h.prepare("sqlite", 0, "login flood")
 	if err != nil {
 		return err
 	}
