@@ -604,7 +604,7 @@ func (h *harness) loginFlood() error {
 	start := time.Now()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	failed := 0
+	statuses := map[string]int{}
 	tr := &http.Transport{MaxIdleConnsPerHost: 1000, MaxConnsPerHost: 0}
 	client := &http.Client{Transport: uaTransport{tr}, Timeout: 5 * time.Minute}
 	for range 1000 {
@@ -614,20 +614,22 @@ func (h *harness) loginFlood() error {
 			req.Header.Set("X-CSRF-Token", c.csrf)
 			req.Header.Set("Cookie", c.anonCookie)
 			resp, err := client.Do(req)
+			status := "error"
 			if err == nil {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				status = strconv.Itoa(resp.StatusCode)
 			}
-			if err != nil || resp.StatusCode != 200 {
-				mu.Lock()
-				failed++
-				mu.Unlock()
-			}
+			mu.Lock()
+			statuses[status]++
+			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	fmt.Printf("\nlogin flood: 1,000 concurrent logins in %v, %d failed; server peak RSS %.1f MiB (%.1f MiB before; target <= 256)\n",
-		time.Since(start).Round(time.Millisecond), failed, float64(vmHWM(pid))/1024, float64(before)/1024)
+	// From one address, most are shed at once with 503 (the hash queue is
+	// bounded, and one client may hold a quarter of it): by design.
+	fmt.Printf("\nlogin flood: 1,000 concurrent logins in %v, answers %v (503: shed); server peak RSS %.1f MiB (%.1f MiB before; target <= 256)\n",
+		time.Since(start).Round(time.Millisecond), statuses, float64(vmHWM(pid))/1024, float64(before)/1024)
 	return nil
 }
 
