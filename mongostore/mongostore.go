@@ -10,10 +10,11 @@
 // UsernameLookup and Sweeper, and admin.UserStore and
 // admin.SessionLister. It needs no transactions (so no replica set), and
 // it relies on one guarantee only, that a unique index refuses a second
-// insert, since FerretDB's SQLite backend does not make a conditional
-// update atomic: a change to a user claims the user's next version by
-// inserting a document with a unique _id, then writes the user, so of
-// concurrent changes one claims each version and none undoes another. Times are kept as unix
+// insert, since FerretDB's SQLite backend makes neither a conditional
+// update nor a find-and-delete atomic: a change to a user claims the
+// user's next version by inserting a document with a unique _id, then
+// writes the user, so of concurrent changes one claims each version and
+// none undoes another; taking a one-time token claims it the same way. Times are kept as unix
 // microseconds, as the SQL stores keep them. It is tested against
 // FerretDB 1.24 (a MongoDB wire-protocol server; see the README); mail,
 // limits and second factors stay in another store (the SQL ones, or
@@ -42,6 +43,7 @@ type Store struct {
 	db                                       *mongo.Database
 	users, roles, tokens, sessions, counters *mongo.Collection
 	versions                                 *mongo.Collection // claims of user versions: see UpdateUser
+	claims                                   *mongo.Collection // claims of taken tokens: see TakeToken
 }
 
 var (
@@ -66,6 +68,7 @@ func New(db *mongo.Database) *Store {
 		sessions: db.Collection("gatehouse_sessions"),
 		counters: db.Collection("gatehouse_counters"),
 		versions: db.Collection("gatehouse_user_versions"),
+		claims:   db.Collection("gatehouse_token_claims"),
 	}
 }
 
@@ -83,6 +86,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		{s.tokens, "expires_at", false},
 		{s.sessions, "user_id", false},
 		{s.sessions, "expires_at", false},
+		{s.claims, "expires_at", false},
 	} {
 		m := mongo.IndexModel{Keys: bson.D{{Key: ix.key, Value: 1}}, Options: options.Index().SetUnique(ix.unique)}
 		if _, err := ix.c.Indexes().CreateOne(ctx, m); err != nil {

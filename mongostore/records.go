@@ -2,6 +2,7 @@ package mongostore
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -49,11 +50,25 @@ func (s *Store) Token(ctx context.Context, kind, selector string) (*gatehouse.To
 	return d.token(), nil
 }
 
-// TakeToken implements gatehouse.TokenStore: one find-and-delete, so of
-// concurrent takers exactly one gets the token.
+// TakeToken implements gatehouse.TokenStore. The taker claims the token
+// by inserting a claim with a unique _id (FerretDB does not make a
+// find-and-delete atomic; a unique index it does keep), then deletes it:
+// of concurrent takers exactly one gets the token. Claims stay until the
+// token would have expired (DeleteExpired sweeps them), so a taker that
+// read the token before it went cannot claim it after.
 func (s *Store) TakeToken(ctx context.Context, kind, selector string) (*gatehouse.Token, error) {
 	var d tokenDoc
-	if err := s.tokens.FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: tokenID(kind, selector)}}).Decode(&d); err != nil {
+	if err := s.tokens.FindOne(ctx, bson.D{{Key: "_id", Value: tokenID(kind, selector)}}).Decode(&d); err != nil {
+		return nil, wrap("take token", err)
+	}
+	claim := bson.D{{Key: "_id", Value: d.ID + "\x00" + strconv.FormatInt(d.CreatedAt, 10)}, {Key: "expires_at", Value: d.ExpiresAt}}
+	if _, err := s.claims.InsertOne(ctx, claim); err != nil {
+		if isDuplicate(err) {
+			return nil, wrap("take token", gatehouse.ErrNotFound) // taken by another
+		}
+		return nil, wrap("take token", err)
+	}
+	if _, err := s.tokens.DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
 		return nil, wrap("take token", err)
 	}
 	return d.token(), nil
@@ -143,6 +158,9 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error
 	ss, err := s.sessions.DeleteMany(ctx, filter)
 	if err != nil {
 		return int(t.DeletedCount), wrap("delete expired", err)
+	}
+	if _, err := s.claims.DeleteMany(ctx, filter); err != nil {
+		return int(t.DeletedCount + ss.DeletedCount), wrap("delete expired", err)
 	}
 	return int(t.DeletedCount + ss.DeletedCount), nil
 }
