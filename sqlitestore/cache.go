@@ -188,19 +188,21 @@ func (c *userCache) close() error {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
 	c.changes.Close()
-	c.wal.close()
-	return c.conn.Close()
+	return c.conn.Close() // the WAL index stays open: see walIndex
+
 }
 
 // UserByID implements gatehouse.UserStore: one indexed read, or none while
 // the user is unchanged (see the package docs on the user cache).
 func (s *Store) UserByID(ctx context.Context, id string) (*gatehouse.User, error) {
-	s.cacheOnce.Do(func() { s.cache = newUserCache(context.WithoutCancel(ctx), s.DB(), s.UserCacheSize) })
-	c := s.cache
-	if _, inTx := s.Tx(ctx); c == nil || inTx {
+	if _, inTx := s.Tx(ctx); inTx {
 		return s.core.UserByID(ctx, id)
 	}
-	return c.lookup(ctx, id, s.core)
+	s.cacheOnce.Do(func() { s.cache = newUserCache(context.WithoutCancel(ctx), s.DB(), s.UserCacheSize) })
+	if s.cache == nil {
+		return s.core.UserByID(ctx, id)
+	}
+	return s.cache.lookup(ctx, id, s.core)
 }
 
 // Close releases the connection the user cache keeps. Call it before

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -254,4 +257,99 @@ func TestUserCacheHitAllocations(t *testing.T) {
 	if got > 2 {
 		t.Errorf("a cache hit allocates %.0f times, want at most 2 (the copy)", got)
 	}
+}
+
+// REPLACE INTO deletes and re-inserts a row, and the delete fires no
+// trigger by default: the insert trigger is what tells the cache. A
+// REPLACE that deletes another user's row for a conflict is logged on
+// connections with recursive_triggers on (DSN sets it).
+func TestUserCacheSeesReplace(t *testing.T) {
+	a, b, ids := twoProcesses(t, 2)
+	ctx := context.Background()
+	a.UserByID(ctx, ids[0])
+	a.UserByID(ctx, ids[1])
+	conn, err := b.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{
+		"CREATE TEMP TABLE t AS SELECT * FROM gatehouse_users WHERE id = " + ids[0],
+		"UPDATE temp.t SET active = 0, security_stamp = 'new'",
+		"REPLACE INTO gatehouse_users SELECT * FROM temp.t",
+		// User 1 takes user 0's address: REPLACE deletes user 0.
+		"UPDATE OR REPLACE gatehouse_users SET email_key = (SELECT email_key FROM gatehouse_users WHERE id = " + ids[0] + ") WHERE id = " + ids[1],
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	if _, err := a.UserByID(ctx, ids[0]); err == nil {
+		t.Error("a user deleted by REPLACE's conflict resolution still loads from the cache")
+	}
+}
+
+// The cache's descriptor of the -shm file stays open: closing one would
+// drop every POSIX lock this process holds on the file, among them the
+// WAL read locks of its connections, and another process could then
+// reset the WAL under a reader. A helper process (this test binary)
+// checkpoints with TRUNCATE while a read transaction is open, before and
+// after Close: busy both times.
+func TestUserCacheCloseKeepsLocks(t *testing.T) {
+	a, b, ids := twoProcesses(t, 1)
+	ctx := context.Background()
+	a.UserByID(ctx, ids[0])
+	if a.cache == nil {
+		t.Fatal("no cache")
+	}
+	dbPath := strings.TrimSuffix(a.cache.wal.f.Name(), "-shm")
+	b.DB().ExecContext(ctx, "PRAGMA wal_autocheckpoint=0")
+	for range 5 {
+		b.DB().ExecContext(ctx, "UPDATE gatehouse_users SET login_count = login_count + 1")
+	}
+	tx, err := a.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRow("SELECT login_count FROM gatehouse_users").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	checkpoint := func() string {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperCheckpoint$")
+		cmd.Env = append(os.Environ(), "GATEHOUSE_CHECKPOINT_DB="+dbPath)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("helper: %v\n%s", err, out)
+		}
+		_, result, _ := strings.Cut(string(out), "checkpoint: ")
+		result, _, _ = strings.Cut(result, "\n")
+		return result
+	}
+	if got := checkpoint(); !strings.HasPrefix(got, "1 ") {
+		t.Fatalf("a TRUNCATE checkpoint under a live reader: %q, want busy", got)
+	}
+	a.Close()
+	if got := checkpoint(); !strings.HasPrefix(got, "1 ") {
+		t.Errorf("after Store.Close, a TRUNCATE checkpoint under the live reader: %q, want busy (the process lost its locks)", got)
+	}
+}
+
+// TestHelperCheckpoint is the other process of TestUserCacheCloseKeepsLocks.
+func TestHelperCheckpoint(t *testing.T) {
+	path := os.Getenv("GATEHOUSE_CHECKPOINT_DB")
+	if path == "" {
+		t.Skip("a helper process")
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var busy, log, done int
+	if err := db.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("checkpoint: %d %d %d\n", busy, log, done)
 }

@@ -21,7 +21,10 @@
 // rewrites; only when it has moved does the cache read
 // gatehouse_user_changes, where triggers record the users each commit
 // touched, and forget just those. Writes for other users (logins,
-// sign-ups, sessions) cost the cached users nothing. The cache needs WAL
+// sign-ups, sessions) cost the cached users nothing. (One gap in plain
+// SQL: a REPLACE that deletes another user's row for a conflict fires no
+// delete trigger unless the connection has recursive_triggers on, as DSN
+// sets it.) The cache needs WAL
 // mode (DSN sets it) and normal locking, and a pool of at least 4
 // connections, as it keeps one; it is off otherwise. Store.UserCacheSize
 // tunes or disables it; Store.Close releases its connection.
@@ -102,6 +105,9 @@ func DSN(path string) string {
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "foreign_keys(1)")
 	v.Add("_pragma", "synchronous(NORMAL)")
+	// A REPLACE that deletes another row for a conflict then fires its
+	// delete triggers, so the user cache hears of it.
+	v.Add("_pragma", "recursive_triggers(1)")
 	v.Add("_txlock", "immediate")
 	return "file:" + path + "?" + v.Encode()
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"sync"
+	"time"
 )
 
 var errNoCache = errors.New("sqlitestore: no user cache for this database")
@@ -31,23 +33,46 @@ const (
 // (wal_mmap.go), or read with pread (wal_read.go). Either is far cheaper
 // than PRAGMA data_version, which takes the WAL-index lock with an fcntl
 // and runs a statement.
+//
+// The file stays open for the life of the process, one per database
+// file, shared by every Store on it: closing any descriptor of a file
+// drops every POSIX lock the process holds on it, and SQLite's
+// connections in this process hold their WAL locks on this one (the
+// "close() cancels locks" way to corrupt a database that SQLite's
+// documentation warns of). That is this package's one process-wide state.
 type walIndex struct {
 	f   *os.File
 	mem []byte // the file's first page, mapped read-only; nil: use pread
 }
 
+var (
+	walIndexesMu sync.Mutex
+	walIndexes   = map[string]*walIndex{} // by the -shm file's path
+)
+
+// openWALIndex returns the process's walIndex of the database at path
+// (absolute, as PRAGMA database_list gives it).
 func openWALIndex(db string) (*walIndex, error) {
-	f, err := os.Open(db + "-shm")
-	if err != nil {
-		return nil, err
+	walIndexesMu.Lock()
+	defer walIndexesMu.Unlock()
+	path := db + "-shm"
+	w := walIndexes[path]
+	if w == nil {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		w = &walIndex{f: f, mem: mapHeader(f)}
+		walIndexes[path] = w // never closed: see walIndex
 	}
-	w := &walIndex{f: f}
-	w.mem = mapHeader(f)
-	if _, ok := w.read(); !ok {
-		w.close()
-		return nil, errNoCache
+	// A commit may be rewriting the header this instant: look again.
+	for range 200 {
+		if _, ok := w.read(); ok {
+			return w, nil
+		}
+		time.Sleep(time.Millisecond)
 	}
-	return w, nil
+	return nil, errNoCache
 }
 
 // read returns the header, and false if it cannot be trusted right now (a
@@ -81,9 +106,4 @@ func (w *walIndex) read() (m walMark, ok bool) {
 func (w *walIndex) pread(b *[2 * walHeaderSize]byte) bool {
 	n, err := w.f.ReadAt(b[:], 0)
 	return n == len(b) && err == nil
-}
-
-func (w *walIndex) close() error {
-	unmapHeader(w.mem)
-	return w.f.Close()
 }

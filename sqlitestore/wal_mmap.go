@@ -21,12 +21,6 @@ func mapHeader(f *os.File) []byte {
 	return mem
 }
 
-func unmapHeader(mem []byte) {
-	if mem != nil {
-		syscall.Munmap(mem)
-	}
-}
-
 // copyHeaders copies both header copies, first then second, as SQLite's
 // readers do, with atomic loads: a writer rewrites them second then first,
 // with memory barriers between, so equal copies are a whole header. Should

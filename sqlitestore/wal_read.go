@@ -8,6 +8,4 @@ import "os"
 
 func mapHeader(*os.File) []byte { return nil }
 
-func unmapHeader([]byte) {}
-
 func (w *walIndex) copyHeaders(b *[2 * walHeaderSize]byte) bool { return w.pread(b) }

@@ -9,6 +9,9 @@ CREATE TABLE gatehouse_user_changes (
 CREATE TRIGGER gatehouse_user_changes_prune AFTER INSERT ON gatehouse_user_changes BEGIN DELETE FROM gatehouse_user_changes WHERE seq = NEW.seq - 10000; END;
 CREATE TRIGGER gatehouse_users_changed AFTER UPDATE ON gatehouse_users BEGIN INSERT INTO gatehouse_user_changes (user_id) VALUES (OLD.id); INSERT INTO gatehouse_user_changes (user_id) SELECT NEW.id WHERE NEW.id <> OLD.id; END;
 CREATE TRIGGER gatehouse_users_deleted AFTER DELETE ON gatehouse_users BEGIN INSERT INTO gatehouse_user_changes (user_id) VALUES (OLD.id); END;
+-- An insert counts too: REPLACE INTO deletes the old row without firing
+-- the delete trigger (unless recursive_triggers is on) and inserts anew.
+CREATE TRIGGER gatehouse_users_inserted AFTER INSERT ON gatehouse_users BEGIN INSERT INTO gatehouse_user_changes (user_id) VALUES (NEW.id); END;
 CREATE TRIGGER gatehouse_user_roles_added AFTER INSERT ON gatehouse_user_roles BEGIN INSERT INTO gatehouse_user_changes (user_id) VALUES (NEW.user_id); END;
 CREATE TRIGGER gatehouse_user_roles_changed AFTER UPDATE ON gatehouse_user_roles BEGIN INSERT INTO gatehouse_user_changes (user_id) VALUES (OLD.user_id); INSERT INTO gatehouse_user_changes (user_id) SELECT NEW.user_id WHERE NEW.user_id <> OLD.user_id; END;
 CREATE TRIGGER gatehouse_user_roles_removed AFTER DELETE ON gatehouse_user_roles BEGIN INSERT INTO gatehouse_user_changes (user_id) VALUES (OLD.user_id); END;
