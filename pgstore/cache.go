@@ -48,8 +48,11 @@ type userCache struct {
 //
 //	go store.WatchUsers(ctx, pgxlisten.New(dsn))
 func (s *Store) WatchUsers(ctx context.Context, l Listener) error {
+	// The schema of the users' table, as the triggers name it.
 	var schema string
-	if err := s.DB().QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+	err := s.DB().QueryRowContext(ctx, `SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.oid = to_regclass('gatehouse_users')`).Scan(&schema)
+	if err != nil {
 		return fmt.Errorf("pgstore: watch users: %w", err)
 	}
 	maxAge := s.UserCacheMaxAge
@@ -83,11 +86,19 @@ func (s *Store) WatchUsers(ctx context.Context, l Listener) error {
 // notified forgets the user a notification names, if it is of this
 // store's schema.
 func (c *userCache) notified(payload string) {
-	schema, id, ok := strings.Cut(payload, " ")
-	if !ok || schema != c.schema {
+	id, ok := strings.CutPrefix(payload, c.schema+" ") // a schema's name may hold spaces
+	if !ok || strings.Contains(id, " ") {
 		return
 	}
-	c.users.Evict([]string{id}, false)
+	c.users.Evict([]string{id}, id == "*")
+}
+
+// forget evicts a user this instance has just changed, so that its own
+// next lookup reads the change without waiting for the notification.
+func (s *Store) forget(id string) {
+	if c := s.cache.Load(); c != nil {
+		c.users.Evict([]string{id}, false)
+	}
 }
 
 // UserByID implements gatehouse.UserStore: one indexed read, or none while
@@ -97,13 +108,13 @@ func (s *Store) UserByID(ctx context.Context, id string) (*gatehouse.User, error
 	if _, inTx := s.Tx(ctx); c == nil || inTx || !c.live.Load() {
 		return s.core.UserByID(ctx, id)
 	}
-	gen := c.users.Gen()
+	gen, began := c.users.Gen(), time.Now()
 	if u := c.users.Get(id); u != nil {
 		return u, nil
 	}
 	u, err := s.core.UserByID(ctx, id)
 	if err == nil && c.live.Load() {
-		c.users.Put(id, gen, u)
+		c.users.Put(id, gen, began, u)
 	}
 	return u, err
 }

@@ -149,3 +149,29 @@ func TestUserCacheListenerLost(t *testing.T) {
 		t.Error("after reconnecting, the cache had the user from before")
 	}
 }
+
+// TRUNCATE fires no row trigger; the statement trigger makes every
+// instance forget every user.
+func TestUserCacheTruncate(t *testing.T) {
+	a, dsn := openStoreDSN(t)
+	s := a
+	watching(t, s, dsn)
+	ctx := context.Background()
+	u := &gatehouse.User{Email: "ada@example.com", Active: true, SecurityStamp: "s", Roles: []string{"admin"}, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	s.UserByID(ctx, u.ID)
+	if _, err := s.DB().ExecContext(ctx, "TRUNCATE gatehouse_user_roles"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(time.Millisecond) {
+		got, _ := s.UserByID(ctx, u.ID)
+		if !got.HasRole("admin") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("roles truncated with plain SQL: not seen within a second")
+		}
+	}
+}

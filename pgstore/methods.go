@@ -48,7 +48,9 @@ func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
 // written, in one statement or transaction, so concurrent changes of other
 // fields stand; c.IfPasswordHash makes it conditional (ErrConflict).
 func (s *Store) UpdateUser(ctx context.Context, id string, c gatehouse.UserChange) error {
-	return s.core.UpdateUser(ctx, id, c)
+	err := s.core.UpdateUser(ctx, id, c)
+	s.forget(id)
+	return err
 }
 
 // ListUsers implements admin.UserStore.
@@ -58,7 +60,11 @@ func (s *Store) ListUsers(ctx context.Context, f admin.Filter) ([]*gatehouse.Use
 
 // DeleteUser implements admin.UserStore: the user, its roles, revocations,
 // sessions and tokens go in one transaction.
-func (s *Store) DeleteUser(ctx context.Context, id string) error { return s.core.DeleteUser(ctx, id) }
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	err := s.core.DeleteUser(ctx, id)
+	s.forget(id)
+	return err
+}
 
 // Role implements gatehouse.RoleStore.
 func (s *Store) Role(ctx context.Context, name string) (*gatehouse.Role, error) {

@@ -33,7 +33,7 @@ type Cache struct {
 
 type entry struct {
 	u  *gatehouse.User
-	at time.Time // when put; set only with maxAge
+	at time.Time // when the read that found it began
 }
 
 // eviction records that id (or every user, if all) was forgotten in
@@ -77,10 +77,11 @@ func (c *Cache) Get(id string) *gatehouse.User {
 	return e.u.Clone()
 }
 
-// Put keeps a copy of u, read after generation gen was taken, unless id
-// was forgotten since (u may then predate the change). A full cache
-// drops a user at random.
-func (c *Cache) Put(id string, gen uint64, u *gatehouse.User) {
+// Put keeps a copy of u, read after generation gen was taken and the
+// read began at began, unless id was forgotten since (u may then predate
+// the change). Its age counts from began. A full cache drops a user at
+// random.
+func (c *Cache) Put(id string, gen uint64, began time.Time, u *gatehouse.User) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.evictedSince(id, gen) {
@@ -92,11 +93,7 @@ func (c *Cache) Put(id string, gen uint64, u *gatehouse.User) {
 			break
 		}
 	}
-	e := entry{u: u.Clone()}
-	if c.maxAge > 0 {
-		e.at = time.Now()
-	}
-	c.users[id] = e
+	c.users[id] = entry{u: u.Clone(), at: began}
 }
 
 // Evict forgets the users with ids, or every user if all.

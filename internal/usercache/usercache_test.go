@@ -30,7 +30,7 @@ func TestPutAfterEviction(t *testing.T) {
 			c := New(0, 0)
 			gen := c.Gen()
 			tc.between(c)
-			c.Put("1", gen, u)
+			c.Put("1", gen, time.Now(), u)
 			if got := c.Get("1") != nil; got != tc.kept {
 				t.Errorf("kept %v, want %v", got, tc.kept)
 			}
@@ -41,12 +41,12 @@ func TestPutAfterEviction(t *testing.T) {
 func TestBoundedAndCopies(t *testing.T) {
 	c := New(10, 0)
 	for i := range 100 {
-		c.Put(strconv.Itoa(i), c.Gen(), &gatehouse.User{ID: strconv.Itoa(i), Roles: []string{"r"}})
+		c.Put(strconv.Itoa(i), c.Gen(), time.Now(), &gatehouse.User{ID: strconv.Itoa(i), Roles: []string{"r"}})
 	}
 	if n := len(c.users); n > 10 {
 		t.Errorf("%d users kept, bound 10", n)
 	}
-	c.Put("x", c.Gen(), &gatehouse.User{ID: "x", Roles: []string{"admin"}})
+	c.Put("x", c.Gen(), time.Now(), &gatehouse.User{ID: "x", Roles: []string{"admin"}})
 	got := c.Get("x")
 	got.Roles[0] = "root"
 	if again := c.Get("x"); again.Roles[0] != "admin" {
@@ -56,7 +56,7 @@ func TestBoundedAndCopies(t *testing.T) {
 
 func TestMaxAge(t *testing.T) {
 	c := New(0, 50*time.Millisecond)
-	c.Put("1", c.Gen(), &gatehouse.User{ID: "1"})
+	c.Put("1", c.Gen(), time.Now(), &gatehouse.User{ID: "1"})
 	if c.Get("1") == nil {
 		t.Fatal("not kept")
 	}
