@@ -14,7 +14,12 @@
 // update nor a find-and-delete atomic: a change to a user claims the
 // user's next version by inserting a document with a unique _id, then
 // writes the user, so of concurrent changes one claims each version and
-// none undoes another; taking a one-time token claims it the same way. Times are kept as unix
+// none undoes another; taking a one-time token claims it the same way.
+// (On FerretDB one gap remains: a process that stalls for more than two
+// seconds between claiming a version and writing it may have its claim
+// cleared as a dead one's, and its write can then race another's. On
+// MongoDB itself, whose single-document updates are atomic, the write
+// over the version read refuses the second writer.) Times are kept as unix
 // microseconds, as the SQL stores keep them. It is tested against
 // FerretDB 1.24 (a MongoDB wire-protocol server; see the README); mail,
 // limits and second factors stay in another store (the SQL ones, or
@@ -23,6 +28,7 @@ package mongostore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"regexp"
@@ -92,6 +98,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if _, err := ix.c.Indexes().CreateOne(ctx, m); err != nil {
 			return wrap("migrate", err)
 		}
+	}
+	// The ID counter, so that the first sign-ups do not race to make it.
+	_, err := s.counters.InsertOne(ctx, bson.D{{Key: "_id", Value: "users"}, {Key: "n", Value: int64(0)}})
+	if err != nil && !isDuplicate(err) {
+		return wrap("migrate", err)
 	}
 	return nil
 }
@@ -252,14 +263,19 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*gatehouse
 	return d.user(), nil
 }
 
-// nextID takes the next user ID from the counter document.
+// nextID takes the next user ID from the counter document (Migrate makes
+// it; an upsert racing another one's insert is tried again).
 func (s *Store) nextID(ctx context.Context) (int64, error) {
 	var c struct {
 		N int64 `bson:"n"`
 	}
-	err := s.counters.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "users"}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}},
-		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&c)
-	return c.N, err
+	for attempt := 0; ; attempt++ {
+		err := s.counters.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "users"}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}},
+			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&c)
+		if err == nil || !isDuplicate(err) || attempt == 5 {
+			return c.N, err
+		}
+	}
 }
 
 // CreateUser implements gatehouse.UserStore: the user and its roles are
@@ -302,14 +318,16 @@ func (s *Store) taken(ctx context.Context, u *gatehouse.User) bool {
 
 // UpdateUser implements gatehouse.UserStore. c is applied to the user as
 // read, at version v; the change then claims version v+1 by inserting
-// its claim (a unique _id), and only the claimant writes the user, over
-// version v only. A change that loses the claim, or finds the user moved
+// its claim (a unique _id, with a random owner), and only the claimant
+// writes the user, over version v only, having checked that its claim
+// still stands. A change that loses the claim, or finds the user moved
 // on, reads again and tries again.
 func (s *Store) UpdateUser(ctx context.Context, id string, c gatehouse.UserChange) error {
 	n, ok := parseID(id)
 	if !ok {
 		return wrap("update user", gatehouse.ErrNotFound)
 	}
+	var waited staleClaims
 	for attempt := 0; ; attempt++ {
 		d, err := s.findUser(ctx, "update user", bson.D{{Key: "_id", Value: n}})
 		if err != nil {
@@ -319,13 +337,23 @@ func (s *Store) UpdateUser(ctx context.Context, id string, c gatehouse.UserChang
 		if err := c.Apply(u); err != nil {
 			return wrap("update user", err)
 		}
-		claim := bson.D{{Key: "_id", Value: versionID(n, d.Version+1)}, {Key: "at", Value: micro(time.Now())}}
+		next := versionID(n, d.Version+1)
+		owner := rand.Text()
+		claim := bson.D{{Key: "_id", Value: next}, {Key: "owner", Value: owner}, {Key: "at", Value: micro(time.Now())}}
 		if _, err := s.versions.InsertOne(ctx, claim); err != nil {
 			if !isDuplicate(err) {
 				return wrap("update user", err)
 			}
-			if err := s.waitForVersion(ctx, n, d.Version, attempt); err != nil {
+			if err := s.waitForVersion(ctx, n, d.Version, attempt, &waited); err != nil {
 				return err
+			}
+			continue
+		}
+		// Still ours? A claim can be cleared as stale if this process
+		// stalled for claimTimeout since it was made.
+		if mine, err := s.versions.CountDocuments(ctx, bson.D{{Key: "_id", Value: next}, {Key: "owner", Value: owner}}); err != nil || mine == 0 {
+			if err != nil {
+				return wrap("update user", err)
 			}
 			continue
 		}
@@ -333,10 +361,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, c gatehouse.UserChang
 		// version whose claim was cleared since, and must not write.
 		res, err := s.users.ReplaceOne(ctx, bson.D{{Key: "_id", Value: n}, {Key: "version", Value: d.Version}}, toDoc(u, n, d.Version+1))
 		if err != nil {
-			s.versions.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: versionID(n, d.Version+1)}})
-			return wrap("update user", err)
+			return wrap("update user", err) // the claim stays: the write may yet land
 		}
 		if res.MatchedCount == 0 {
+			s.versions.DeleteOne(ctx, bson.D{{Key: "_id", Value: next}, {Key: "owner", Value: owner}})
 			continue // the user moved on since it was read
 		}
 		s.versions.DeleteOne(ctx, bson.D{{Key: "_id", Value: versionID(n, d.Version)}}) // the claim before: done with
@@ -347,22 +375,40 @@ func (s *Store) UpdateUser(ctx context.Context, id string, c gatehouse.UserChang
 // versionID names the claim of version v of user n.
 func versionID(n, v int64) string { return strconv.FormatInt(n, 10) + ":" + strconv.FormatInt(v, 10) }
 
-// claimTimeout is how long a claimed version may stay unwritten before
-// it is taken to belong to a process that died between claim and write.
-const claimTimeout = 10 * time.Second
+// claimTimeout is how long a claim may be seen to stand, with the user
+// still at the version before, before a waiting change takes it for the
+// claim of a process that died between claim and write and clears it.
+// It is judged on the waiter's own clock, from when it first saw the
+// claim, never from the time in the claim (another machine's clock).
+const claimTimeout = 2 * time.Second
+
+// staleClaims remembers when a waiting change first saw a claim.
+type staleClaims struct {
+	owner string
+	since time.Time
+}
 
 // waitForVersion waits a moment for the claimant of version v+1 of user n
-// to write it, and clears the claim if it is older than claimTimeout
-// while the user is still at version v.
-func (s *Store) waitForVersion(ctx context.Context, n, v int64, attempt int) error {
+// to write it, and clears the claim once it has stood claimTimeout while
+// the user stayed at version v.
+func (s *Store) waitForVersion(ctx context.Context, n, v int64, attempt int, seen *staleClaims) error {
 	var claim struct {
-		At int64 `bson:"at"`
+		Owner string `bson:"owner"`
 	}
 	err := s.versions.FindOne(ctx, bson.D{{Key: "_id", Value: versionID(n, v+1)}}).Decode(&claim)
-	if err == nil && time.Since(fromMicro(claim.At)) > claimTimeout {
+	switch {
+	case err != nil:
+	case claim.Owner != seen.owner || seen.since.IsZero():
+		seen.owner, seen.since = claim.Owner, time.Now()
+	case time.Since(seen.since) > claimTimeout:
 		if d, err := s.findUser(ctx, "update user", bson.D{{Key: "_id", Value: n}}); err == nil && d.Version == v {
-			s.versions.DeleteOne(ctx, bson.D{{Key: "_id", Value: versionID(n, v+1)}, {Key: "at", Value: claim.At}})
+			stale := bson.D{{Key: "_id", Value: versionID(n, v+1)}}
+			if claim.Owner != "" {
+				stale = append(stale, bson.E{Key: "owner", Value: claim.Owner})
+			}
+			s.versions.DeleteOne(ctx, stale)
 		}
+		seen.since = time.Time{}
 	}
 	select {
 	case <-ctx.Done():

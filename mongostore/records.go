@@ -162,6 +162,11 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error
 	if _, err := s.claims.DeleteMany(ctx, filter); err != nil {
 		return int(t.DeletedCount + ss.DeletedCount), wrap("delete expired", err)
 	}
+	// Claims of user versions left by changes that lost their write.
+	old := bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: micro(before.Add(-time.Hour))}}}}
+	if _, err := s.versions.DeleteMany(ctx, old); err != nil {
+		return int(t.DeletedCount + ss.DeletedCount), wrap("delete expired", err)
+	}
 	return int(t.DeletedCount + ss.DeletedCount), nil
 }
 
