@@ -119,15 +119,30 @@ end
 return redis.call('DEL', KEYS[1])
 `)
 
-// deleteUserSessions removes every session in a user's list, and the list.
-// KEYS: user's list.
+// deleteUserSessions removes every session in a user's list that is
+// still the user's, and the list. KEYS: user's list. ARGV: user.
 var deleteUserSessions = redis.NewScript(`
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, k in ipairs(ids) do
-  redis.call('DEL', k)
+  if redis.call('HGET', k, 'user') == ARGV[1] then
+    redis.call('DEL', k)
+  end
 end
 redis.call('DEL', KEYS[1])
 return #ids
+`)
+
+// pruneUserSessions drops from a user's list the sessions that are gone
+// or no longer the user's, checking each at the moment it drops it, so a
+// session saved again meanwhile stays listed. KEYS: user's list. ARGV:
+// user, then the sessions to check.
+var pruneUserSessions = redis.NewScript(`
+for i = 2, #ARGV do
+  if redis.call('HGET', ARGV[i], 'user') ~= ARGV[1] then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+return 1
 `)
 
 // Session implements gatehouse.SessionStore.
@@ -170,7 +185,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 
 // DeleteUserSessions implements gatehouse.SessionStore.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
-	return wrap("delete user sessions", deleteUserSessions.Run(ctx, s.rdb, []string{s.userKey(userID)}).Err())
+	return wrap("delete user sessions", deleteUserSessions.Run(ctx, s.rdb, []string{s.userKey(userID)}, userID).Err())
 }
 
 // UserSessions implements admin.SessionLister: the user's sessions, newest
@@ -205,7 +220,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]*gatehouse.S
 		})
 	}
 	if len(gone) > 0 {
-		s.rdb.ZRem(ctx, s.userKey(userID), gone...)
+		pruneUserSessions.Run(ctx, s.rdb, []string{s.userKey(userID)}, append([]any{userID}, gone...)...)
 	}
 	return list, nil
 }
