@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/sqlcore"
@@ -107,7 +108,7 @@ func (c *userCache) lookup(ctx context.Context, id string, db *sqlcore.Store) (*
 	}
 	u, err := db.UserByID(ctx, id)
 	if err == nil {
-		c.users.Put(id, gen, u)
+		c.users.Put(id, gen, time.Time{}, u) // no maximum age here
 	}
 	return u, err
 }
