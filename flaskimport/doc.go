@@ -20,10 +20,10 @@
 // Password hashes are copied as they are. Flask-Security's hashes verify in
 // Gatehouse with a hasher built by password.Migration with
 // password.FlaskSecurity set to the app's SECURITY_PASSWORD_SALT, and each
-// is replaced by a current hash at its user's next login. Sessions,
-// remember cookies and auth tokens do not carry over: users log in once
-// more. The command line is "gatehouse import flask-security"; the guide
-// is docs/migration.md.
+// is replaced by a current hash at its user's next login. Flask sessions
+// do not carry over; remember cookies and auth tokens can, for a window,
+// with [SwitchOver] and the Flask app's SECRET_KEY. The command line is
+// "gatehouse import flask-security"; the guide is docs/migration.md.
 //
 // # What is copied
 //

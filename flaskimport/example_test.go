@@ -2,13 +2,21 @@ package flaskimport_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha512"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"time"
 
 	_ "modernc.org/sqlite"
 
+	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/flaskimport"
 	"github.com/gatehouse-auth/gatehouse/memstore"
 )
@@ -70,4 +78,52 @@ func ExampleMapping_Set() {
 	// auth.accounts mail groups
 	// user=auth.accounts,user.email=mail,role=groups
 	// true
+}
+
+// Keeping a Flask app's remembered users logged in after the switch: a
+// request with the remember cookie Flask-Login set gets a Gatehouse
+// session in exchange.
+func ExampleSwitchOver() {
+	ctx := context.Background()
+	store := memstore.New()
+	ada := &gatehouse.User{Email: "ada@example.com", Active: true, SecurityStamp: "a9113d26"} // the imported fs_uniquifier
+	store.CreateUser(ctx, ada)
+
+	so := &flaskimport.SwitchOver{
+		SecretKeys: []string{"the Flask app's SECRET_KEY"},
+		Until:      time.Now().Add(30 * 24 * time.Hour),
+		FindUser: func(ctx context.Context, uniquifier string) (*gatehouse.User, error) {
+			if uniquifier == ada.SecurityStamp { // with SQL stores: flaskimport.FindByStamp(db, store)
+				return ada, nil
+			}
+			return nil, gatehouse.ErrNotFound
+		},
+	}
+	auth, err := gatehouse.New(gatehouse.Config{Users: store, Tokens: store, SecretKeys: [][]byte{gatehouse.NewSecretKey()},
+		RequestLoader: so.LoadToken, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	me := auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := gatehouse.CurrentUser(r.Context())
+		fmt.Fprint(w, u.Email)
+	}))
+	handler := auth.Authenticate(so.Exchange(auth, me))
+
+	// The cookie as Flask-Login made it: "id|HMAC-SHA512(SECRET_KEY, id)".
+	mac := hmac.New(sha512.New, []byte("the Flask app's SECRET_KEY"))
+	mac.Write([]byte("a9113d26"))
+	r := httptest.NewRequest("GET", "https://example.com/me", nil)
+	r.AddCookie(&http.Cookie{Name: "remember_token", Value: "a9113d26|" + hex.EncodeToString(mac.Sum(nil))})
+	w := httptest.NewRecorder()
+	handler.ServeHTTP(w, r)
+	fmt.Println(w.Code, w.Body.String())
+	for _, c := range w.Result().Cookies() {
+		if c.Name == "remember_token" {
+			fmt.Println("Flask's cookie removed:", c.MaxAge < 0)
+		}
+	}
+	// Output:
+	// 200 ada@example.com
+	// Flask's cookie removed: true
 }
