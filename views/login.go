@@ -149,8 +149,10 @@ func (v *Views) detailedLoginError(ctx context.Context, r *http.Request, fe *for
 }
 
 // logoutView serves GET and POST on the logout path: it logs out and
-// redirects to PostLogoutURL (JSON: 200 {}). A GET from another site
-// (Sec-Fetch-Site: cross-site) is refused, so a link cannot log users out.
+// redirects to the "next" query or form value if it is safe (as
+// Flask-Security's logout does), else to PostLogoutURL (JSON: 200 {}). A
+// GET from another site (Sec-Fetch-Site: cross-site) is refused, so a link
+// cannot log users out.
 func (v *Views) logoutView() http.Handler {
 	logout := func(w http.ResponseWriter, r *http.Request) {
 		if err := v.auth.Logout(w, r); err != nil {
@@ -162,7 +164,15 @@ func (v *Views) logoutView() http.Handler {
 			return
 		}
 		v.auth.Flash(w, r, "success", v.text(r, i18n.LoggedOut))
-		http.Redirect(w, r, v.cfg.PostLogoutURL, http.StatusSeeOther)
+		target := v.cfg.PostLogoutURL
+		next := r.URL.Query().Get("next")
+		if next == "" && r.PostForm != nil {
+			next = r.PostForm.Get("next")
+		}
+		if next != "" && gatehouse.IsSafeRedirect(next, v.allowedHosts) {
+			target = next
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
 	}
 	return v.view(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {

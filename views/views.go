@@ -47,6 +47,8 @@ type Views struct {
 	workers    atomic.Int32  // Run calls in progress
 	warnedIdle atomic.Bool
 	siteWord   string // the site's name from BaseURL, which passwords may not be based on
+	// allowedHosts are the engine's AllowedRedirectHosts, for logout's next.
+	allowedHosts []string
 }
 
 // New validates cfg, fills in its defaults, parses every page and mail
@@ -54,7 +56,8 @@ type Views struct {
 // request), and installs the views' texts, error page and login rule into
 // auth.
 func New(auth *gatehouse.Manager, cfg Config) (*Views, error) {
-	v := &Views{auth: auth, st: auth.Stores(), admin: admin.New(auth), wake: make(chan struct{}, 1)}
+	v := &Views{auth: auth, st: auth.Stores(), admin: admin.New(auth), wake: make(chan struct{}, 1),
+		allowedHosts: auth.Config().AllowedRedirectHosts}
 	cfg, err := cfg.withDefaults(auth.Config(), v.st)
 	if err != nil {
 		return nil, err
