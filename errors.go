@@ -24,6 +24,12 @@ var (
 	// ErrTokenInvalid covers every token that is malformed, forged, expired,
 	// used, superseded or meant for another purpose.
 	ErrTokenInvalid = errors.New("gatehouse: token invalid or expired")
+	// ErrTokenExpired is the ErrTokenInvalid of a genuine one-time token
+	// whose time has passed (Flask-Security's get_token_status says
+	// "expired"): PeekToken and RedeemToken return it with the token's
+	// user, so a view can say so and send a new link. errors.Is(err,
+	// ErrTokenInvalid) holds for it too.
+	ErrTokenExpired = fmt.Errorf("%w: expired", ErrTokenInvalid)
 	// ErrUnauthenticated means the request carries no valid credentials.
 	ErrUnauthenticated = errors.New("gatehouse: authentication required")
 	// ErrForbidden means the user is known but lacks a role or permission.

@@ -41,8 +41,9 @@ func (m *Manager) IssueToken(ctx context.Context, kind string, u *User, ttl time
 // RedeemToken takes a one-time token of kind and returns it with its user.
 // It succeeds once: the token is taken atomically from the store, so of
 // many concurrent redemptions exactly one wins. It fails with
-// ErrTokenInvalid for a malformed, unknown, used, superseded or expired
-// token, one of another kind, one issued before the user's SecurityStamp
+// ErrTokenInvalid for a malformed, unknown, used or superseded token (and
+// ErrTokenExpired, which is one too, with the token and its user, for a
+// genuine one past its time), one of another kind, one issued before the user's SecurityStamp
 // changed (a password change by any route), or one mailed to an address
 // the user no longer has. Failures are throttled per client
 // (Config.Throttle): past the limits it fails with a *RetryAfterError
@@ -52,7 +53,9 @@ func (m *Manager) RedeemToken(ctx context.Context, kind string, raw string) (*To
 }
 
 // PeekToken checks a one-time token as RedeemToken does, without using it
-// up, for a page that shows a form before the token is redeemed.
+// up, for a page that shows a form before the token is redeemed
+// (Flask-Security's get_token_status): nil, ErrTokenExpired with the
+// token and its user, or another error with neither.
 func (m *Manager) PeekToken(ctx context.Context, kind string, raw string) (*Token, *User, error) {
 	return m.verifyToken(ctx, kind, raw, false)
 }
@@ -72,7 +75,8 @@ func (m *Manager) verifyToken(ctx context.Context, kind string, raw string, take
 		return nil, nil, err
 	}
 	t, u, err := m.checkToken(ctx, kind, raw, take)
-	m.settle(ctx, res, errors.Is(err, ErrTokenInvalid), "", "bad_link", nil)
+	// A genuine link that expired is no guess: it costs nothing.
+	m.settle(ctx, res, errors.Is(err, ErrTokenInvalid) && !errors.Is(err, ErrTokenExpired), "", "bad_link", nil)
 	return t, u, err
 }
 
@@ -97,7 +101,7 @@ func (m *Manager) checkToken(ctx context.Context, kind string, raw string, take 
 	if err != nil {
 		return nil, nil, fmt.Errorf("gatehouse: check token: %w", err)
 	}
-	if t.Kind != kind || !token.CheckVerifier(ver, t.VerifierHash) || !m.cfg.Now().Before(t.ExpiresAt) {
+	if t.Kind != kind || !token.CheckVerifier(ver, t.VerifierHash) {
 		return nil, nil, ErrTokenInvalid
 	}
 	u, err := m.st.users.UserByID(ctx, t.UserID)
@@ -112,6 +116,9 @@ func (m *Manager) checkToken(ctx context.Context, kind string, raw string, take 
 	}
 	if !strings.EqualFold(t.Email, u.Email) {
 		return nil, nil, ErrTokenInvalid // mailed to an address the user no longer has
+	}
+	if !m.cfg.Now().Before(t.ExpiresAt) {
+		return t, u, ErrTokenExpired
 	}
 	return t, u, nil
 }

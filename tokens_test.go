@@ -177,3 +177,38 @@ func TestSetPasswordEndsSessions(t *testing.T) {
 		t.Errorf("new password: %v", err)
 	}
 }
+
+// A genuine link past its time is ErrTokenExpired (an ErrTokenInvalid),
+// with its user, so a view can say so and send a new one; it counts
+// nothing against the client's link throttle; a forged one that would
+// have expired is plain ErrTokenInvalid and names nobody.
+func TestOneTimeTokenExpired(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	raw, err := e.m.IssueToken(ctx, "reset", e.user, time.Hour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(2 * time.Hour)
+	for range 30 { // past any per-client link limit, were these failures
+		tok, u, err := e.m.PeekToken(ctx, "reset", raw)
+		if !errors.Is(err, gatehouse.ErrTokenExpired) || !errors.Is(err, gatehouse.ErrTokenInvalid) || u == nil || u.ID != e.user.ID || tok == nil {
+			t.Fatalf("PeekToken of an expired link: %v, %v, %v", tok, u, err)
+		}
+	}
+	forged := raw[:len(raw)-3] + "AAA"
+	if _, u, err := e.m.PeekToken(ctx, "reset", forged); !errors.Is(err, gatehouse.ErrTokenInvalid) || errors.Is(err, gatehouse.ErrTokenExpired) || u != nil {
+		t.Errorf("a forged token: %v, %v", u, err)
+	}
+	if _, u, err := e.m.RedeemToken(ctx, "reset", raw); !errors.Is(err, gatehouse.ErrTokenExpired) || u == nil {
+		t.Errorf("RedeemToken of an expired link: %v, %v", u, err)
+	}
+	if _, _, err := e.m.RedeemToken(ctx, "reset", raw); errors.Is(err, gatehouse.ErrTokenExpired) || !errors.Is(err, gatehouse.ErrTokenInvalid) {
+		t.Errorf("an expired link, spent: %v", err)
+	}
+	fresh, _ := e.m.IssueToken(ctx, "reset", e.user, time.Hour, "")
+	if _, _, err := e.m.RedeemToken(ctx, "reset", fresh); err != nil {
+		t.Errorf("a fresh link after 30 looks at an expired one: %v", err)
+	}
+}

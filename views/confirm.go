@@ -57,7 +57,7 @@ func (v *Views) confirmLinkGet(w http.ResponseWriter, r *http.Request) {
 	}
 	_, u, err := v.auth.PeekToken(r.Context(), TokenConfirm, raw)
 	if err != nil {
-		v.linkFailed(w, r, err, i18n.InvalidConfirmationToken, v.cfg.ConfirmPath)
+		v.badLink(w, r, err, u, v.confirmLinks())
 		return
 	}
 	if gatehouse.WantsJSON(r) {
@@ -78,7 +78,7 @@ func (v *Views) confirmLinkPost(w http.ResponseWriter, r *http.Request, f form) 
 	raw := r.PathValue("token")
 	_, u, err := v.auth.PeekToken(ctx, TokenConfirm, raw)
 	if err != nil {
-		v.linkFailed(w, r, err, i18n.InvalidConfirmationToken, v.cfg.ConfirmPath)
+		v.badLink(w, r, err, u, v.confirmLinks())
 		return
 	}
 	fe := &formErrors{}
@@ -119,7 +119,7 @@ func (v *Views) confirmAddress(w http.ResponseWriter, r *http.Request, raw strin
 	ctx := r.Context()
 	_, u, err := v.auth.RedeemToken(ctx, TokenConfirm, raw)
 	if err != nil {
-		v.linkFailed(w, r, err, i18n.InvalidConfirmationToken, v.cfg.ConfirmPath)
+		v.badLink(w, r, err, u, v.confirmLinks())
 		return
 	}
 	change := gatehouse.UserChange{PasswordHash: newHash}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/i18n"
@@ -16,12 +17,63 @@ func (v *Views) linkFailed(w http.ResponseWriter, r *http.Request, err error, ms
 		v.auth.WriteError(w, r, err)
 		return
 	}
+	v.linkRefused(w, r, v.text(r, msg), retryPath)
+}
+
+func (v *Views) linkRefused(w http.ResponseWriter, r *http.Request, text, retryPath string) {
 	if gatehouse.WantsJSON(r) {
-		WriteJSON(w, http.StatusBadRequest, ErrorResponse{Errors: []string{v.text(r, msg)}})
+		WriteJSON(w, http.StatusBadRequest, ErrorResponse{Errors: []string{text}})
 		return
 	}
-	v.auth.Flash(w, r, "error", v.text(r, msg))
+	v.auth.Flash(w, r, "error", text)
 	http.Redirect(w, r, v.cfg.Prefix+retryPath, http.StatusSeeOther)
+}
+
+// linkKind is how a view answers its links that fail: confirmation and
+// reset links that expired say so and send a new one.
+type linkKind struct {
+	invalid, expired, sent i18n.Key
+	mail                   string // the mail with a new link
+	within                 time.Duration
+	path                   string // the page that sends a new one
+}
+
+func (v *Views) confirmLinks() linkKind {
+	return linkKind{invalid: i18n.InvalidConfirmationToken, expired: i18n.ConfirmationExpired, sent: i18n.ConfirmationRequest,
+		mail: mailConfirm, within: v.cfg.ConfirmWithin, path: v.cfg.ConfirmPath}
+}
+
+func (v *Views) resetLinks() linkKind {
+	return linkKind{invalid: i18n.InvalidResetPasswordToken, expired: i18n.PasswordResetExpired, sent: i18n.PasswordResetRequest,
+		mail: mailReset, within: v.cfg.ResetWithin, path: v.cfg.ResetPath}
+}
+
+// badLink answers a link that failed, as k says: a genuine one that
+// expired (Flask-Security's CONFIRMATION_EXPIRED, PASSWORD_RESET_EXPIRED)
+// says so and, within the mail limits, mails u a new one and says where;
+// others as linkFailed.
+func (v *Views) badLink(w http.ResponseWriter, r *http.Request, err error, u *gatehouse.User, k linkKind) {
+	if !errors.Is(err, gatehouse.ErrTokenExpired) || u == nil {
+		v.linkFailed(w, r, err, k.invalid, k.path)
+		return
+	}
+	text := v.text(r, k.expired, "within", v.humanDuration(v.lang(r), k.within))
+	send := v.allowMail(r, u.Email) == nil
+	if send {
+		var err error
+		if send, err = v.sendMail(r, u.Email, k.mail); err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
+	}
+	if send {
+		if err := v.enqueueMail(r.Context(), mailPayload{Kind: k.mail, Email: u.Email, Lang: v.lang(r)}); err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
+		text += " " + v.text(r, k.sent, "email", u.Email)
+	}
+	v.linkRefused(w, r, strings.TrimSpace(text), k.path)
 }
 
 // allowMail applies the per-client mail limits to a request for mail to

@@ -32,8 +32,8 @@ func (v *Views) forgotView() http.Handler {
 func (v *Views) resetView() http.Handler {
 	return v.view(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Referrer-Policy", "no-referrer")
-		if _, _, err := v.auth.PeekToken(r.Context(), TokenReset, r.PathValue("token")); err != nil {
-			v.linkFailed(w, r, err, i18n.InvalidResetPasswordToken, v.cfg.ResetPath)
+		if _, u, err := v.auth.PeekToken(r.Context(), TokenReset, r.PathValue("token")); err != nil {
+			v.badLink(w, r, err, u, v.resetLinks())
 			return
 		}
 		if gatehouse.WantsJSON(r) {
@@ -49,7 +49,7 @@ func (v *Views) resetView() http.Handler {
 		// about the password.
 		_, owner, err := v.auth.PeekToken(ctx, TokenReset, raw)
 		if err != nil {
-			v.linkFailed(w, r, err, i18n.InvalidResetPasswordToken, v.cfg.ResetPath)
+			v.badLink(w, r, err, owner, v.resetLinks())
 			return
 		}
 		fe := &formErrors{}
@@ -60,7 +60,7 @@ func (v *Views) resetView() http.Handler {
 		}
 		_, u, err := v.auth.RedeemToken(ctx, TokenReset, raw)
 		if err != nil {
-			v.linkFailed(w, r, err, i18n.InvalidResetPasswordToken, v.cfg.ResetPath)
+			v.badLink(w, r, err, u, v.resetLinks())
 			return
 		}
 		var notice *mailPayload

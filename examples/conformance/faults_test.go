@@ -452,9 +452,9 @@ func getMe(hc *http.Client, base, cookie string) (int, string, time.Duration, er
 	return resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(start), nil
 }
 
-// PostgreSQL stopped, then frozen, under load: every request is answered
-// 503 with Retry-After within the store deadline (no 500, no hang), and
-// the app recovers when the database is back.
+// PostgreSQL stopped, then frozen, under load: every request that needs
+// it is answered 503 with Retry-After within the store deadline (no 500,
+// no hang), and the app recovers when the database is back.
 func TestPostgresOutage(t *testing.T) {
 	t.Parallel()
 	pg := startPostgres(t)
@@ -498,12 +498,20 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatalf("before: %d %v", status, err)
 	}
 
+	// The app keeps users it has read in memory for up to 2 s
+	// (pgstore's UserCacheMaxAge) while its listener hears of no change,
+	// and no change can commit while the database is down: requests it
+	// can answer from memory are answered. Past that, every request needs
+	// the database.
+	const cacheMaxAge = 2 * time.Second
 	pg.stop()
+	time.Sleep(cacheMaxAge + 500*time.Millisecond)
 	load("stopped")
 	pg.start()
 	recovered("after restart")
 
 	pg.signal(syscall.SIGSTOP)
+	time.Sleep(cacheMaxAge + 500*time.Millisecond)
 	load("frozen")
 	pg.signal(syscall.SIGCONT)
 	recovered("after thaw")

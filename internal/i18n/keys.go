@@ -32,6 +32,8 @@ const (
 	GenericRecovery                  Key = "GENERIC_RECOVERY"
 	InternalError                    Key = "INTERNAL_ERROR"
 	InvalidConfirmationToken         Key = "INVALID_CONFIRMATION_TOKEN"
+	ConfirmationExpired              Key = "CONFIRMATION_EXPIRED"
+	PasswordResetExpired             Key = "PASSWORD_RESET_EXPIRED"
 	InvalidEmailAddress              Key = "INVALID_EMAIL_ADDRESS"
 	InvalidLoginToken                Key = "INVALID_LOGIN_TOKEN"
 	InvalidPassword                  Key = "INVALID_PASSWORD"
