@@ -128,8 +128,8 @@ func (so *SwitchOver) Exchange(auth *gatehouse.Manager, next http.Handler) http.
 }
 
 // rememberedUser checks a Flask-Login remember cookie ("id|hex digest",
-// the digest HMAC-SHA512 of id under SECRET_KEY) and returns its user if
-// active.
+// the digest HMAC-SHA512 of id under SECRET_KEY, or HMAC-SHA1 from
+// Flask-Login before 0.3) and returns its user if active.
 func (so *SwitchOver) rememberedUser(ctx context.Context, value string) *gatehouse.User {
 	id, digest, ok := cutLast(value, "|")
 	if !ok {
@@ -139,9 +139,13 @@ func (so *SwitchOver) rememberedUser(ctx context.Context, value string) *gatehou
 	if err != nil {
 		return nil
 	}
+	hash := sha512.New
+	if len(sum) == sha1.Size { // Flask-Login before 0.3 signed with SHA-1
+		hash = sha1.New
+	}
 	for _, key := range so.SecretKeys {
 		// Flask-Login encodes a str key as latin-1.
-		mac := hmac.New(sha512.New, latin1(key))
+		mac := hmac.New(hash, latin1(key))
 		mac.Write([]byte(id))
 		if hmac.Equal(mac.Sum(nil), sum) {
 			return so.activeUser(ctx, id)

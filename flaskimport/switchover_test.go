@@ -127,6 +127,10 @@ func TestSwitchOver(t *testing.T) {
 			if resp := get(session, nil); resp.StatusCode != 200 {
 				t.Errorf("the Gatehouse session from the exchange: %d", resp.StatusCode)
 			}
+			// Flask-Login before 0.3 signed with SHA-1 (computed with Python's hmac).
+			if resp := get(remember("a9113d2646634ffc9ffe75781c8e32b3|04b8764cab77d83610293b700487a5c16193830c"), nil); resp.StatusCode != 200 {
+				t.Errorf("a Flask-Login 0.2 (SHA-1) remember cookie: %d", resp.StatusCode)
+			}
 			for name, value := range map[string]string{
 				"signed with another key": v.RememberOtherKey,
 				"an inactive user's":      v.RememberInactive,

@@ -139,6 +139,16 @@ func (f *FlaskSecurity) transform(s Scheme, pw []byte) []byte {
 	if !f.applies(s) {
 		return pw
 	}
+	return f.hmac(pw)
+}
+
+// HMAC is Flask-Security's get_hmac: base64(HMAC-SHA512(Salt, password)),
+// what it hashes in place of the password when SECURITY_PASSWORD_SALT is
+// set, for applications that check such values themselves. The password
+// is used as given (Flask-Security's forms normalise it first).
+func (f *FlaskSecurity) HMAC(password string) string { return string(f.hmac([]byte(password))) }
+
+func (f *FlaskSecurity) hmac(pw []byte) []byte {
 	m := hmac.New(sha512.New, []byte(f.Salt))
 	m.Write(pw)
 	out := make([]byte, base64.StdEncoding.EncodedLen(sha512.Size))

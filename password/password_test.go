@@ -607,3 +607,13 @@ func TestFlaskSecurityBcryptTruncation(t *testing.T) {
 		t.Errorf("88-byte password: Compare = %v", err)
 	}
 }
+
+// FlaskSecurity.HMAC is Flask-Security's get_hmac, checked against
+// Python's hmac with the fixture app's salt.
+func TestFlaskSecurityHMAC(t *testing.T) {
+	f := &FlaskSecurity{Salt: "salt-347712782"}
+	const want = "6qs9S4QmuQuSoeEHUIf1ZOTfKklgCWZdBBTX4Z5htwrdzG/zqZvERf0EgwuXVzzjoeqM5UB6cr+zYl5Sd/0IXg=="
+	if got := f.HMAC("pässwörd long enough 0"); got != want {
+		t.Errorf("HMAC = %s, want %s", got, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/sha1"
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/hex"
@@ -78,6 +79,15 @@ func isB64URL(s string) bool {
 // by a Flask application can be checked here.
 func MakeSecureToken(key []byte, parts ...string) string {
 	m := hmac.New(sha512.New, key)
+	m.Write([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// MakeSecureTokenSHA1 is MakeSecureToken with HMAC-SHA1, as Flask-Login
+// before 0.3 made its tokens (and as the Flask-Login documentation of that
+// time shows), for checking values such an application stored.
+func MakeSecureTokenSHA1(key []byte, parts ...string) string {
+	m := hmac.New(sha1.New, key)
 	m.Write([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(m.Sum(nil))
 }

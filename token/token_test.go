@@ -170,6 +170,10 @@ func TestMakeSecureToken(t *testing.T) {
 	if got != MakeSecureToken([]byte("secret"), "user", "agent") {
 		t.Error("not deterministic")
 	}
+	// Flask-Login 0.2's, with SHA-1.
+	if got := MakeSecureTokenSHA1([]byte("secret"), "user", "agent"); got != "7af07ef8541e0f40f6dc40974381b898f9d121da" {
+		t.Errorf("MakeSecureTokenSHA1 = %s", got)
+	}
 }
 
 func FuzzVerify(f *testing.F) {
