@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -31,6 +32,25 @@ type Policy struct {
 	// is then ignored. Logged-in browsers are sent to
 	// PostLoginURL, JSON clients get a 400.
 	Anonymous bool
+	// BasicRealm, if set, is the realm this route's 401 answers name in
+	// WWW-Authenticate (Flask-Security's http_auth_required(realm)), in
+	// place of Config.BasicRealm. No quotes, backslashes or line breaks.
+	BasicRealm string
+	// LoginURL, if set, is where browsers that must log in are sent from
+	// this route, in place of Config.LoginURL: a login page per area of
+	// the site (Flask-Login's blueprint_login_views).
+	LoginURL string
+}
+
+// routeDenial carries a Policy's BasicRealm and LoginURL to Deny.
+type routeDenial struct{ realm, login string }
+
+type routeDenialKey struct{}
+
+// routeOf returns the route's denial settings, if Require set any.
+func routeOf(ctx context.Context) routeDenial {
+	d, _ := ctx.Value(routeDenialKey{}).(routeDenial)
+	return d
 }
 
 // Check applies p to r without writing a response, for WebSockets, SSE or
@@ -120,6 +140,10 @@ func (m *Manager) permissions(ctx context.Context, u *User) ([]string, error) {
 // preflight) always pass. With Config.LoginDisabled every request passes.
 // It works, and fails closed, without Authenticate.
 func (m *Manager) Require(p Policy) func(http.Handler) http.Handler {
+	if strings.ContainsAny(p.BasicRealm, "\"\\\r\n") {
+		panic("gatehouse: Policy.BasicRealm may not hold quotes, backslashes or line breaks")
+	}
+	denial := routeDenial{realm: p.BasicRealm, login: p.LoginURL}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if m.cfg.LoginDisabled || r.Method == http.MethodOptions {
@@ -128,6 +152,9 @@ func (m *Manager) Require(p Policy) func(http.Handler) http.Handler {
 			}
 			r, st := m.ensure(w, r)
 			if _, err := m.check(r.Context(), st, p); err != nil {
+				if denial != (routeDenial{}) {
+					r = r.WithContext(context.WithValue(r.Context(), routeDenialKey{}, denial))
+				}
 				m.Deny(w, r, err)
 				return
 			}
@@ -178,7 +205,11 @@ func (m *Manager) Deny(w http.ResponseWriter, r *http.Request, err error) {
 			h(w, r, err)
 			return
 		}
-		m.redirectForLogin(w, r, err, m.loginURL(), "LOGIN")
+		target := m.loginURL()
+		if d := routeOf(ctx); d.login != "" {
+			target = d.login
+		}
+		m.redirectForLogin(w, r, err, target, "LOGIN")
 	case errors.Is(err, ErrNotFresh):
 		if h := m.cfg.Hooks.NeedsRefresh; h != nil {
 			h(ctx, r)

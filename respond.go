@@ -151,7 +151,11 @@ func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 		msg = m.text(r, key)
 	}
 	if status == http.StatusUnauthorized && m.cfg.BasicAuth {
-		w.Header().Set("WWW-Authenticate", `Basic realm="`+m.cfg.BasicRealm+`"`)
+		realm := m.cfg.BasicRealm
+		if d := routeOf(r.Context()); d.realm != "" {
+			realm = d.realm
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`"`)
 	}
 	switch page := m.ext.Load().ErrorPage; {
 	case json:
