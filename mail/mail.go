@@ -76,9 +76,14 @@ func (s *SMTP) Send(ctx context.Context, m *views.Message) error {
 	msg.SetDate()
 	msg.SetMessageID()
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
-	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-	if m.HTML != "" {
-		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	switch {
+	case m.Text == "" && m.HTML != "": // HTML only (views.MailConfig.NoText)
+		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
+	default:
+		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+		if m.HTML != "" {
+			msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+		}
 	}
 	timeout := s.Timeout
 	if timeout <= 0 {

@@ -217,6 +217,10 @@ type MailConfig struct {
 	// DisableWelcome, DisableResetNotice and DisableChangeNotice stop those
 	// mails (Flask-Security's SEND_REGISTER_EMAIL and friends, true there).
 	DisableWelcome, DisableResetNotice, DisableChangeNotice bool
+	// NoText and NoHTML leave that part out of every mail
+	// (Flask-Security's EMAIL_PLAINTEXT and EMAIL_HTML set to False); not
+	// both. With NoText every template needs its .html.
+	NoText, NoHTML bool
 	// PerAddressClient caps the requests one client may make for mail to
 	// one address (confirmation, reset, login link, sign-up), PerClient
 	// those for mail to any address; past them, requests are refused
@@ -330,6 +334,9 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 	}
 	if c.Mail.Lease <= c.Mail.SendTimeout {
 		errs = append(errs, errors.New("Mail.Lease must exceed Mail.SendTimeout, or a slow send could be taken over and sent twice"))
+	}
+	if c.Mail.NoText && c.Mail.NoHTML {
+		errs = append(errs, errors.New("Mail.NoText and Mail.NoHTML together leave mails empty: set one at most"))
 	}
 	// The policy refuses what the hasher cannot take (bcrypt's 72 bytes),
 	// so such a password is a field error, not a failure to hash.

@@ -3,10 +3,12 @@ package views
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/i18n"
 )
 
@@ -103,4 +105,29 @@ func (v *Views) humanDuration(lang string, d time.Duration) string {
 		unit += "S"
 	}
 	return v.texts.Text(lang, unit, "n", strconv.Itoa(n))
+}
+
+// SendMail sends the application's own mail to u through the views'
+// templates, language and outbox (Flask-Security's send_mail): template
+// names a template in MailConfig.Templates (template.txt, and
+// template.html if there is one), rendered now with data (and Email,
+// User and what MailConfig.Context adds) in lang ("" for English); the
+// message is queued, so the outbox's durability
+// and retries apply, and Run's workers send it. A template that is
+// missing or fails to render is an error here.
+func (v *Views) SendMail(ctx context.Context, u *gatehouse.User, subject, template, lang string, data map[string]any) error {
+	if u == nil || u.ID == "" {
+		return errors.New("views: SendMail needs a stored user")
+	}
+	if !v.texts.Has(lang) {
+		lang = i18n.Reference // English
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	msg, err := v.renderMail(template, subject, lang, u, data)
+	if err != nil {
+		return fmt.Errorf("views: SendMail %s: %w", template, err)
+	}
+	return v.enqueueMail(ctx, mailPayload{Kind: template, UserID: u.ID, Lang: lang, Message: msg})
 }

@@ -351,7 +351,7 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 		data["Within"] = v.humanDuration(p.Lang, ttl)
 		p.Hook = true
 	}
-	msg, err := v.renderMail(p.Kind, subject, p.Lang, u, data)
+	msg, err := v.renderMail(p.Kind, v.texts.Text(p.Lang, subject), p.Lang, u, data)
 	if err != nil {
 		return err
 	}

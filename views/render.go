@@ -302,7 +302,7 @@ func (v *Views) urls() viewURLs {
 
 // renderMail makes a message of kind for u in lang, with data (Link,
 // Within, ...) for the templates.
-func (v *Views) renderMail(kind string, subject i18n.Key, lang string, u *gatehouse.User, data map[string]any) (*Message, error) {
+func (v *Views) renderMail(kind, subject, lang string, u *gatehouse.User, data map[string]any) (*Message, error) {
 	data["Email"] = u.Email
 	data["User"] = u
 	if v.cfg.Mail.Context != nil {
@@ -310,25 +310,33 @@ func (v *Views) renderMail(kind string, subject i18n.Key, lang string, u *gateho
 	}
 	funcs := v.templateFuncs(lang)
 	var text, html strings.Builder
-	src, err := readTemplate(v.cfg.Mail.Templates, "templates/mail", kind+".txt")
-	if err != nil {
-		return nil, err
-	}
-	tt, err := texttemplate.New(kind).Funcs(funcs).Parse(src)
-	if err != nil {
-		return nil, err
-	}
-	if err := tt.Execute(&text, data); err != nil {
-		return nil, err
-	}
-	if src, err := readTemplate(v.cfg.Mail.Templates, "templates/mail", kind+".html"); err == nil {
-		ht, err := htmltemplate.New(kind).Funcs(funcs).Parse(src)
+	if !v.cfg.Mail.NoText {
+		src, err := readTemplate(v.cfg.Mail.Templates, "templates/mail", kind+".txt")
 		if err != nil {
 			return nil, err
 		}
-		if err := ht.Execute(&html, data); err != nil {
+		tt, err := texttemplate.New(kind).Funcs(funcs).Parse(src)
+		if err != nil {
+			return nil, err
+		}
+		if err := tt.Execute(&text, data); err != nil {
 			return nil, err
 		}
 	}
-	return &Message{To: u.Email, Subject: v.texts.Text(lang, subject), Text: text.String(), HTML: html.String(), Kind: kind}, nil
+	if !v.cfg.Mail.NoHTML {
+		src, err := readTemplate(v.cfg.Mail.Templates, "templates/mail", kind+".html")
+		switch {
+		case err == nil:
+			ht, err := htmltemplate.New(kind).Funcs(funcs).Parse(src)
+			if err != nil {
+				return nil, err
+			}
+			if err := ht.Execute(&html, data); err != nil {
+				return nil, err
+			}
+		case v.cfg.Mail.NoText || !errors.Is(err, fs.ErrNotExist):
+			return nil, err
+		}
+	}
+	return &Message{To: u.Email, Subject: subject, Text: text.String(), HTML: html.String(), Kind: kind}, nil
 }

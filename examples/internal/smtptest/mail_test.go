@@ -40,6 +40,13 @@ func TestSMTPSend(t *testing.T) {
 	if l := m.Link(t); l != "https://example.com/reset/abc.def=ghi" {
 		t.Errorf("link %q", l)
 	}
+	// HTML only (views.MailConfig.NoText): one text/html body.
+	if err := s.Send(context.Background(), &views.Message{To: "bo@example.com", Subject: "html", HTML: "<p>only html</p>"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := srv.WaitFor(t, "bo@example.com", "html"); m.Text != "" || !strings.Contains(m.HTML, "only html") {
+		t.Errorf("an HTML-only mail arrived as text %q, HTML %q", m.Text, m.HTML)
+	}
 	// STARTTLS is required by default: a server without it is refused.
 	strict := *s
 	strict.TLS = ""
