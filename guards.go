@@ -40,6 +40,13 @@ type Policy struct {
 	// this route, in place of Config.LoginURL: a login page per area of
 	// the site (Flask-Login's blueprint_login_views).
 	LoginURL string
+	// Allow, if set, decides last, for a logged-in principal that meets
+	// the rest of the policy: false is ErrForbidden (403). It is where
+	// checks on the resource itself go (Flask-Principal's ItemNeed: may
+	// this user edit this document?): in Require it reads the resource
+	// from the request (its path values, say); in a handler, pass it to
+	// Check once the resource is loaded.
+	Allow func(r *http.Request, p Principal) bool
 }
 
 // routeDenial carries a Policy's BasicRealm and LoginURL to Deny.
@@ -60,10 +67,11 @@ func routeOf(ctx context.Context) routeDenial {
 // (and cannot set cookies).
 func (m *Manager) Check(r *http.Request, p Policy) (Principal, error) {
 	_, st := m.ensure(nil, r)
-	return m.check(r.Context(), st, p)
+	return m.check(r, st, p)
 }
 
-func (m *Manager) check(ctx context.Context, st *reqState, p Policy) (Principal, error) {
+func (m *Manager) check(r *http.Request, st *reqState, p Policy) (Principal, error) {
+	ctx := r.Context()
 	if p.Anonymous {
 		if st.authed {
 			return st.p, ErrAnonymousRequired
@@ -101,6 +109,9 @@ func (m *Manager) check(ctx context.Context, st *reqState, p Policy) (Principal,
 		if !hasAll(p.Permissions, has) || len(p.AnyPermissions) > 0 && !slices.ContainsFunc(p.AnyPermissions, has) {
 			return st.p, ErrForbidden
 		}
+	}
+	if p.Allow != nil && !p.Allow(r, st.p) {
+		return st.p, ErrForbidden
 	}
 	return st.p, nil
 }
@@ -151,7 +162,7 @@ func (m *Manager) Require(p Policy) func(http.Handler) http.Handler {
 				return
 			}
 			r, st := m.ensure(w, r)
-			if _, err := m.check(r.Context(), st, p); err != nil {
+			if _, err := m.check(r, st, p); err != nil {
 				if denial != (routeDenial{}) {
 					r = r.WithContext(context.WithValue(r.Context(), routeDenialKey{}, denial))
 				}

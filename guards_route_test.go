@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse"
@@ -54,4 +55,58 @@ func TestPolicyLoginURLAndRealm(t *testing.T) {
 		}
 	}()
 	m.Require(gatehouse.Policy{BasicRealm: `a"b`})
+}
+
+// Policy.Allow checks the resource itself (Flask-Principal's ItemNeed):
+// as middleware, from the request's path; in a handler, with Check once
+// the resource is loaded. Anonymous visitors are asked to log in first.
+func TestPolicyAllow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	owners := map[string]string{"1": e.user.ID, "2": "someone else"}
+	ownDoc := gatehouse.Policy{Allow: func(r *http.Request, p gatehouse.Principal) bool {
+		return owners[r.PathValue("id")] == p.User.ID
+	}}
+	mux := http.NewServeMux()
+	mux.Handle("GET /docs/{id}", e.m.Require(ownDoc)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	mux.HandleFunc("GET /inline/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := e.m.Check(r, ownDoc); err != nil {
+			e.m.Deny(w, r, err)
+		}
+	})
+	h := e.m.Authenticate(mux)
+	c := e.client()
+	c.login("alice@example.com", alicePassword, false)
+	cookies := c.c.Jar.Cookies(mustParse(e.srv.URL))
+	for _, tc := range []struct {
+		path   string
+		authed bool
+		status int
+	}{
+		{"/docs/1", true, 200}, {"/docs/2", true, 403}, {"/docs/1", false, 401},
+		{"/inline/1", true, 200}, {"/inline/2", true, 403},
+	} {
+		r := httptest.NewRequest("GET", e.srv.URL+tc.path, nil)
+		r.RemoteAddr = "127.0.0.1:1"
+		r.Header.Set("Accept", "application/json")
+		r.Header.Set("User-Agent", c.ua)
+		if tc.authed {
+			for _, ck := range cookies {
+				r.AddCookie(ck)
+			}
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.status {
+			t.Errorf("%s (logged in %v): %d, want %d", tc.path, tc.authed, w.Code, tc.status)
+		}
+	}
+}
+
+func mustParse(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
 }
