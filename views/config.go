@@ -48,6 +48,11 @@ type Config struct {
 	// Where browsers go after each action. Defaults: "/" after logout, and
 	// the engine's PostLoginURL ("/") after the others.
 	PostLogoutURL, PostRegisterURL, PostConfirmURL, PostResetURL, PostChangeURL string
+	// ConfirmErrorURL and ResetErrorURL are where browsers go, with the
+	// message as a flash, after a confirmation or reset link that is bad
+	// or expired (Flask-Security's CONFIRM_ERROR_VIEW and
+	// RESET_ERROR_VIEW). Defaults: the pages that send a new link.
+	ConfirmErrorURL, ResetErrorURL string
 	// BaseURL is the site's external address ("https://example.com"), from
 	// which links in mails are built: never from the request's Host header.
 	// Required with Confirmable, Recoverable or Passwordless.

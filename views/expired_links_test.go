@@ -75,3 +75,21 @@ func TestExpiredLinks(t *testing.T) {
 		t.Errorf("no new confirmation link mailed")
 	}
 }
+
+// CONFIRM_ERROR_VIEW and RESET_ERROR_VIEW: bad links send browsers where
+// the app says, with the message as a flash.
+func TestLinkErrorURLs(t *testing.T) {
+	ve := newViewEnv(t, func(c *gatehouse.Config, v *views.Config) {
+		v.Recoverable, v.Confirmable = true, true
+		v.ConfirmErrorURL, v.ResetErrorURL = "/app/confirm-failed", "/app/reset-failed"
+	}, nil)
+	b := ve.browser()
+	for path, want := range map[string]string{
+		"/confirm/AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB": "/app/confirm-failed",
+		"/reset/AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB":   "/app/reset-failed",
+	} {
+		if got := b.get(path); got.status != http.StatusSeeOther || got.location != want {
+			t.Errorf("%s: %d to %q, want %q", path, got.status, got.location, want)
+		}
+	}
+}

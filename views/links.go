@@ -17,16 +17,18 @@ func (v *Views) linkFailed(w http.ResponseWriter, r *http.Request, err error, ms
 		v.auth.WriteError(w, r, err)
 		return
 	}
-	v.linkRefused(w, r, v.text(r, msg), retryPath)
+	v.linkRefused(w, r, v.text(r, msg), v.cfg.Prefix+retryPath)
 }
 
-func (v *Views) linkRefused(w http.ResponseWriter, r *http.Request, text, retryPath string) {
+// linkRefused answers a refused link with text: 400 JSON, or to target
+// with a flash.
+func (v *Views) linkRefused(w http.ResponseWriter, r *http.Request, text, target string) {
 	if gatehouse.WantsJSON(r) {
 		WriteJSON(w, http.StatusBadRequest, ErrorResponse{Errors: []string{text}})
 		return
 	}
 	v.auth.Flash(w, r, "error", text)
-	http.Redirect(w, r, v.cfg.Prefix+retryPath, http.StatusSeeOther)
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
 // linkKind is how a view answers its links that fail: confirmation and
@@ -35,17 +37,24 @@ type linkKind struct {
 	invalid, expired, sent i18n.Key
 	mail                   string // the mail with a new link
 	within                 time.Duration
-	path                   string // the page that sends a new one
+	target                 string // where browsers go: the page that sends a new one, or the configured error URL
 }
 
 func (v *Views) confirmLinks() linkKind {
 	return linkKind{invalid: i18n.InvalidConfirmationToken, expired: i18n.ConfirmationExpired, sent: i18n.ConfirmationRequest,
-		mail: mailConfirm, within: v.cfg.ConfirmWithin, path: v.cfg.ConfirmPath}
+		mail: mailConfirm, within: v.cfg.ConfirmWithin, target: or(v.cfg.ConfirmErrorURL, v.cfg.Prefix+v.cfg.ConfirmPath)}
 }
 
 func (v *Views) resetLinks() linkKind {
 	return linkKind{invalid: i18n.InvalidResetPasswordToken, expired: i18n.PasswordResetExpired, sent: i18n.PasswordResetRequest,
-		mail: mailReset, within: v.cfg.ResetWithin, path: v.cfg.ResetPath}
+		mail: mailReset, within: v.cfg.ResetWithin, target: or(v.cfg.ResetErrorURL, v.cfg.Prefix+v.cfg.ResetPath)}
+}
+
+func or(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
 }
 
 // badLink answers a link that failed, as k says: a genuine one that
@@ -53,8 +62,12 @@ func (v *Views) resetLinks() linkKind {
 // says so and, within the mail limits, mails u a new one and says where;
 // others as linkFailed.
 func (v *Views) badLink(w http.ResponseWriter, r *http.Request, err error, u *gatehouse.User, k linkKind) {
+	if !errors.Is(err, gatehouse.ErrTokenInvalid) {
+		v.auth.WriteError(w, r, err)
+		return
+	}
 	if !errors.Is(err, gatehouse.ErrTokenExpired) || u == nil {
-		v.linkFailed(w, r, err, k.invalid, k.path)
+		v.linkRefused(w, r, v.text(r, k.invalid), k.target)
 		return
 	}
 	text := v.text(r, k.expired, "within", v.humanDuration(v.lang(r), k.within))
@@ -73,7 +86,7 @@ func (v *Views) badLink(w http.ResponseWriter, r *http.Request, err error, u *ga
 		}
 		text += " " + v.text(r, k.sent, "email", u.Email)
 	}
-	v.linkRefused(w, r, strings.TrimSpace(text), k.path)
+	v.linkRefused(w, r, strings.TrimSpace(text), k.target)
 }
 
 // allowMail applies the per-client mail limits to a request for mail to
