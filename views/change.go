@@ -28,6 +28,7 @@ func (v *Views) changePost(w http.ResponseWriter, r *http.Request, f form) {
 	ctx := r.Context()
 	u, _ := gatehouse.CurrentUser(ctx)
 	fe := &formErrors{}
+	v.formHook(r, "change_password", f, fe)
 	current, next := f["password"], f["new_password"]
 	switch {
 	case u.PasswordHash == "":

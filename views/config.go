@@ -266,6 +266,15 @@ type Hooks struct {
 	// ConfirmInstructionsSent, ResetInstructionsSent,
 	// LoginInstructionsSent: a mail with such a link went out.
 	ConfirmInstructionsSent, ResetInstructionsSent, LoginInstructionsSent func(ctx context.Context, u *gatehouse.User)
+	// Form checks a submitted form further (a captcha, terms accepted)
+	// before the view acts on it, on the request's goroutine. form is
+	// Flask-Security's name for it: "login", "register",
+	// "send_confirmation", "forgot_password", "reset_password",
+	// "change_password" or "passwordless_login"; values are its fields as
+	// sent. Errors it returns (by field; "" for the form as a whole) are
+	// answered as the view's own: the form again, or field_errors in
+	// JSON, and nothing else happens.
+	Form func(r *http.Request, form string, values map[string]string) FieldErrors
 }
 
 // PasswordPolicy checks a new password at register, change and reset;

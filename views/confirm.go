@@ -20,7 +20,7 @@ func (v *Views) confirmView() http.Handler {
 		}
 		v.render(w, r, http.StatusOK, "confirm", i18n.UISendConfirm, page{Action: v.cfg.Prefix + v.cfg.ConfirmPath})
 	}, func(w http.ResponseWriter, r *http.Request, f form) {
-		v.mailRequest(w, r, f["email"], mailAsk{view: "confirm", title: i18n.UISendConfirm, path: v.cfg.ConfirmPath,
+		v.mailRequest(w, r, f["email"], f, mailAsk{view: "confirm", form: "send_confirmation", title: i18n.UISendConfirm, path: v.cfg.ConfirmPath,
 			generic: i18n.GenericConfirmation, detailed: i18n.ConfirmationRequest, kind: mailConfirm})
 	}))
 }

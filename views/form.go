@@ -197,6 +197,19 @@ type formErrors struct {
 	errors []string
 }
 
+// formHook runs Hooks.Form on the form called name and adds its errors.
+func (v *Views) formHook(r *http.Request, name string, f form, fe *formErrors) {
+	h := v.cfg.Hooks.Form
+	if h == nil {
+		return
+	}
+	for field, msgs := range h(r, name, f) {
+		for _, msg := range msgs {
+			fe.add(field, msg)
+		}
+	}
+}
+
 func (fe *formErrors) add(field, msg string) {
 	if fe.fields == nil {
 		fe.fields = FieldErrors{}

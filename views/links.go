@@ -129,6 +129,7 @@ func (v *Views) sendMail(r *http.Request, email, kind string) (bool, error) {
 // mailAsk describes a "send me a link" view for mailRequest.
 type mailAsk struct {
 	view              string   // the page
+	form              string   // its form's name, for Hooks.Form
 	title             i18n.Key // its title
 	path              string   // its path
 	generic, detailed i18n.Key // the answer, and the DetailedErrors one
@@ -142,9 +143,10 @@ type mailAsk struct {
 // message for every address. The request costs the same for every
 // address: the outbox worker looks the address up, issues the token and
 // sends the mail.
-func (v *Views) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail string, a mailAsk) {
+func (v *Views) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail string, f form, a mailAsk) {
 	ctx := r.Context()
 	fe := &formErrors{}
+	v.formHook(r, a.form, f, fe)
 	email, err := gatehouse.ValidateEmail(rawEmail)
 	if strings.TrimSpace(rawEmail) == "" {
 		fe.add("email", v.text(r, i18n.EmailNotProvided))

@@ -85,10 +85,11 @@ func (v *Views) loginPost(w http.ResponseWriter, r *http.Request, f form) {
 			v.auth.Deny(w, r, gatehouse.ErrAnonymousRequired)
 			return
 		}
-		v.passwordlessRequest(w, r, identity)
+		v.passwordlessRequest(w, r, identity, f)
 		return
 	}
 	fe := &formErrors{}
+	v.formHook(r, "login", f, fe)
 	if identity == "" {
 		fe.add("email", v.text(r, i18n.EmailNotProvided))
 	}

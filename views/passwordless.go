@@ -15,10 +15,10 @@ import (
 // passwordlessRequest mails a login link (Passwordless), answering the
 // same for every address. The link is bound to this browser by a nonce in
 // a cookie: opened in another browser, it asks before logging anyone in.
-func (v *Views) passwordlessRequest(w http.ResponseWriter, r *http.Request, email string) {
+func (v *Views) passwordlessRequest(w http.ResponseWriter, r *http.Request, email string, f form) {
 	nonce := rand.Text()
 	http.SetCookie(w, v.linkCookie(nonce, int(v.cfg.LoginWithin/time.Second)))
-	v.mailRequest(w, r, email, mailAsk{view: "login", title: i18n.UILogin, path: v.cfg.LoginPath,
+	v.mailRequest(w, r, email, f, mailAsk{view: "login", form: "passwordless_login", title: i18n.UILogin, path: v.cfg.LoginPath,
 		generic: i18n.GenericLoginInstructions, detailed: i18n.LoginEmailSent, kind: mailLogin, binding: linkBinding(nonce)})
 }
 

@@ -48,6 +48,7 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 	ctx := r.Context()
 	c := v.cfg
 	fe := &formErrors{}
+	v.formHook(r, "register", f, fe)
 	email, err := gatehouse.ValidateEmail(f["email"])
 	switch {
 	case strings.TrimSpace(f["email"]) == "":

@@ -19,7 +19,7 @@ func (v *Views) forgotView() http.Handler {
 		}
 		v.render(w, r, http.StatusOK, "forgot", i18n.UIForgot, page{Action: v.cfg.Prefix + v.cfg.ResetPath})
 	}, func(w http.ResponseWriter, r *http.Request, f form) {
-		v.mailRequest(w, r, f["email"], mailAsk{view: "forgot", title: i18n.UIForgot, path: v.cfg.ResetPath,
+		v.mailRequest(w, r, f["email"], f, mailAsk{view: "forgot", form: "forgot_password", title: i18n.UIForgot, path: v.cfg.ResetPath,
 			generic: i18n.GenericRecovery, detailed: i18n.PasswordResetRequest, kind: mailReset})
 	}))
 }
@@ -53,6 +53,7 @@ func (v *Views) resetView() http.Handler {
 			return
 		}
 		fe := &formErrors{}
+		v.formHook(r, "reset_password", f, fe)
 		v.checkNewPassword(r, fe, f["password"], f["password_confirm"], "password", "password_confirm", !gatehouse.WantsJSON(r), owner.Email, owner.Username)
 		if fe.any() {
 			v.fail(w, r, fe, "reset", i18n.UIReset, page{Action: v.cfg.Prefix + v.cfg.ResetPath + "/" + raw})

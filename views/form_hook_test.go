@@ -1,0 +1,75 @@
+package views_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/views"
+)
+
+// Hooks.Form adds the app's own checks to every form (a captcha here):
+// without it the view answers the errors and does nothing; with it the
+// view goes on. Each form is named as Flask-Security names it.
+func TestFormHook(t *testing.T) {
+	var seen []string
+	ve := newViewEnv(t, func(c *gatehouse.Config, v *views.Config) {
+		v.Registerable, v.Recoverable, v.Confirmable, v.Changeable, v.Passwordless = true, true, true, true, true
+		v.Hooks.Form = func(r *http.Request, form string, values map[string]string) views.FieldErrors {
+			seen = append(seen, form)
+			if values["captcha"] != "ok" {
+				return views.FieldErrors{"captcha": {"Please solve the captcha."}}
+			}
+			return nil
+		}
+	}, nil)
+	for _, tc := range []struct {
+		form, path, body string
+		login            bool
+		okStatus         int
+	}{
+		{"login", "/login", `{"email":"alice@example.com","password":"` + alicePassword + `"`, false, 200},
+		{"register", "/register", `{"email":"new@example.com","password":"a long passphrase 1"`, false, 200},
+		{"send_confirmation", "/confirm", `{"email":"alice@example.com"`, false, 200},
+		{"forgot_password", "/reset", `{"email":"alice@example.com"`, false, 200},
+		{"passwordless_login", "/login", `{"email":"alice@example.com"`, false, 200},
+		{"change_password", "/change", `{"password":"` + alicePassword + `","new_password":"another passphrase 2","new_password_confirm":"another passphrase 2"`, true, 200},
+	} {
+		c := ve.jsonClient()
+		if tc.login {
+			c.do("GET", "/login", "")
+			c.do("POST", "/login", `{"email":"alice@example.com","password":"`+alicePassword+`","captcha":"ok"}`)
+		}
+		c.do("GET", tc.path, "")
+		seen = nil
+		status, resp, raw := c.do("POST", tc.path, tc.body+"}")
+		if status != 400 || !strings.Contains(raw, "Please solve the captcha.") {
+			t.Errorf("%s without the captcha: %d %s", tc.form, status, raw)
+		}
+		if fe, _ := resp["field_errors"].(map[string]any); fe["captcha"] == nil {
+			t.Errorf("%s: no field error for captcha: %v", tc.form, resp)
+		}
+		if len(seen) != 1 || seen[0] != tc.form {
+			t.Errorf("the hook saw %v, want %s", seen, tc.form)
+		}
+		if status, _, raw := c.do("POST", tc.path, tc.body+`,"captcha":"ok"}`); status != tc.okStatus {
+			t.Errorf("%s with the captcha: %d %s", tc.form, status, raw)
+		}
+	}
+	// reset_password, from the link just mailed.
+	var link string
+	for _, m := range ve.sent() {
+		if m.Kind == "reset_instructions" {
+			link = strings.TrimPrefix(linkIn(m.Text), "https://app.example.com")
+		}
+	}
+	c := ve.jsonClient()
+	c.do("GET", link, "")
+	if status, _, raw := c.do("POST", link, `{"password":"a fresh passphrase 3","password_confirm":"a fresh passphrase 3"}`); status != 400 || !strings.Contains(raw, "captcha") {
+		t.Errorf("reset_password without the captcha: %d %s", status, raw)
+	}
+	if status, _, raw := c.do("POST", link, `{"password":"a fresh passphrase 3","password_confirm":"a fresh passphrase 3","captcha":"ok"}`); status != 200 {
+		t.Errorf("reset_password with the captcha: %d %s", status, raw)
+	}
+}
