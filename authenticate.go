@@ -28,9 +28,17 @@ func (m *Manager) Authenticate(next http.Handler) http.Handler {
 			return
 		}
 		st := m.load(r)
+		m.loaded(r.Context(), st)
 		m.commit(w, r, st)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
 	})
+}
+
+// loaded reports a request's user to Hooks.UserLoaded.
+func (m *Manager) loaded(ctx context.Context, st *reqState) {
+	if h := m.cfg.Hooks.UserLoaded; h != nil && st.authed {
+		h(ctx, st.p)
+	}
 }
 
 // slide is how stale a session's last-seen time may get before the cookie

@@ -268,4 +268,79 @@ type Hooks struct {
 	// Throttled: a secret check was refused for too many failures; kind
 	// is "password", "link" or "factor" (a second factor).
 	Throttled func(ctx context.Context, kind, client string, retryAfter time.Duration)
+	// UserLoaded: a request's user was loaded, and how (p.Method: from the
+	// session, the remember cookie, an auth token or Basic header, the
+	// RequestLoader): Flask-Login's user_loaded_from_cookie, _request and
+	// _header. It runs on every authenticated request: keep it cheap.
+	UserLoaded func(ctx context.Context, p Principal)
+	// IdentityLoaded adds permissions to a request's principal, beyond its
+	// roles' (Flask-Principal's identity_loaded, where apps add needs): it
+	// is asked when a guard checks permissions, and what it returns
+	// counts as the principal's for that request.
+	IdentityLoaded func(ctx context.Context, p Principal) []string
+}
+
+// Also returns hooks that call h's and then more's for every event both
+// have, and either's for the rest: several receivers per event (an audit
+// log and metrics, say). IdentityLoaded's permissions are the union.
+func (h Hooks) Also(more Hooks) Hooks {
+	out := Hooks{
+		LoggedIn:        both(h.LoggedIn, more.LoggedIn),
+		LoggedOut:       both(h.LoggedOut, more.LoggedOut),
+		RememberLoaded:  both(h.RememberLoaded, more.RememberLoaded),
+		LoginConfirmed:  both(h.LoginConfirmed, more.LoginConfirmed),
+		Unauthorized:    both(h.Unauthorized, more.Unauthorized),
+		NeedsRefresh:    both(h.NeedsRefresh, more.NeedsRefresh),
+		PasswordChanged: both(h.PasswordChanged, more.PasswordChanged),
+		Confirmed:       both(h.Confirmed, more.Confirmed),
+		LockedOut:       both(h.LockedOut, more.LockedOut),
+		UserLoaded:      both(h.UserLoaded, more.UserLoaded),
+	}
+	switch a, b := h.SessionProtected, more.SessionProtected; {
+	case a == nil || b == nil:
+		out.SessionProtected = cmpOr(a, b, a == nil)
+	default:
+		out.SessionProtected = func(ctx context.Context, u *User, mode Protection) { a(ctx, u, mode); b(ctx, u, mode) }
+	}
+	switch a, b := h.LoginFailed, more.LoginFailed; {
+	case a == nil || b == nil:
+		out.LoginFailed = cmpOr(a, b, a == nil)
+	default:
+		out.LoginFailed = func(ctx context.Context, identity, reason, client string) {
+			a(ctx, identity, reason, client)
+			b(ctx, identity, reason, client)
+		}
+	}
+	switch a, b := h.Throttled, more.Throttled; {
+	case a == nil || b == nil:
+		out.Throttled = cmpOr(a, b, a == nil)
+	default:
+		out.Throttled = func(ctx context.Context, kind, client string, d time.Duration) { a(ctx, kind, client, d); b(ctx, kind, client, d) }
+	}
+	switch a, b := h.IdentityLoaded, more.IdentityLoaded; {
+	case a == nil || b == nil:
+		out.IdentityLoaded = cmpOr(a, b, a == nil)
+	default:
+		out.IdentityLoaded = func(ctx context.Context, p Principal) []string { return append(a(ctx, p), b(ctx, p)...) }
+	}
+	return out
+}
+
+// both calls a then b, either of which may be nil.
+func both[T any](a, b func(context.Context, T)) func(context.Context, T) {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(ctx context.Context, v T) { a(ctx, v); b(ctx, v) }
+}
+
+// cmpOr is b if aNil, else a.
+func cmpOr[F any](a, b F, aNil bool) F {
+	if aNil {
+		return b
+	}
+	return a
 }

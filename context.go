@@ -73,6 +73,7 @@ func (m *Manager) ensure(w http.ResponseWriter, r *http.Request) (*http.Request,
 		return r, st
 	}
 	st := m.load(r)
+	m.loaded(r.Context(), st)
 	if w != nil {
 		m.commit(w, r, st)
 	}

@@ -105,6 +105,9 @@ func (m *Manager) check(r *http.Request, st *reqState, p Policy) (Principal, err
 		if err != nil {
 			return st.p, err
 		}
+		if h := m.cfg.Hooks.IdentityLoaded; h != nil {
+			perms = append(perms, h(ctx, st.p)...)
+		}
 		has := func(perm string) bool { return slices.Contains(perms, perm) }
 		if !hasAll(p.Permissions, has) || len(p.AnyPermissions) > 0 && !slices.ContainsFunc(p.AnyPermissions, has) {
 			return st.p, ErrForbidden

@@ -277,6 +277,45 @@ type Hooks struct {
 	Form func(r *http.Request, form string, values map[string]string) FieldErrors
 }
 
+// Also returns hooks that call h's and then more's for every event both
+// have, and either's for the rest (several receivers per event); Form's
+// errors are merged.
+func (h Hooks) Also(more Hooks) Hooks {
+	out := Hooks{
+		Registered:              both(h.Registered, more.Registered),
+		PasswordReset:           both(h.PasswordReset, more.PasswordReset),
+		ConfirmInstructionsSent: both(h.ConfirmInstructionsSent, more.ConfirmInstructionsSent),
+		ResetInstructionsSent:   both(h.ResetInstructionsSent, more.ResetInstructionsSent),
+		LoginInstructionsSent:   both(h.LoginInstructionsSent, more.LoginInstructionsSent),
+		Form:                    h.Form,
+	}
+	if a, b := h.Form, more.Form; a == nil {
+		out.Form = b
+	} else if b != nil {
+		out.Form = func(r *http.Request, form string, values map[string]string) FieldErrors {
+			errs := FieldErrors{}
+			for _, fe := range []FieldErrors{a(r, form, values), b(r, form, values)} {
+				for field, msgs := range fe {
+					errs[field] = append(errs[field], msgs...)
+				}
+			}
+			return errs
+		}
+	}
+	return out
+}
+
+// both calls a then b, either of which may be nil.
+func both(a, b func(context.Context, *gatehouse.User)) func(context.Context, *gatehouse.User) {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(ctx context.Context, u *gatehouse.User) { a(ctx, u); b(ctx, u) }
+}
+
 // PasswordPolicy checks a new password at register, change and reset;
 // password.Policy is one.
 type PasswordPolicy interface {

@@ -1,6 +1,7 @@
 package views_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -71,5 +72,33 @@ func TestFormHook(t *testing.T) {
 	}
 	if status, _, raw := c.do("POST", link, `{"password":"a fresh passphrase 3","password_confirm":"a fresh passphrase 3","captcha":"ok"}`); status != 200 {
 		t.Errorf("reset_password with the captcha: %d %s", status, raw)
+	}
+}
+
+// Two apps' form checks and receivers, joined with Also.
+func TestViewsHooksAlso(t *testing.T) {
+	n := 0
+	a := views.Hooks{
+		Registered: func(context.Context, *gatehouse.User) { n++ },
+		Form: func(*http.Request, string, map[string]string) views.FieldErrors {
+			return views.FieldErrors{"captcha": {"solve it"}}
+		},
+	}
+	b := views.Hooks{
+		Registered: func(context.Context, *gatehouse.User) { n += 10 },
+		Form: func(*http.Request, string, map[string]string) views.FieldErrors {
+			return views.FieldErrors{"terms": {"accept them"}}
+		},
+	}
+	h := a.Also(b)
+	h.Registered(context.Background(), nil)
+	if n != 11 {
+		t.Errorf("receivers ran to %d, want 11", n)
+	}
+	if fe := h.Form(nil, "register", nil); len(fe["captcha"]) != 1 || len(fe["terms"]) != 1 {
+		t.Errorf("merged form errors: %v", fe)
+	}
+	if h.PasswordReset != nil {
+		t.Error("a hook neither side has is set")
 	}
 }
