@@ -315,7 +315,10 @@ func (h Hooks) Also(more Hooks) Hooks {
 	case a == nil || b == nil:
 		out.Throttled = cmpOr(a, b, a == nil)
 	default:
-		out.Throttled = func(ctx context.Context, kind, client string, d time.Duration) { a(ctx, kind, client, d); b(ctx, kind, client, d) }
+		out.Throttled = func(ctx context.Context, kind, client string, d time.Duration) {
+			a(ctx, kind, client, d)
+			b(ctx, kind, client, d)
+		}
 	}
 	switch a, b := h.IdentityLoaded, more.IdentityLoaded; {
 	case a == nil || b == nil:
