@@ -185,6 +185,11 @@ func (v *Views) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail str
 			v.fail(w, r, fe, a.view, a.title, p)
 			return
 		}
+		if a.kind == mailConfirm && u.IsConfirmed() {
+			fe.add("email", v.text(r, i18n.AlreadyConfirmed))
+			v.fail(w, r, fe, a.view, a.title, p)
+			return
+		}
 		if err := enqueue(); err != nil {
 			v.auth.WriteError(w, r, err)
 			return

@@ -35,7 +35,7 @@ func (v *Views) loginGet(w http.ResponseWriter, r *http.Request) {
 	// RefreshURL pointing here asks for the password instead of sending
 	// the browser back and forth.
 	if _, err := v.auth.Check(r, gatehouse.Policy{Fresh: true}); err == nil {
-		http.Redirect(w, r, v.auth.NextURL(w, r), http.StatusSeeOther)
+		http.Redirect(w, r, v.nextURL(w, r), http.StatusSeeOther)
 		return
 	}
 	v.render(w, r, http.StatusOK, "login", i18n.UILogin, v.loginPage(r, nil))
@@ -133,7 +133,7 @@ func (v *Views) loginPost(w http.ResponseWriter, r *http.Request, f form) {
 		v.ok(w, r, v.tfNotRequired(map[string]any{"user": v.loginPayload(r, u)}))
 		return
 	}
-	http.Redirect(w, r, v.auth.NextURL(w, r), http.StatusSeeOther)
+	http.Redirect(w, r, v.nextURL(w, r), http.StatusSeeOther)
 }
 
 func (v *Views) detailedLoginError(ctx context.Context, r *http.Request, fe *formErrors, identity string, err error) {

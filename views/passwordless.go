@@ -131,5 +131,5 @@ func (v *Views) passwordlessLinkPost(w http.ResponseWriter, r *http.Request, f f
 		}
 		return
 	}
-	v.done(w, r, map[string]any{"user": v.userPayload(u)}, v.auth.NextURL(w, r), i18n.PasswordlessLoginSuccessful)
+	v.done(w, r, map[string]any{"user": v.userPayload(u)}, v.nextURL(w, r), i18n.PasswordlessLoginSuccessful)
 }

@@ -275,13 +275,13 @@ func (v *Views) finishLogin(w http.ResponseWriter, r *http.Request, u *gatehouse
 	}
 	if codes != nil {
 		pg := v.recoveryCodesPage(codes, len(codes))
-		pg.Extra["next"] = v.auth.NextURL(w, r)
+		pg.Extra["next"] = v.nextURL(w, r)
 		pg.Flashes = []gatehouse.Flash{{Category: "success", Message: v.text(r, i18n.TwoFactorLoginSuccessful)}}
 		v.render(w, r, http.StatusOK, "mf_recovery_codes", i18n.UIRecoveryCodesTitle, pg)
 		return
 	}
 	v.auth.Flash(w, r, "success", v.text(r, i18n.TwoFactorLoginSuccessful))
-	http.Redirect(w, r, v.auth.NextURL(w, r), http.StatusSeeOther)
+	http.Redirect(w, r, v.nextURL(w, r), http.StatusSeeOther)
 }
 
 // loginPayload is the user in a login's JSON answer, with an auth token

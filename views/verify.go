@@ -81,5 +81,5 @@ func (v *Views) verifyPost(w http.ResponseWriter, r *http.Request, f form) {
 		v.auth.WriteError(w, r, err)
 		return
 	}
-	v.done(w, r, map[string]any{"user": v.userPayload(u)}, v.auth.NextURL(w, r), i18n.ReauthenticationSuccessful)
+	v.done(w, r, map[string]any{"user": v.userPayload(u)}, v.nextURL(w, r), i18n.ReauthenticationSuccessful)
 }

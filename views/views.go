@@ -202,6 +202,19 @@ func (v *Views) view(get func(w http.ResponseWriter, r *http.Request), post func
 	})
 }
 
+// nextURL is the engine's NextURL; a "next" it drops for leaving the
+// site is told to browsers (Flask-Security's INVALID_REDIRECT).
+func (v *Views) nextURL(w http.ResponseWriter, r *http.Request) string {
+	next := r.URL.Query().Get("next")
+	if next == "" && r.PostForm != nil {
+		next = r.PostForm.Get("next")
+	}
+	if next != "" && !gatehouse.IsSafeRedirect(next, v.allowedHosts) && !gatehouse.WantsJSON(r) {
+		v.auth.Flash(w, r, "error", v.text(r, i18n.InvalidRedirect))
+	}
+	return v.auth.NextURL(w, r)
+}
+
 // anonymous wraps a view for visitors who are not logged in: a logged-in
 // browser goes to PostLoginURL, a JSON client gets a 400.
 func (v *Views) anonymous(h http.Handler) http.Handler {

@@ -589,7 +589,7 @@ func (v *Views) wanSigninFinishView() http.Handler {
 			v.ok(w, r, v.tfNotRequired(map[string]any{"user": v.loginPayload(r, owner), "post_login_url": v.auth.Config().PostLoginURL}))
 			return
 		}
-		http.Redirect(w, r, v.auth.NextURL(w, r), http.StatusSeeOther)
+		http.Redirect(w, r, v.nextURL(w, r), http.StatusSeeOther)
 	})
 }
 
@@ -742,7 +742,7 @@ func (v *Views) wanVerifyFinishView() http.Handler {
 			v.auth.WriteError(w, r, err)
 			return
 		}
-		v.done(w, r, map[string]any{"user": v.loginPayload(r, u)}, v.auth.NextURL(w, r), i18n.ReauthenticationSuccessful)
+		v.done(w, r, map[string]any{"user": v.loginPayload(r, u)}, v.nextURL(w, r), i18n.ReauthenticationSuccessful)
 	}))
 }
 

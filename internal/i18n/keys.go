@@ -32,6 +32,8 @@ const (
 	GenericRecovery                  Key = "GENERIC_RECOVERY"
 	InternalError                    Key = "INTERNAL_ERROR"
 	InvalidConfirmationToken         Key = "INVALID_CONFIRMATION_TOKEN"
+	InvalidRedirect                  Key = "INVALID_REDIRECT"
+	ForgotPassword                   Key = "FORGOT_PASSWORD"
 	ConfirmationExpired              Key = "CONFIRMATION_EXPIRED"
 	PasswordResetExpired             Key = "PASSWORD_RESET_EXPIRED"
 	InvalidEmailAddress              Key = "INVALID_EMAIL_ADDRESS"

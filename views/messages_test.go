@@ -1,0 +1,40 @@
+package views_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/views"
+)
+
+// Flask-Security's messages for what the views refuse or drop:
+// INVALID_REDIRECT when a login's next leaves the site (the login still
+// succeeds, to the default page), ALREADY_CONFIRMED for a confirmation
+// asked for an address that has one (with DetailedErrors, as it tells
+// the address has an account), and FORGOT_PASSWORD on the login page.
+func TestFlaskMessages(t *testing.T) {
+	ve := newViewEnv(t, func(c *gatehouse.Config, v *views.Config) {
+		v.Recoverable, v.Confirmable, v.DetailedErrors = true, true, true
+	}, nil)
+	b := ve.browser()
+	page := b.get("/login")
+	if !strings.Contains(page.body, "Forgot password?") {
+		t.Error("no FORGOT_PASSWORD link on the login page")
+	}
+	got := b.post("/login?next="+url.QueryEscape("https://evil.example/"), map[string]string{"email": "alice@example.com", "password": alicePassword})
+	if got.status != http.StatusSeeOther || got.location != "/" {
+		t.Fatalf("login with an off-site next: %d to %q", got.status, got.location)
+	}
+	if home := b.get("/verify"); !strings.Contains(home.body, "Redirections outside the domain are forbidden") {
+		t.Error("INVALID_REDIRECT not shown")
+	}
+	c := ve.jsonClient()
+	c.do("GET", "/confirm", "")
+	status, _, raw := c.do("POST", "/confirm", `{"email":"alice@example.com"}`)
+	if status != 400 || !strings.Contains(raw, "Your email has already been confirmed.") {
+		t.Errorf("confirmation for a confirmed address: %d %s", status, raw)
+	}
+}
