@@ -93,3 +93,28 @@ func TestLinkErrorURLs(t *testing.T) {
 		}
 	}
 }
+
+// A passwordless link that expired says so (LOGIN_EXPIRED) and mails a
+// new one, bound to the browser that opened the old one.
+func TestExpiredLoginLink(t *testing.T) {
+	ve := newViewEnv(t, func(c *gatehouse.Config, v *views.Config) { v.Passwordless = true }, nil)
+	c := ve.jsonClient()
+	c.do("GET", "/login", "")
+	if status, _, raw := c.do("POST", "/login", `{"email":"alice@example.com"}`); status != 200 {
+		t.Fatalf("passwordless request: %d %s", status, raw)
+	}
+	link, sent := ve.lastLink(t)
+	ve.clock.Advance(25 * time.Hour) // past LoginWithin (1 day)
+	status, _, raw := c.do("GET", link, "")
+	if status != 400 || !strings.Contains(raw, "You did not login within 1 day. New instructions to login have been sent to alice@example.com.") {
+		t.Fatalf("an expired login link: %d %s", status, raw)
+	}
+	fresh, now := ve.lastLink(t)
+	if now != sent+1 {
+		t.Fatal("no new login link mailed")
+	}
+	c.do("GET", fresh, "")
+	if status, resp, raw := c.do("POST", fresh, `{}`); status != 200 || resp["user"] == nil {
+		t.Errorf("the new link, in the browser that opened the old one: %d %s", status, raw)
+	}
+}

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"strings"
@@ -34,10 +35,11 @@ func (v *Views) linkRefused(w http.ResponseWriter, r *http.Request, text, target
 // linkKind is how a view answers its links that fail: confirmation and
 // reset links that expired say so and send a new one.
 type linkKind struct {
-	invalid, expired, sent i18n.Key
-	mail                   string // the mail with a new link
+	invalid, expired, sent i18n.Key // sent "": expired says it
+	mail                   string   // the mail with a new link
 	within                 time.Duration
 	target                 string // where browsers go: the page that sends a new one, or the configured error URL
+	bind                   bool   // bind the new link to this browser (passwordless)
 }
 
 func (v *Views) confirmLinks() linkKind {
@@ -48,6 +50,11 @@ func (v *Views) confirmLinks() linkKind {
 func (v *Views) resetLinks() linkKind {
 	return linkKind{invalid: i18n.InvalidResetPasswordToken, expired: i18n.PasswordResetExpired, sent: i18n.PasswordResetRequest,
 		mail: mailReset, within: v.cfg.ResetWithin, target: or(v.cfg.ResetErrorURL, v.cfg.Prefix+v.cfg.ResetPath)}
+}
+
+func (v *Views) loginLinks() linkKind {
+	return linkKind{invalid: i18n.InvalidLoginToken, expired: i18n.LoginExpired,
+		mail: mailLogin, within: v.cfg.LoginWithin, target: v.cfg.Prefix + v.cfg.LoginPath, bind: true}
 }
 
 func or(v, def string) string {
@@ -70,7 +77,7 @@ func (v *Views) badLink(w http.ResponseWriter, r *http.Request, err error, u *ga
 		v.linkRefused(w, r, v.text(r, k.invalid), k.target)
 		return
 	}
-	text := v.text(r, k.expired, "within", v.humanDuration(v.lang(r), k.within))
+	within := v.humanDuration(v.lang(r), k.within)
 	send := v.allowMail(r, u.Email) == nil
 	if send {
 		var err error
@@ -79,12 +86,23 @@ func (v *Views) badLink(w http.ResponseWriter, r *http.Request, err error, u *ga
 			return
 		}
 	}
+	text := v.text(r, k.expired, "within", within, "email", u.Email)
 	if send {
-		if err := v.enqueueMail(r.Context(), mailPayload{Kind: k.mail, Email: u.Email, Lang: v.lang(r)}); err != nil {
+		p := mailPayload{Kind: k.mail, Email: u.Email, Lang: v.lang(r)}
+		if k.bind {
+			nonce := rand.Text()
+			http.SetCookie(w, v.linkCookie(nonce, int(v.cfg.LoginWithin/time.Second)))
+			p.Binding = linkBinding(nonce)
+		}
+		if err := v.enqueueMail(r.Context(), p); err != nil {
 			v.auth.WriteError(w, r, err)
 			return
 		}
-		text += " " + v.text(r, k.sent, "email", u.Email)
+		if k.sent != "" {
+			text += " " + v.text(r, k.sent, "email", u.Email)
+		}
+	} else if k.sent == "" {
+		text = v.text(r, k.invalid) // its text says a new link went out: none did
 	}
 	v.linkRefused(w, r, strings.TrimSpace(text), k.target)
 }

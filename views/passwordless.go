@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"time"
 
@@ -64,8 +65,8 @@ func (v *Views) passwordlessLinkView() http.Handler {
 // peekLoginToken checks a login link without using it up.
 func (v *Views) peekLoginToken(r *http.Request) (*gatehouse.Token, *gatehouse.User, error) {
 	t, u, err := v.auth.PeekToken(r.Context(), TokenLogin, r.PathValue("token"))
-	if err == nil && !v.loginAllowed(u) {
-		err = gatehouse.ErrTokenInvalid
+	if (err == nil || errors.Is(err, gatehouse.ErrTokenExpired)) && !v.loginAllowed(u) {
+		return nil, nil, gatehouse.ErrTokenInvalid
 	}
 	return t, u, err
 }
@@ -74,7 +75,7 @@ func (v *Views) passwordlessLinkGet(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	t, u, err := v.peekLoginToken(r)
 	if err != nil {
-		v.linkFailed(w, r, err, i18n.InvalidLoginToken, v.cfg.LoginPath)
+		v.badLink(w, r, err, u, v.loginLinks())
 		return
 	}
 	if gatehouse.WantsJSON(r) {

@@ -33,6 +33,7 @@ const (
 	InternalError                    Key = "INTERNAL_ERROR"
 	InvalidConfirmationToken         Key = "INVALID_CONFIRMATION_TOKEN"
 	InvalidRedirect                  Key = "INVALID_REDIRECT"
+	LoginExpired                     Key = "LOGIN_EXPIRED"
 	ForgotPassword                   Key = "FORGOT_PASSWORD"
 	ConfirmationExpired              Key = "CONFIRMATION_EXPIRED"
 	PasswordResetExpired             Key = "PASSWORD_RESET_EXPIRED"
