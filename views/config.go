@@ -222,6 +222,12 @@ type MailConfig struct {
 	// DisableWelcome, DisableResetNotice and DisableChangeNotice stop those
 	// mails (Flask-Security's SEND_REGISTER_EMAIL and friends, true there).
 	DisableWelcome, DisableResetNotice, DisableChangeNotice bool
+	// ResetByApp, if set, sends password reset instructions in place of
+	// the Mailer (Flask-Security's SEND_PASSWORD_RESET_EMAIL = False,
+	// with the link its reset_password_instructions_sent signal gives):
+	// it gets the user and the link, from the outbox's workers, and an
+	// error is retried as a failed send is.
+	ResetByApp func(ctx context.Context, u *gatehouse.User, link string) error
 	// NoText and NoHTML leave that part out of every mail
 	// (Flask-Security's EMAIL_PLAINTEXT and EMAIL_HTML set to False); not
 	// both. With NoText every template needs its .html.

@@ -71,3 +71,35 @@ func TestSendMail(t *testing.T) {
 		t.Error("a missing template was accepted")
 	}
 }
+
+// SEND_PASSWORD_RESET_EMAIL = False: the app sends the reset link its own
+// way; the link works; the Mailer sends no reset mail.
+func TestResetByApp(t *testing.T) {
+	var links []string
+	ve := newViewEnv(t, func(c *gatehouse.Config, v *views.Config) {
+		v.Recoverable = true
+		v.Mail.ResetByApp = func(_ context.Context, u *gatehouse.User, link string) error {
+			if u.Email != "alice@example.com" {
+				t.Errorf("ResetByApp for %s", u.Email)
+			}
+			links = append(links, link)
+			return nil
+		}
+	}, nil)
+	c := ve.jsonClient()
+	c.do("GET", "/reset", "")
+	c.do("POST", "/reset", `{"email":"alice@example.com"}`)
+	for _, m := range ve.sent() {
+		if m.Kind == "reset_instructions" {
+			t.Error("the Mailer sent reset instructions")
+		}
+	}
+	if len(links) != 1 {
+		t.Fatalf("ResetByApp got %d links", len(links))
+	}
+	path := strings.TrimPrefix(links[0], "https://app.example.com")
+	c.do("GET", path, "")
+	if status, _, raw := c.do("POST", path, `{"password":"a brand new passphrase","password_confirm":"a brand new passphrase"}`); status != 200 {
+		t.Errorf("the app's link: %d %s", status, raw)
+	}
+}

@@ -43,6 +43,7 @@ type mailPayload struct {
 	Binding string   `json:"b,omitempty"` // passwordless: Token.Binding
 	Code    string   `json:"c,omitempty"` // a two-factor code to mail
 	Notice  string   `json:"t,omitempty"` // the change a notice tells of (a text key)
+	Link    string   `json:"x,omitempty"` // the link the message carries, for MailConfig.ResetByApp
 }
 
 func encodeMail(p *mailPayload) []byte {
@@ -202,7 +203,7 @@ func (v *Views) handleMail(ctx context.Context, j *gatehouse.MailJob) {
 	}
 	j.Attempts++
 	sendCtx, cancel := context.WithTimeout(ctx, v.cfg.Mail.SendTimeout)
-	err := v.cfg.Mail.Mailer.Send(sendCtx, p.Message)
+	err := v.send(sendCtx, p)
 	cancel()
 	switch {
 	case err == nil:
@@ -348,6 +349,7 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 			return err
 		}
 		data["Link"] = v.link(path, raw)
+		p.Link = data["Link"].(string)
 		data["Within"] = v.humanDuration(p.Lang, ttl)
 		p.Hook = true
 	}
@@ -360,6 +362,22 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 	}
 	p.UserID, p.Email, p.Message, p.Code = u.ID, "", msg, ""
 	return nil
+}
+
+// send delivers p's message: by the Mailer, or, for reset instructions
+// with MailConfig.ResetByApp set, by the app.
+func (v *Views) send(ctx context.Context, p *mailPayload) error {
+	if by := v.cfg.Mail.ResetByApp; by != nil && p.Kind == mailReset && p.Link != "" {
+		u, err := v.st.Users.UserByID(ctx, p.UserID)
+		if errors.Is(err, gatehouse.ErrNotFound) {
+			return nil // gone since: nothing to send
+		}
+		if err != nil {
+			return err
+		}
+		return by(ctx, u, p.Link)
+	}
+	return v.cfg.Mail.Mailer.Send(ctx, p.Message)
 }
 
 // mailHook calls the hook for a mail that carried a link.
