@@ -64,6 +64,13 @@ type Config struct {
 	// quarter of the queue: a flood from one address does not hold up
 	// other users.
 	HashWait time.Duration
+	// AnonymousRoles are roles visitors who are not logged in carry
+	// (Flask-Login's custom anonymous_user, a "guest" role, say): a
+	// Policy that asks only for roles or permissions lets them through
+	// when these roles (and the catalog's permissions for them) meet it.
+	// RequireLogin, methods, freshness and Allow still need a login.
+	// Default: none.
+	AnonymousRoles []string
 	// IdentityAttributes are what users log in with: "email" and/or
 	// "username" (Flask-Security's USER_IDENTITY_ATTRIBUTES). Default:
 	// email.

@@ -82,6 +82,9 @@ func (m *Manager) check(r *http.Request, st *reqState, p Policy) (Principal, err
 		if st.err != nil {
 			return Principal{}, st.err
 		}
+		if ok, err := m.anonymousMeets(ctx, p); ok || err != nil {
+			return Principal{}, err
+		}
 		return Principal{}, ErrUnauthenticated
 	}
 	if len(p.Methods) > 0 && !slices.Contains(p.Methods, st.p.Method) {
@@ -117,6 +120,32 @@ func (m *Manager) check(r *http.Request, st *reqState, p Policy) (Principal, err
 		return st.p, ErrForbidden
 	}
 	return st.p, nil
+}
+
+// anonymousMeets reports whether a visitor who is not logged in meets p
+// with Config.AnonymousRoles: p must ask for roles or permissions and
+// nothing that needs a login.
+func (m *Manager) anonymousMeets(ctx context.Context, p Policy) (bool, error) {
+	roles := m.cfg.AnonymousRoles
+	asks := len(p.Roles)+len(p.AnyRoles)+len(p.Permissions)+len(p.AnyPermissions) > 0
+	if len(roles) == 0 || !asks || len(p.Methods) > 0 || p.Fresh || p.FreshWithin > 0 || p.Allow != nil {
+		return false, nil
+	}
+	guest := &User{Roles: roles}
+	if !hasAll(p.Roles, guest.HasRole) || len(p.AnyRoles) > 0 && !slices.ContainsFunc(p.AnyRoles, guest.HasRole) {
+		return false, nil
+	}
+	if len(p.Permissions) > 0 || len(p.AnyPermissions) > 0 {
+		perms, err := m.permissions(ctx, guest)
+		if err != nil {
+			return false, err
+		}
+		has := func(perm string) bool { return slices.Contains(perms, perm) }
+		if !hasAll(p.Permissions, has) || len(p.AnyPermissions) > 0 && !slices.ContainsFunc(p.AnyPermissions, has) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func hasAll(want []string, has func(string) bool) bool {

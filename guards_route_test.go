@@ -110,3 +110,39 @@ func mustParse(s string) *url.URL {
 	}
 	return u
 }
+
+// Config.AnonymousRoles: visitors carry a "guest" role (Flask-Login's
+// custom anonymous_user); role and permission policies it meets let them
+// through, nothing else does.
+func TestAnonymousRoles(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *gatehouse.Config) {
+		c.AnonymousRoles = []string{"guest"}
+		c.Roles = c.Users.(*memstore.Store) // the role catalog, for permissions
+	})
+	ctx := t.Context()
+	if err := e.store.CreateRole(ctx, &gatehouse.Role{Name: "guest", Permissions: []string{"catalog:read"}}); err != nil {
+		t.Fatal(err)
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, authed := gatehouse.CurrentUser(r.Context()); authed || u != nil {
+			t.Error("a guest is not a user")
+		}
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /catalog", e.m.Require(gatehouse.Policy{AnyRoles: []string{"guest", "member"}})(ok))
+	mux.Handle("GET /catalog/perm", e.m.Require(gatehouse.Policy{Permissions: []string{"catalog:read"}})(ok))
+	mux.Handle("GET /admin", e.m.Require(gatehouse.Policy{Roles: []string{"admin"}})(ok))
+	mux.Handle("GET /me", e.m.RequireLogin(ok))
+	mux.Handle("GET /fresh-guest", e.m.Require(gatehouse.Policy{AnyRoles: []string{"guest"}, Fresh: true})(ok))
+	h := e.m.Authenticate(mux)
+	for path, want := range map[string]int{"/catalog": 200, "/catalog/perm": 200, "/admin": 401, "/me": 401, "/fresh-guest": 401} {
+		r := httptest.NewRequest("GET", path, nil)
+		r.Header.Set("Accept", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("a guest at %s: %d, want %d", path, w.Code, want)
+		}
+	}
+}
