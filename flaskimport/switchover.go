@@ -283,8 +283,10 @@ func loadURLSafe(p []byte) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(zr, 64<<10))
 }
 
-// b64 is itsdangerous' base64: URL-safe, padding stripped.
-func b64(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+// b64 is itsdangerous' base64: URL-safe, padding stripped; strict, so a
+// token has one spelling (a last character with other unused bits is not
+// the same token).
+func b64(s string) ([]byte, error) { return base64.RawURLEncoding.Strict().DecodeString(s) }
 
 func cutLast(s, sep string) (before, after string, found bool) {
 	i := strings.LastIndex(s, sep)

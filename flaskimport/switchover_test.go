@@ -211,7 +211,10 @@ func TestSwitchOverCheck(t *testing.T) {
 // but the real ones may name a user.
 func FuzzSwitchOver(f *testing.F) {
 	v := loadSwitchVectors(f)
-	for _, s := range []string{v.RememberCookie, v.TokenV3, v.TokenV4, v.TokenV5, v.TokenV5Compressed, "a|b", ".x.y.z", ""} {
+	// The last: a real token whose signature's last character differs only
+	// in bits base64 does not use, found by this fuzzer: not the token.
+	respelled := v.TokenV5[:len(v.TokenV5)-1] + map[bool]string{true: "S", false: "Q"}[strings.HasSuffix(v.TokenV5, "Q")]
+	for _, s := range []string{v.RememberCookie, v.TokenV3, v.TokenV4, v.TokenV5, v.TokenV5Compressed, "a|b", ".x.y.z", "", respelled} {
 		f.Add(s)
 	}
 	store := memstore.New()
