@@ -55,6 +55,9 @@ type UserChange struct {
 	// LoginCount goes up by one.
 	LoginAt time.Time
 	LoginIP string
+	// Fields sets the named fields of User.Fields; an empty value removes
+	// the field. Others stay.
+	Fields map[string]string
 	// IfPasswordHash makes the change conditional: it applies only if the
 	// stored PasswordHash still equals *IfPasswordHash (else ErrConflict),
 	// as a rehash on login must not undo a password change.
@@ -87,6 +90,16 @@ func (c UserChange) Apply(u *User) error {
 	if c.RevokeSession != nil {
 		u.RevokedSessions = slices.DeleteFunc(u.RevokedSessions, func(rs SessionRevocation) bool { return rs.Until.Before(c.UpdatedAt) })
 		u.RevokedSessions = append(u.RevokedSessions, *c.RevokeSession)
+	}
+	for name, value := range c.Fields {
+		if value == "" {
+			delete(u.Fields, name)
+			continue
+		}
+		if u.Fields == nil {
+			u.Fields = map[string]string{}
+		}
+		u.Fields[name] = value
 	}
 	if !c.LoginAt.IsZero() {
 		u.LastLoginAt, u.LastLoginIP = u.CurrentLoginAt, u.CurrentLoginIP

@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"maps"
 	"slices"
 	"time"
 )
@@ -43,6 +44,13 @@ type User struct {
 	// store read. Gatehouse maintains it; stores persist it as they would any
 	// other field.
 	RevokedSessions []SessionRevocation
+
+	// Fields are the application's own fields of a user (Flask-Security's
+	// custom model columns: a first name, a company), kept by the stores
+	// and filled at registration from the form fields
+	// views.Config.RegisterFields names. Names are lower-case letters,
+	// digits and underscores; values are text.
+	Fields map[string]string
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -111,5 +119,6 @@ func (u *User) Clone() *User {
 	c := *u
 	c.Roles = slices.Clone(u.Roles)
 	c.RevokedSessions = slices.Clone(u.RevokedSessions)
+	c.Fields = maps.Clone(u.Fields)
 	return &c
 }

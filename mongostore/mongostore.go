@@ -31,6 +31,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
@@ -151,24 +152,25 @@ func fromMicro(n int64) time.Time {
 // key of its own ("\x00" and the ID), which no real username has: the
 // unique index then needs no partial filter.
 type userDoc struct {
-	ID              int64        `bson:"_id"`
-	Email           string       `bson:"email"`
-	EmailKey        string       `bson:"email_key"`
-	Username        string       `bson:"username"`
-	UsernameKey     string       `bson:"username_key"`
-	PasswordHash    string       `bson:"password_hash"`
-	Active          bool         `bson:"active"`
-	ConfirmedAt     int64        `bson:"confirmed_at"`
-	SecurityStamp   string       `bson:"security_stamp"`
-	LastLoginAt     int64        `bson:"last_login_at"`
-	CurrentLoginAt  int64        `bson:"current_login_at"`
-	LastLoginIP     string       `bson:"last_login_ip"`
-	CurrentLoginIP  string       `bson:"current_login_ip"`
-	LoginCount      int          `bson:"login_count"`
-	Roles           []string     `bson:"roles"`
-	RevokedSessions []revocation `bson:"revoked_sessions"`
-	CreatedAt       int64        `bson:"created_at"`
-	UpdatedAt       int64        `bson:"updated_at"`
+	ID              int64             `bson:"_id"`
+	Email           string            `bson:"email"`
+	EmailKey        string            `bson:"email_key"`
+	Username        string            `bson:"username"`
+	UsernameKey     string            `bson:"username_key"`
+	PasswordHash    string            `bson:"password_hash"`
+	Active          bool              `bson:"active"`
+	ConfirmedAt     int64             `bson:"confirmed_at"`
+	SecurityStamp   string            `bson:"security_stamp"`
+	LastLoginAt     int64             `bson:"last_login_at"`
+	CurrentLoginAt  int64             `bson:"current_login_at"`
+	LastLoginIP     string            `bson:"last_login_ip"`
+	CurrentLoginIP  string            `bson:"current_login_ip"`
+	LoginCount      int               `bson:"login_count"`
+	Roles           []string          `bson:"roles"`
+	RevokedSessions []revocation      `bson:"revoked_sessions"`
+	Fields          map[string]string `bson:"fields,omitempty"`
+	CreatedAt       int64             `bson:"created_at"`
+	UpdatedAt       int64             `bson:"updated_at"`
 	// Version grows with every change: UpdateUser writes only over the
 	// version it read.
 	Version int64 `bson:"version"`
@@ -186,7 +188,7 @@ func toDoc(u *gatehouse.User, id int64, version int64) userDoc {
 		SecurityStamp: u.SecurityStamp, LastLoginAt: micro(u.LastLoginAt), CurrentLoginAt: micro(u.CurrentLoginAt),
 		LastLoginIP: u.LastLoginIP, CurrentLoginIP: u.CurrentLoginIP, LoginCount: u.LoginCount,
 		Roles: append([]string{}, u.Roles...), CreatedAt: micro(u.CreatedAt), UpdatedAt: micro(u.UpdatedAt),
-		Version: version, RevokedSessions: []revocation{},
+		Version: version, RevokedSessions: []revocation{}, Fields: maps.Clone(u.Fields),
 	}
 	d.UsernameKey = strings.ToLower(u.Username)
 	if d.UsernameKey == "" {
@@ -211,6 +213,9 @@ func (d *userDoc) user() *gatehouse.User {
 	}
 	for _, r := range d.RevokedSessions {
 		u.RevokedSessions = append(u.RevokedSessions, gatehouse.SessionRevocation{ID: r.ID, Until: fromMicro(r.Until)})
+	}
+	if len(d.Fields) > 0 {
+		u.Fields = maps.Clone(d.Fields)
 	}
 	return u
 }

@@ -83,6 +83,7 @@ func New(db *sql.DB) *Store {
 		Placeholder:   placeholder,
 		AggRoles:      "(SELECT string_agg(r.role, chr(31) ORDER BY r.role) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",
 		AggRevoked:    "(SELECT string_agg(r.id || ' ' || r.until_us, ',') FROM gatehouse_revoked_sessions r WHERE r.user_id = u.id)",
+		AggFields:     "(SELECT string_agg(f.name || chr(30) || f.value, chr(31) ORDER BY f.name) FROM gatehouse_user_fields f WHERE f.user_id = u.id)",
 		Time:          sqlcore.Timestamp,
 		IsUnique:      isUnique,
 		IsUnavailable: isUnavailable,

@@ -86,6 +86,7 @@ func New(db *sql.DB) *Store {
 		Placeholder:   func(int) string { return "?" },
 		AggRoles:      "(SELECT group_concat(r.role, char(31)) FROM gatehouse_user_roles r WHERE r.user_id = u.id)",
 		AggRevoked:    "(SELECT group_concat(r.id || ' ' || r.until_us, ',') FROM gatehouse_revoked_sessions r WHERE r.user_id = u.id)",
+		AggFields:     "(SELECT group_concat(f.name || char(30) || f.value, char(31)) FROM gatehouse_user_fields f WHERE f.user_id = u.id)",
 		Time:          sqlcore.MicroTime,
 		IsUnique:      isUnique,
 		IsUnavailable: isUnavailable,

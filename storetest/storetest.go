@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"ConcurrentRoleChanges", needUsers, testConcurrentRoles},
 		{"RecordLogin", needUsers, testRecordLogin},
 		{"Revocations", needUsers, testRevocations},
+		{"UserFields", needUsers, testUserFields},
 		{"Roles", func(s Stores) bool { return s.Roles != nil }, testRoles},
 		{"Tokens", func(s Stores) bool { return s.Tokens != nil && s.Users != nil }, testTokens},
 		{"TakeTokenOnce", func(s Stores) bool { return s.Tokens != nil && s.Users != nil }, testTakeTokenOnce},
@@ -712,5 +713,45 @@ func testSessions(t *testing.T, s Stores) {
 	}
 	if _, err := s.Sessions.Session(ctx, "anon"); err != nil {
 		t.Errorf("live session swept: %v", err)
+	}
+}
+
+// User.Fields are kept, set and removed one by one; concurrent changes of
+// different fields all stay.
+func testUserFields(t *testing.T, s Stores) {
+	ctx := context.Background()
+	u := newUser("fields@example.com")
+	u.Fields = map[string]string{"first_name": "Ada", "company": "Analytical Engines"}
+	mustCreate(t, s.Users, u)
+	got, err := s.Users.UserByID(ctx, u.ID)
+	if err != nil || len(got.Fields) != 2 || got.Fields["first_name"] != "Ada" || got.Fields["company"] != "Analytical Engines" {
+		t.Fatalf("fields after create: %v, %v", got.Fields, err)
+	}
+	err = s.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{Fields: map[string]string{"first_name": "Augusta", "company": ""}, UpdatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Users.UserByID(ctx, u.ID)
+	if len(got.Fields) != 1 || got.Fields["first_name"] != "Augusta" {
+		t.Errorf("fields after set and remove: %v", got.Fields)
+	}
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			c := gatehouse.UserChange{Fields: map[string]string{fmt.Sprintf("f%02d", i): strconv.Itoa(i)}, UpdatedAt: t0}
+			if err := s.Users.UpdateUser(ctx, u.ID, c); err != nil {
+				t.Errorf("UpdateUser: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	got, _ = s.Users.UserByID(ctx, u.ID)
+	if len(got.Fields) != 13 {
+		t.Errorf("after 12 concurrent field changes: %d fields, want 13: %v", len(got.Fields), got.Fields)
+	}
+	// Copies: changing what the store returned changes nothing stored.
+	got.Fields["first_name"] = "x"
+	if again, _ := s.Users.UserByID(ctx, u.ID); again.Fields["first_name"] != "Augusta" {
+		t.Error("the store handed out its own map")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,6 +102,10 @@ type Config struct {
 	// UserPayload is the user as JSON answers show it (Flask-Security's
 	// get_security_payload). Default: id and email.
 	UserPayload func(u *gatehouse.User) map[string]any
+	// RegisterFields names form fields registration keeps in User.Fields
+	// (Flask-Security's custom model columns: "first_name", say), which
+	// the stores keep. Names: lower-case letters, digits, underscores.
+	RegisterFields []string
 	// OnRegister receives the registration form's other fields (the
 	// extended register form), before the user is stored: it may set fields
 	// on u or return FieldErrors to refuse.
@@ -393,6 +398,12 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 	}
 	if c.Mail.Lease <= c.Mail.SendTimeout {
 		errs = append(errs, errors.New("Mail.Lease must exceed Mail.SendTimeout, or a slow send could be taken over and sent twice"))
+	}
+	for _, name := range c.RegisterFields {
+		if name == "" || len(name) > 64 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" ||
+			slices.Contains([]string{"email", "password", "password_confirm", "csrf_token", "username"}, name) {
+			errs = append(errs, fmt.Errorf("RegisterFields: %q is not a name for a field of the app's own (lower-case letters, digits, underscores; not a built-in field)", name))
+		}
 	}
 	if c.Mail.NoText && c.Mail.NoHTML {
 		errs = append(errs, errors.New("Mail.NoText and Mail.NoHTML together leave mails empty: set one at most"))

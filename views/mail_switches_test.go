@@ -103,3 +103,30 @@ func TestResetByApp(t *testing.T) {
 		t.Errorf("the app's link: %d %s", status, raw)
 	}
 }
+
+// RegisterFields: registration keeps the app's own fields in User.Fields,
+// which the store keeps (Flask-Security's custom model columns).
+func TestRegisterFields(t *testing.T) {
+	ve := newViewEnv(t, func(c *gatehouse.Config, v *views.Config) {
+		v.Registerable = true
+		v.RegisterFields = []string{"first_name", "company"}
+	}, nil)
+	c := ve.jsonClient()
+	c.do("GET", "/register", "")
+	status, _, raw := c.do("POST", "/register", `{"email":"ada@example.com","password":"a long passphrase 1","first_name":" Ada ","company":"","admin":"yes"}`)
+	if status != 200 {
+		t.Fatalf("register: %d %s", status, raw)
+	}
+	u, err := ve.store.UserByEmail(context.Background(), "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Fields) != 1 || u.Fields["first_name"] != "Ada" {
+		t.Errorf("fields kept: %v", u.Fields)
+	}
+	m, _ := gatehouse.New(engineConfig(memstore.New(), testutil.NewClock()))
+	if _, err := views.New(m, views.Config{BaseURL: "https://x.example", RegisterFields: []string{"Password"},
+		Mail: views.MailConfig{Mailer: views.MailerFunc(func(context.Context, *views.Message) error { return nil })}}); err == nil {
+		t.Error("a bad field name was accepted")
+	}
+}

@@ -70,6 +70,14 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		return
 	}
 	u := &gatehouse.User{Email: email, Active: true}
+	for _, name := range c.RegisterFields {
+		if val := strings.TrimSpace(f[name]); val != "" {
+			if u.Fields == nil {
+				u.Fields = map[string]string{}
+			}
+			u.Fields[name] = val
+		}
+	}
 	if c.OnRegister != nil {
 		extra := map[string]string{}
 		for k, val := range f {

@@ -30,6 +30,9 @@ type Dialect struct {
 	// AggRoles is a scalar subquery that aggregates the roles of the user
 	// row u into one string separated by char 31.
 	AggRoles string
+	// AggFields is a scalar subquery that aggregates the fields of the
+	// user row u as name, char 30, value, separated by char 31.
+	AggFields string
 	// AggRevoked is a scalar subquery that aggregates the revoked sessions
 	// of the user row u as "id until_us" pairs separated by commas.
 	AggRevoked string
@@ -83,7 +86,7 @@ func New(db *sql.DB, d Dialect) *Store {
 	s := &Store{db: db, d: d, writer: make(chan struct{}, 1)}
 	s.userSQL = `SELECT u.id, u.email, COALESCE(u.username, ''), u.password_hash, u.active, u.confirmed_at,
 		u.security_stamp, u.last_login_at, u.current_login_at, u.last_login_ip, u.current_login_ip,
-		u.login_count, COALESCE(` + d.AggRevoked + `, ''), u.created_at, u.updated_at, COALESCE(` + d.AggRoles + `, '')
+		u.login_count, COALESCE(` + d.AggRevoked + `, ''), u.created_at, u.updated_at, COALESCE(` + d.AggRoles + `, ''), COALESCE(` + d.AggFields + `, '')
 		FROM gatehouse_users u`
 	return s
 }

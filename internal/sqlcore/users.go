@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,12 +20,21 @@ func scanUser(row scanner) (*gatehouse.User, error) {
 		id      int64
 		revoked string
 		roles   string
+		fields  string
 	)
 	err := row.Scan(&id, &u.Email, &u.Username, &u.PasswordHash, &u.Active, timeCol{&u.ConfirmedAt},
 		&u.SecurityStamp, timeCol{&u.LastLoginAt}, timeCol{&u.CurrentLoginAt}, &u.LastLoginIP, &u.CurrentLoginIP,
-		&u.LoginCount, &revoked, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &roles)
+		&u.LoginCount, &revoked, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &roles, &fields)
 	if err != nil {
 		return nil, err
+	}
+	for pair := range strings.SplitSeq(fields, "\x1f") {
+		if name, value, ok := strings.Cut(pair, "\x1e"); ok {
+			if u.Fields == nil {
+				u.Fields = map[string]string{}
+			}
+			u.Fields[name] = value
+		}
 	}
 	u.ID = strconv.FormatInt(id, 10)
 	if roles != "" {
@@ -137,6 +147,9 @@ func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
 				return err
 			}
 		}
+		if err := s.setFields(ctx, tx, id, u.Fields); err != nil {
+			return err
+		}
 		u.ID = strconv.FormatInt(id, 10)
 		return nil
 	})
@@ -217,6 +230,9 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, c gatehouse.UserC
 				return err
 			}
 		}
+		if err := s.setFields(ctx, tx, id, c.Fields); err != nil {
+			return err
+		}
 		if r := c.RevokeSession; r != nil {
 			if _, err := tx.ExecContext(ctx, s.q("DELETE FROM gatehouse_revoked_sessions WHERE user_id = ? AND until_us < ?"), id, c.UpdatedAt.UnixMicro()); err != nil {
 				return err
@@ -266,6 +282,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 			arg  any
 		}{
 			{"DELETE FROM gatehouse_user_roles WHERE user_id = ?", n},
+			{"DELETE FROM gatehouse_user_fields WHERE user_id = ?", n},
 			{"DELETE FROM gatehouse_factors WHERE user_id = ?", n},
 			{"DELETE FROM gatehouse_revoked_sessions WHERE user_id = ?", n},
 			{"DELETE FROM gatehouse_tokens WHERE user_id = ?", id},
@@ -318,4 +335,38 @@ func (s *Store) ListUsers(ctx context.Context, f admin.Filter) ([]*gatehouse.Use
 		out = append(out, u)
 	}
 	return out, s.wrap("list users", rows.Err())
+}
+
+// setFields writes fields of user id, one row each; an empty value
+// removes the field.
+func (s *Store) setFields(ctx context.Context, tx querier, id int64, fields map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		value := fields[name]
+		if err := checkField(name, value); err != nil {
+			return err
+		}
+		var err error
+		if value == "" {
+			_, err = tx.ExecContext(ctx, s.q("DELETE FROM gatehouse_user_fields WHERE user_id = ? AND name = ?"), id, name)
+		} else {
+			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO gatehouse_user_fields (user_id, name, value) VALUES (?, ?, ?)
+				ON CONFLICT (user_id, name) DO UPDATE SET value = excluded.value`), id, name, value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkField refuses a field name outside [a-z0-9_] (1 to 64 of them) and
+// a value with the separators the aggregate uses.
+func checkField(name, value string) error {
+	if name == "" || len(name) > 64 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+		return fmt.Errorf("user field name %q: lower-case letters, digits and underscores only", name)
+	}
+	if strings.ContainsAny(value, "\x1e\x1f") {
+		return fmt.Errorf("user field %s: the value holds a control character", name)
+	}
+	return nil
 }
