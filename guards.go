@@ -100,10 +100,10 @@ func (m *Manager) check(r *http.Request, st *reqState, p Policy) (Principal, err
 		}
 	}
 	u := st.p.User
-	if !hasAll(p.Roles, u.HasRole) || len(p.AnyRoles) > 0 && !slices.ContainsFunc(p.AnyRoles, u.HasRole) {
+	if !p.rolesMet(u.HasRole) {
 		return st.p, ErrForbidden
 	}
-	if len(p.Permissions) > 0 || len(p.AnyPermissions) > 0 {
+	if p.asksPermissions() {
 		perms, err := m.permissions(ctx, u)
 		if err != nil {
 			return st.p, err
@@ -111,8 +111,7 @@ func (m *Manager) check(r *http.Request, st *reqState, p Policy) (Principal, err
 		if h := m.cfg.Hooks.IdentityLoaded; h != nil {
 			perms = append(perms, h(ctx, st.p)...)
 		}
-		has := func(perm string) bool { return slices.Contains(perms, perm) }
-		if !hasAll(p.Permissions, has) || len(p.AnyPermissions) > 0 && !slices.ContainsFunc(p.AnyPermissions, has) {
+		if !p.permissionsMet(perms) {
 			return st.p, ErrForbidden
 		}
 	}
@@ -132,20 +131,31 @@ func (m *Manager) anonymousMeets(ctx context.Context, p Policy) (bool, error) {
 		return false, nil
 	}
 	guest := &User{Roles: roles}
-	if !hasAll(p.Roles, guest.HasRole) || len(p.AnyRoles) > 0 && !slices.ContainsFunc(p.AnyRoles, guest.HasRole) {
+	if !p.rolesMet(guest.HasRole) {
 		return false, nil
 	}
-	if len(p.Permissions) > 0 || len(p.AnyPermissions) > 0 {
+	if p.asksPermissions() {
 		perms, err := m.permissions(ctx, guest)
 		if err != nil {
 			return false, err
 		}
-		has := func(perm string) bool { return slices.Contains(perms, perm) }
-		if !hasAll(p.Permissions, has) || len(p.AnyPermissions) > 0 && !slices.ContainsFunc(p.AnyPermissions, has) {
-			return false, nil
-		}
+		return p.permissionsMet(perms), nil
 	}
 	return true, nil
+}
+
+// rolesMet reports whether p's Roles and AnyRoles are met by has.
+func (p Policy) rolesMet(has func(string) bool) bool {
+	return hasAll(p.Roles, has) && (len(p.AnyRoles) == 0 || slices.ContainsFunc(p.AnyRoles, has))
+}
+
+func (p Policy) asksPermissions() bool { return len(p.Permissions) > 0 || len(p.AnyPermissions) > 0 }
+
+// permissionsMet reports whether perms meet p's Permissions and
+// AnyPermissions.
+func (p Policy) permissionsMet(perms []string) bool {
+	has := func(perm string) bool { return slices.Contains(perms, perm) }
+	return hasAll(p.Permissions, has) && (len(p.AnyPermissions) == 0 || slices.ContainsFunc(p.AnyPermissions, has))
 }
 
 func hasAll(want []string, has func(string) bool) bool {
