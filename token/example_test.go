@@ -3,6 +3,7 @@ package token_test
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/token"
@@ -33,4 +34,17 @@ func ExampleNewOneTime() {
 	sel, ver, err := token.ParseOneTime(ot.Token) // when the link comes back
 	fmt.Println(err, sel == ot.Selector, token.CheckVerifier(ver, ot.VerifierHash))
 	// Output: <nil> true true
+}
+
+// The site's secret keys come from the environment, the newest first.
+func ExampleKeysFromEnv() {
+	os.Setenv("EXAMPLE_SECRET_KEYS", "kDkyGQ5+6uT63o3GczXW1s2W3wZJQ+JCT0HVf7bQaxc=, 0Hd8s8KqRhIFy0jUIpp2mh7nB7rqvYbD2xY1VbAQHqE")
+	keys, err := token.KeysFromEnv("EXAMPLE_SECRET_KEYS")
+	fmt.Println(len(keys), err)
+	os.Setenv("EXAMPLE_SECRET_KEYS", "hunter2")
+	_, err = token.KeysFromEnv("EXAMPLE_SECRET_KEYS")
+	fmt.Println(err)
+	// Output:
+	// 2 <nil>
+	// token: EXAMPLE_SECRET_KEYS: key 1 is 5 bytes, want at least 32 random bytes; make one with: head -c 32 /dev/urandom | base64 (or openssl rand -base64 32), and keep it secret
 }
