@@ -213,6 +213,10 @@ func capitalize(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 func (c *cli) usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: gatehouse [--database URL] COMMAND [flags] [args]")
+	fmt.Fprintln(w, "\n  --database URL  the database: sqlite:///abs/path.db, path.db or postgres://user@host/db;")
+	fmt.Fprintln(w, "                  default $GATEHOUSE_DATABASE, else gatehouse.db. A SQLite file must")
+	fmt.Fprintln(w, "                  exist, except for the commands that create: users create, roles")
+	fmt.Fprintln(w, "                  create, import")
 	fmt.Fprintln(w, "\ncommands:")
 	names := make([]string, 0, len(groups))
 	for g := range groups {

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -69,6 +70,12 @@ func run(args []string, stdio gatehousecli.IO) int {
 		err := gatehousecli.Run(ctx, nil, args, stdio)
 		return exitCode(err, stdio.Err)
 	}
+	if path, ok := dburl.SQLitePath(database); ok && !creates(args) {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(stdio.Err, "gatehouse: no database at %s: is --database (or $GATEHOUSE_DATABASE) right? Only users create, roles create and import make a new one\n", path)
+			return 1
+		}
+	}
 	db, err := dburl.Open(ctx, database)
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "gatehouse: %v\n", err)
@@ -114,4 +121,16 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gatehouse: %v\n", strings.TrimPrefix(err.Error(), "gatehouse: "))
 		return 1
 	}
+}
+
+// creates reports whether the command may make a new database: it
+// stores something that is not there yet.
+func creates(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	if args[0] == "import" {
+		return true
+	}
+	return len(args) > 1 && args[1] == "create" && (args[0] == "users" || args[0] == "roles")
 }

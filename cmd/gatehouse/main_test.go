@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,6 +95,20 @@ func TestHelpAndUsage(t *testing.T) {
 	want(t, gh(t, "", "", "frobnicate"), 2, "unknown command")
 	want(t, gh(t, "", "", "users", "explode"), 2, "unknown command")
 	want(t, gh(t, "", "", "--verbose", "users", "list"), 2, "unknown flag")
+	want(t, gh(t, "", "", "--help"), 0, "$GATEHOUSE_DATABASE")
+}
+
+// A mistyped path is an error, not a new empty database; the commands
+// that create make one.
+func TestMissingDatabase(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "typo.db")
+	want(t, gh(t, path, "", "users", "list"), 1, "no database at "+path)
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("users list made a database: %v", err)
+	}
+	want(t, gh(t, path, "", "roles", "create", "editor"), 0, "")
+	want(t, gh(t, path, "", "roles", "list"), 0, "editor")
 }
 
 func TestUsersAndRoles(t *testing.T) {
