@@ -49,7 +49,7 @@ start_redis() {
     redis-cli -p "$port" ping >/dev/null 2>&1 && break
     sleep 0.1
   done
-  cleanup+=("kill \$(cat $dir/pid) 2>/dev/null; rm -rf $dir")
+  cleanup+=("p=\$(cat $dir/pid); kill \$p 2>/dev/null; for _ in \$(seq 50); do kill -0 \$p 2>/dev/null || break; sleep 0.1; done; rm -rf $dir")
   export GATEHOUSE_REDIS_URL="redis://127.0.0.1:$port/0"
   echo "== Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) on 127.0.0.1:$port"
 }
@@ -80,7 +80,7 @@ start_mongo() {
   "$cache/ferretdb" --handler=sqlite --sqlite-url="file:$dir/" --listen-addr="127.0.0.1:$port" \
     --telemetry=disable --state-dir="$dir" --debug-addr=- --log-level=error >"$dir/log" 2>&1 &
   local pid=$!
-  cleanup+=("kill $pid 2>/dev/null; rm -rf $dir")
+  cleanup+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf $dir")
   for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
     sleep 0.1
