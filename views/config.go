@@ -44,8 +44,12 @@ type Config struct {
 	// start with "/" and not end with one. Default: none.
 	Prefix string
 	// Paths of the views, under Prefix. Defaults: "/login", "/logout",
-	// "/register", "/confirm", "/reset", "/change", "/verify".
+	// "/register", "/confirm", "/reset", "/change", "/verify", "/session".
 	LoginPath, LogoutPath, RegisterPath, ConfirmPath, ResetPath, ChangePath, VerifyPath string
+	// SessionPath serves the current session as JSON, for single-page
+	// apps: the user (or null), roles, how and when they logged in,
+	// freshness, and the CSRF token.
+	SessionPath string
 	// Where browsers go after each action. Defaults: "/" after logout, and
 	// the engine's PostLoginURL ("/") after the others.
 	PostLogoutURL, PostRegisterURL, PostConfirmURL, PostResetURL, PostChangeURL string
@@ -359,6 +363,7 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 	}{
 		{&c.LoginPath, "/login"}, {&c.LogoutPath, "/logout"}, {&c.RegisterPath, "/register"},
 		{&c.ConfirmPath, "/confirm"}, {&c.ResetPath, "/reset"}, {&c.ChangePath, "/change"}, {&c.VerifyPath, "/verify"},
+		{&c.SessionPath, "/session"},
 		{&c.PostLogoutURL, "/"}, {&c.PostRegisterURL, "/"}, {&c.PostConfirmURL, "/"},
 		{&c.PostResetURL, "/"}, {&c.PostChangeURL, "/"},
 	} {

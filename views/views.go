@@ -124,6 +124,7 @@ func (v *Views) Mount(r Router) {
 	both(c.LoginPath, v.loginView())
 	both(c.LogoutPath, v.logoutView())
 	both(c.VerifyPath, v.verifyView())
+	r.Handle("GET "+p+c.SessionPath, v.auth.Authenticate(v.sessionView()))
 	if c.Passwordless {
 		both(c.LoginPath+"/{token}", v.passwordlessLinkView())
 	}
