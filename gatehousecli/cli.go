@@ -93,6 +93,21 @@ var groups = map[string][]command{
 	},
 }
 
+// IsCommand reports whether args begin with a command Run knows (a group
+// and one of its commands, such as "users list"), so a caller can answer
+// a mistyped one without opening a database.
+func IsCommand(args []string) bool {
+	if len(args) < 2 {
+		return false
+	}
+	for _, cmd := range groups[args[0]] {
+		if cmd.name == args[1] {
+			return true
+		}
+	}
+	return false
+}
+
 // Run runs one command: "users create EMAIL", "roles add IDENTITY ROLE",
 // and so on; "help" or "--help" anywhere prints usage. An IDENTITY is an
 // email address or a username.

@@ -65,8 +65,9 @@ func run(args []string, stdio gatehousecli.IO) int {
 	if stdio.OpenSource == nil {
 		stdio.OpenSource = openSource
 	}
-	if len(args) == 0 || isHelp(args[0]) || len(args) > 1 && isHelp(args[1]) || hasHelp(args) {
-		// Help needs no database.
+	if len(args) == 0 || isHelp(args[0]) || len(args) > 1 && isHelp(args[1]) || hasHelp(args) || !gatehousecli.IsCommand(args) {
+		// Help, and the usage error of a command that is not one, need no
+		// database.
 		err := gatehousecli.Run(ctx, nil, args, stdio)
 		return exitCode(err, stdio.Err)
 	}
