@@ -23,8 +23,7 @@ func (m *Manager) Authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if err := m.xorigin.Check(r); err != nil {
-			m.log.LogAttrs(r.Context(), levelWarn, "gatehouse: cross-origin request refused", attrEvent("cross_origin"))
-			m.WriteError(w, r, ErrCSRF)
+			m.WriteError(w, r, m.csrfRefused(r, "gatehouse: cross-origin request refused", "cross_origin"))
 			return
 		}
 		st := m.load(r)

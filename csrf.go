@@ -3,7 +3,9 @@ package gatehouse
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // CSRFToken returns the request's CSRF token, starting an anonymous session
@@ -32,7 +34,7 @@ func csrfToken(secret string) string {
 // cookie and need no token.
 func (m *Manager) CheckCSRF(r *http.Request, submitted string) error {
 	if err := m.xorigin.Check(r); err != nil {
-		return ErrCSRF
+		return m.csrfRefused(r, "gatehouse: cross-origin request refused", "cross_origin")
 	}
 	_, st := m.ensure(nil, r)
 	if st.authed && (st.p.Method == MethodToken || st.p.Method == MethodBasic) {
@@ -46,8 +48,50 @@ func (m *Manager) CheckCSRF(r *http.Request, submitted string) error {
 		got = submitted
 	}
 	if got == "" || st.sess == nil || st.sess.CSRF == "" || !hmac.Equal([]byte(got), []byte(csrfToken(st.sess.CSRF))) {
-		m.log.LogAttrs(r.Context(), levelWarn, "gatehouse: CSRF check failed", attrEvent("csrf_failed"))
-		return ErrCSRF
+		return m.csrfRefused(r, "gatehouse: CSRF check failed", "csrf_failed")
 	}
 	return nil
+}
+
+// csrfError is ErrCSRF with a hint for the developer, for the two
+// refusals a new setup meets first: cookies that are Secure on a page
+// served over plain HTTP, and a front end on another origin.
+type csrfError struct{ hint string }
+
+func (e *csrfError) Error() string { return ErrCSRF.Error() + ": " + e.hint }
+func (e *csrfError) Unwrap() error { return ErrCSRF }
+
+// csrfRefused logs a refusal, with a hint when one applies, and returns
+// the error to answer.
+func (m *Manager) csrfRefused(r *http.Request, msg, event string) error {
+	hint := m.csrfHint(r)
+	attrs := []slog.Attr{attrEvent(event)}
+	if o := r.Header.Get("Origin"); o != "" {
+		attrs = append(attrs, slog.String("origin", o))
+	}
+	if hint == "" {
+		m.log.LogAttrs(r.Context(), levelWarn, msg, attrs...)
+		return ErrCSRF
+	}
+	m.log.LogAttrs(r.Context(), levelWarn, msg+": "+hint, attrs...)
+	return &csrfError{hint}
+}
+
+// csrfHint says what likely fixes a refusal: the page came over plain
+// HTTP (its Origin or Referer says http://) while the session cookie is
+// Secure, so the browser never kept it; or the request came from another
+// origin (a front end on another port) that TrustedOrigins does not list.
+func (m *Manager) csrfHint(r *http.Request) string {
+	from := r.Header.Get("Origin")
+	if from == "" {
+		from = r.Header.Get("Referer")
+	}
+	switch origin := r.Header.Get("Origin"); {
+	case origin != "" && m.xorigin.Check(r) != nil:
+		return "the request came from " + origin + ", another origin: if that is your own front end, add it to Config.TrustedOrigins"
+	case strings.HasPrefix(from, "http://") && !m.cfg.Cookie.Insecure:
+		return "the session cookie is Secure, so a browser does not keep it on a page served over plain HTTP (" + from +
+			"): serve the site over HTTPS, or set Config.Cookie.Insecure for local development"
+	}
+	return ""
 }

@@ -150,6 +150,9 @@ func (m *Manager) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 	if key != "" {
 		msg = m.text(r, key)
 	}
+	if ce, ok := errorAs[*csrfError](err); ok {
+		msg += " (" + ce.hint + ")"
+	}
 	if status == http.StatusUnauthorized && m.cfg.BasicAuth {
 		realm := m.cfg.BasicRealm
 		if d := routeOf(r.Context()); d.realm != "" {
