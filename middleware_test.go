@@ -389,23 +389,35 @@ func TestWantsJSON(t *testing.T) {
 	tests := []struct {
 		ct, accept string
 		want       bool
+		credential string // an Authorization or Authentication-Token header: "Bearer x", "Basic x", "token"
 	}{
-		{"application/json", "", true},
-		{"application/json; charset=utf-8", "text/html", true},
-		{"application/x-www-form-urlencoded", "", false},
-		{"", "application/json", true},
-		{"", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", false},
-		{"", "application/json, text/plain, */*", true},
-		{"", "text/html;q=0.5, application/json;q=0.9", true},
-		{"", "*/*", false},
-		{"", "application/json;q=0", false},
+		{"application/json", "", true, ""},
+		{"application/json; charset=utf-8", "text/html", true, ""},
+		{"application/x-www-form-urlencoded", "", false, ""},
+		{"", "application/json", true, ""},
+		{"", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", false, ""},
+		{"", "application/json, text/plain, */*", true, ""},
+		{"", "text/html;q=0.5, application/json;q=0.9", true, ""},
+		{"", "*/*", false, ""},
+		{"", "application/json;q=0", false, ""},
+		// API clients that say nothing of what they accept.
+		{"", "", true, "Bearer abc"},
+		{"", "*/*", true, "token"},
+		{"", "", false, "Basic YTpi"},
+		{"", "text/html", false, "Bearer abc"},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Content-Type", tt.ct)
 		r.Header.Set("Accept", tt.accept)
+		switch {
+		case tt.credential == "token":
+			r.Header.Set("Authentication-Token", "abc")
+		case tt.credential != "":
+			r.Header.Set("Authorization", tt.credential)
+		}
 		if got := gatehouse.WantsJSON(r); got != tt.want {
-			t.Errorf("WantsJSON(ct %q, accept %q) = %v", tt.ct, tt.accept, got)
+			t.Errorf("WantsJSON(ct %q, accept %q, %q) = %v", tt.ct, tt.accept, tt.credential, got)
 		}
 	}
 }

@@ -13,14 +13,23 @@ import (
 
 // WantsJSON reports whether r should get JSON answers (Flask-Security's
 // negotiation, docs/json-api.md): its body is JSON, or application/json is
-// the type it prefers most in Accept.
+// the type it prefers most in Accept, or it prefers nothing (no Accept,
+// or */*) and carries an API credential (an Authentication-Token header
+// or Authorization: Bearer), as API clients do and browsers never.
 func WantsJSON(r *http.Request) bool {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 			return true
 		}
 	}
-	return bestAccept(r.Header.Get("Accept")) == "application/json"
+	switch bestAccept(r.Header.Get("Accept")) {
+	case "application/json":
+		return true
+	case "", "*/*":
+		scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		return r.Header.Get("Authentication-Token") != "" || strings.EqualFold(scheme, "Bearer")
+	}
+	return false
 }
 
 // bestAccept returns the media type with the highest quality in an Accept
