@@ -127,9 +127,11 @@ type Config struct {
 	// Texts overrides texts, or adds languages: files named LANG.json
 	// ("de.json", "nl.json"), each a JSON object from message keys
 	// (Flask-Security's, such as "LOGIN_EMAIL_SENT", and the UI_ keys of
-	// the built-in locales) to texts with the same %(name)s placeholders.
-	// A file for a language gatehouse does not ship adds it. This is the
-	// one way to change a text.
+	// the built-in locales) to texts with the same %(name)s placeholders,
+	// or to [text, category] pairs, as Flask-Security's SECURITY_MSG_*
+	// are: the category ("error", "info", "success", ...) is then the
+	// flash's. A file for a language gatehouse does not ship adds it. This
+	// is the one way to change a text.
 	Texts fs.FS
 	// Language picks the request's language among those of the texts.
 	// Default: the best match for the Accept-Language header.

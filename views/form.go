@@ -274,7 +274,7 @@ func (v *Views) done(w http.ResponseWriter, r *http.Request, response map[string
 		return
 	}
 	if flash != "" {
-		v.auth.Flash(w, r, "success", v.text(r, flash, args...))
+		v.flash(w, r, "success", flash, args...)
 	}
 	http.Redirect(w, r, redirect, http.StatusSeeOther)
 }

@@ -223,6 +223,6 @@ func (v *Views) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail str
 		v.ok(w, r, nil)
 		return
 	}
-	v.auth.Flash(w, r, "info", v.text(r, a.generic))
+	v.flash(w, r, "info", a.generic)
 	http.Redirect(w, r, v.cfg.Prefix+a.path, http.StatusSeeOther)
 }

@@ -164,7 +164,7 @@ func (v *Views) logoutView() http.Handler {
 			WriteJSON(w, http.StatusOK, map[string]any{})
 			return
 		}
-		v.auth.Flash(w, r, "success", v.text(r, i18n.LoggedOut))
+		v.flash(w, r, "success", i18n.LoggedOut)
 		target := v.cfg.PostLogoutURL
 		next := r.URL.Query().Get("next")
 		if next == "" && r.PostForm != nil {

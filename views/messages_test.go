@@ -1,12 +1,16 @@
 package views_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/testutil"
+	"github.com/gatehouse-auth/gatehouse/memstore"
 	"github.com/gatehouse-auth/gatehouse/views"
 )
 
@@ -36,5 +40,26 @@ func TestFlaskMessages(t *testing.T) {
 	status, _, raw := c.do("POST", "/confirm", `{"email":"alice@example.com"}`)
 	if status != 400 || !strings.Contains(raw, "Your email has already been confirmed.") {
 		t.Errorf("confirmation for a confirmed address: %d %s", status, raw)
+	}
+}
+
+// Texts overrides a message as a (text, category) pair, as
+// SECURITY_MSG_* does: the flash has both.
+func TestMessagePairs(t *testing.T) {
+	ve := newViewEnv(t, func(c *gatehouse.Config, v *views.Config) {
+		v.Texts = fstest.MapFS{"en.json": {Data: []byte(`{"LOGGED_OUT": ["See you soon.", "info"]}`)}}
+	}, nil)
+	b := ve.browser()
+	b.post("/login", map[string]string{"email": "alice@example.com", "password": alicePassword})
+	b.get("/logout")
+	page := b.get("/login")
+	if !strings.Contains(page.body, `<p class="flash info" role="status">See you soon.</p>`) {
+		t.Errorf("the logout flash is not the override's text and category: %s", page.body)
+	}
+	m, _ := gatehouse.New(engineConfig(memstore.New(), testutil.NewClock()))
+	_, err := views.New(m, views.Config{BaseURL: "https://x.example", Texts: fstest.MapFS{"en.json": {Data: []byte(`{"LOGGED_OUT": ["no category"]}`)}},
+		Mail: views.MailConfig{Mailer: views.MailerFunc(func(context.Context, *views.Message) error { return nil })}})
+	if err == nil {
+		t.Error("a one-element pair was accepted")
 	}
 }

@@ -280,7 +280,7 @@ func (v *Views) finishLogin(w http.ResponseWriter, r *http.Request, u *gatehouse
 		v.render(w, r, http.StatusOK, "mf_recovery_codes", i18n.UIRecoveryCodesTitle, pg)
 		return
 	}
-	v.auth.Flash(w, r, "success", v.text(r, i18n.TwoFactorLoginSuccessful))
+	v.flash(w, r, "success", i18n.TwoFactorLoginSuccessful)
 	http.Redirect(w, r, v.nextURL(w, r), http.StatusSeeOther)
 }
 

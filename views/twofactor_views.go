@@ -556,7 +556,7 @@ func (v *Views) tfRescueView() http.Handler {
 			v.ok(w, r, map[string]any{"recovery_options": opts})
 			return
 		}
-		v.auth.Flash(w, r, "info", v.text(r, i18n.TwoFactorRescueSent))
+		v.flash(w, r, "info", i18n.TwoFactorRescueSent)
 		http.Redirect(w, r, v.cfg.Prefix+v.cfg.TwoFactor.ValidatePath, http.StatusSeeOther)
 	})
 }

@@ -203,6 +203,12 @@ func (v *Views) view(get func(w http.ResponseWriter, r *http.Request), post func
 	})
 }
 
+// flash flashes the text of key in category, or in the category an
+// override of Config.Texts gave it (a [text, category] pair).
+func (v *Views) flash(w http.ResponseWriter, r *http.Request, category string, key i18n.Key, args ...string) {
+	v.auth.Flash(w, r, v.texts.Category(key, category), v.text(r, key, args...))
+}
+
 // nextURL is the engine's NextURL; a "next" it drops for leaving the
 // site is told to browsers (Flask-Security's INVALID_REDIRECT).
 func (v *Views) nextURL(w http.ResponseWriter, r *http.Request) string {
@@ -211,7 +217,7 @@ func (v *Views) nextURL(w http.ResponseWriter, r *http.Request) string {
 		next = r.PostForm.Get("next")
 	}
 	if next != "" && !gatehouse.IsSafeRedirect(next, v.allowedHosts) && !gatehouse.WantsJSON(r) {
-		v.auth.Flash(w, r, "error", v.text(r, i18n.InvalidRedirect))
+		v.flash(w, r, "error", i18n.InvalidRedirect)
 	}
 	return v.auth.NextURL(w, r)
 }

@@ -32,8 +32,18 @@ var builtin embed.FS
 // safe for concurrent use.
 type Catalog struct {
 	texts   map[string]map[Key]string
-	langs   []string // Reference first, then the others, sorted
+	cats    map[Key]string // categories set by [text, category] pairs
+	langs   []string       // Reference first, then the others, sorted
 	matcher language.Matcher
+}
+
+// Category is the flash category of key: the one an override gave it as
+// a [text, category] pair, else def.
+func (c *Catalog) Category(key Key, def string) string {
+	if cat, ok := c.cats[key]; ok {
+		return cat
+	}
+	return def
 }
 
 // Load reads the built-in locales and then the files of overrides (nil
@@ -84,15 +94,29 @@ func (c *Catalog) read(fsys fs.FS, dir string) error {
 		if err != nil {
 			return err
 		}
-		var texts map[Key]string
+		// A value is a text, or a [text, category] pair, as
+		// Flask-Security's messages are.
+		var texts map[Key]json.RawMessage
 		if err := json.Unmarshal(data, &texts); err != nil {
 			return fmt.Errorf("i18n: %s: %w", f, err)
 		}
 		if c.texts[lang] == nil {
 			c.texts[lang] = map[Key]string{}
 		}
-		for k, v := range texts {
-			c.texts[lang][k] = v
+		for k, raw := range texts {
+			var text string
+			if json.Unmarshal(raw, &text) != nil {
+				var pair []string
+				if json.Unmarshal(raw, &pair) != nil || len(pair) != 2 || pair[1] == "" {
+					return fmt.Errorf("i18n: %s: %s is neither a text nor a [text, category] pair", f, k)
+				}
+				text = pair[0]
+				if c.cats == nil {
+					c.cats = map[Key]string{}
+				}
+				c.cats[k] = pair[1]
+			}
+			c.texts[lang][k] = text
 		}
 	}
 	return nil
