@@ -283,6 +283,12 @@ type Hooks struct {
 	// ConfirmInstructionsSent, ResetInstructionsSent,
 	// LoginInstructionsSent: a mail with such a link went out.
 	ConfirmInstructionsSent, ResetInstructionsSent, LoginInstructionsSent func(ctx context.Context, u *gatehouse.User)
+	// FactorsChanged: a user's second factors changed, as the notice mailed
+	// to them says; change is its message key: TWO_FACTOR_CHANGE_METHOD_SUCCESSFUL
+	// (set up), TWO_FACTOR_DISABLED, WAN_REGISTERED, WAN_DELETED,
+	// RECOVERY_CODES_REGENERATED or RECOVERY_CODE_USED (Flask-Security's
+	// tf_profile_changed, tf_disabled, wan_registered, wan_deleted).
+	FactorsChanged func(ctx context.Context, u *gatehouse.User, change string)
 	// Form checks a submitted form further (a captcha, terms accepted)
 	// before the view acts on it, on the request's goroutine. form is
 	// Flask-Security's name for it: "login", "register",
@@ -305,6 +311,12 @@ func (h Hooks) Also(more Hooks) Hooks {
 		ResetInstructionsSent:   both(h.ResetInstructionsSent, more.ResetInstructionsSent),
 		LoginInstructionsSent:   both(h.LoginInstructionsSent, more.LoginInstructionsSent),
 		Form:                    h.Form,
+		FactorsChanged:          h.FactorsChanged,
+	}
+	if a, b := h.FactorsChanged, more.FactorsChanged; a == nil {
+		out.FactorsChanged = b
+	} else if b != nil {
+		out.FactorsChanged = func(ctx context.Context, u *gatehouse.User, change string) { a(ctx, u, change); b(ctx, u, change) }
 	}
 	if a, b := h.Form, more.Form; a == nil {
 		out.Form = b

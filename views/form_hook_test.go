@@ -102,3 +102,23 @@ func TestViewsHooksAlso(t *testing.T) {
 		t.Error("a hook neither side has is set")
 	}
 }
+
+// FactorsChanged hears of every change to a user's second factors
+// (tf_profile_changed, tf_disabled, ...), with the change's key.
+func TestFactorsChangedHook(t *testing.T) {
+	var changes []string
+	ve := newTwoFactorEnv(t, func(c *gatehouse.Config, v *views.Config) {
+		v.Hooks.FactorsChanged = func(_ context.Context, u *gatehouse.User, change string) {
+			if u.Email != "alice@example.com" {
+				t.Errorf("FactorsChanged for %s", u.Email)
+			}
+			changes = append(changes, change)
+		}
+	})
+	c := ve.jsonClient()
+	c.login("alice@example.com", alicePassword)
+	enrolAuthenticator(t, ve, c)
+	if len(changes) == 0 || changes[0] != "TWO_FACTOR_CHANGE_METHOD_SUCCESSFUL" {
+		t.Errorf("after setting up an authenticator: %v", changes)
+	}
+}

@@ -414,6 +414,9 @@ func (v *Views) notify(r *http.Request, u *gatehouse.User, what i18n.Key) {
 	if err := v.enqueueMail(r.Context(), mailPayload{Kind: mailTwoFactorNotice, UserID: u.ID, Lang: v.lang(r), Notice: string(what)}); err != nil {
 		v.log.ErrorContext(r.Context(), "views: queueing a notice", "event", "store_error", "err", err)
 	}
+	if h := v.cfg.Hooks.FactorsChanged; h != nil {
+		h(r.Context(), u, string(what))
+	}
 }
 
 // newFactorSecret makes a TOTP secret and seals it for the store.
