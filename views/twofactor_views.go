@@ -396,22 +396,32 @@ func (v *Views) formError(w http.ResponseWriter, r *http.Request, field, msg str
 	http.Redirect(w, r, v.cfg.Prefix+v.cfg.TwoFactor.SetupPath, http.StatusSeeOther)
 }
 
+// selecting returns the pending login that is choosing a method, its
+// user and the user's factors; otherwise it answers and reports false.
+func (v *Views) selecting(w http.ResponseWriter, r *http.Request) (*pending, *gatehouse.User, factorSet, bool) {
+	p, u, ok, err := v.pendingLogin(r)
+	if err != nil {
+		v.auth.WriteError(w, r, err)
+		return nil, nil, factorSet{}, false
+	}
+	if !ok || p.State != tfSelect {
+		v.tfDenied(w, r)
+		return nil, nil, factorSet{}, false
+	}
+	fs, err := v.factorsOf(r.Context(), u)
+	if err != nil {
+		v.auth.WriteError(w, r, err)
+		return nil, nil, factorSet{}, false
+	}
+	return p, u, fs, true
+}
+
 // tfSelectView serves /tf-select: a pending login whose user has several
 // methods chooses one.
 func (v *Views) tfSelectView() http.Handler {
 	return v.view(func(w http.ResponseWriter, r *http.Request) {
-		p, u, ok, err := v.pendingLogin(r)
-		if err != nil {
-			v.auth.WriteError(w, r, err)
-			return
-		}
-		if !ok || p.State != tfSelect {
-			v.tfDenied(w, r)
-			return
-		}
-		fs, err := v.factorsOf(r.Context(), u)
-		if err != nil {
-			v.auth.WriteError(w, r, err)
+		_, _, fs, ok := v.selecting(w, r)
+		if !ok {
 			return
 		}
 		if gatehouse.WantsJSON(r) {
@@ -421,18 +431,8 @@ func (v *Views) tfSelectView() http.Handler {
 		v.render(w, r, http.StatusOK, "tf_select", i18n.UITwoFactorTitle,
 			v.tfSelectPage(fs))
 	}, func(w http.ResponseWriter, r *http.Request, f form) {
-		p, u, ok, err := v.pendingLogin(r)
-		if err != nil {
-			v.auth.WriteError(w, r, err)
-			return
-		}
-		if !ok || p.State != tfSelect {
-			v.tfDenied(w, r)
-			return
-		}
-		fs, err := v.factorsOf(r.Context(), u)
-		if err != nil {
-			v.auth.WriteError(w, r, err)
+		p, u, fs, ok := v.selecting(w, r)
+		if !ok {
 			return
 		}
 		which := f["which"]
@@ -452,6 +452,7 @@ func (v *Views) tfSelectView() http.Handler {
 		} else {
 			resp["tf_primary_method"] = which
 			if which == mfa.KindEmail {
+				var err error
 				if p.Mailed, err = v.mailCode(r, u, fs.primary); err != nil {
 					v.auth.WriteError(w, r, err)
 					return
