@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
@@ -34,6 +35,13 @@ type Filter struct {
 	Email string
 	// Role, if set, matches users who have it.
 	Role string
+	// Username, if set, matches the user with that username
+	// (case-insensitive).
+	Username string
+	// Fields, if set, match users whose User.Fields have every one of
+	// these values exactly (Flask-Security's find_user(first_name="Ada")
+	// on a custom column).
+	Fields map[string]string
 	// Limit caps the result; 0 means no limit. Offset skips that many.
 	Limit, Offset int
 }
@@ -89,6 +97,11 @@ func (a *Admin) ListUsers(ctx context.Context, f Filter) ([]*gatehouse.User, err
 	if a.users == nil {
 		return nil, fmt.Errorf("%w: the user store cannot list users (it is not an admin.UserStore)", ErrUnsupported)
 	}
+	for name := range f.Fields {
+		if name == "" || len(name) > 64 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+			return nil, fmt.Errorf("admin: list users: field name %q: lower-case letters, digits and underscores only", name)
+		}
+	}
 	ctx, cancel := a.bounded(ctx)
 	defer cancel()
 	users, err := a.users.ListUsers(ctx, f)
@@ -96,6 +109,23 @@ func (a *Admin) ListUsers(ctx context.Context, f Filter) ([]*gatehouse.User, err
 		return nil, fmt.Errorf("admin: list users: %w", err)
 	}
 	return users, nil
+}
+
+// FindUser returns the first user, by ID, that f selects (Flask-Security's
+// datastore.find_user(**kwargs): by a custom field, a username, a role or
+// part of an address), or an error wrapping gatehouse.ErrNotFound. For an
+// exact address use the engine's FindUser; f.Limit and f.Offset are
+// ignored.
+func (a *Admin) FindUser(ctx context.Context, f Filter) (*gatehouse.User, error) {
+	f.Limit, f.Offset = 1, 0
+	users, err := a.ListUsers(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		return nil, fmt.Errorf("admin: find user: %w", gatehouse.ErrNotFound)
+	}
+	return users[0], nil
 }
 
 // DeleteUser deletes a user with its roles, tokens and sessions (also

@@ -185,3 +185,42 @@ func TestUserSessions(t *testing.T) {
 		t.Errorf("bob's session went: %v", err)
 	}
 }
+
+// FindUser is Flask-Security's find_user(**kwargs): the first user a
+// filter selects, by a custom field or a username, or ErrNotFound.
+func TestFindUser(t *testing.T) {
+	t.Parallel()
+	m, a, _ := newAdmin(t, nil)
+	ctx := context.Background()
+	for i, name := range []string{"ada", "grace", "edsger"} {
+		u := &gatehouse.User{Email: name + "@example.com", Username: name, Active: true,
+			Fields: map[string]string{"first_name": name, "team": []string{"compilers", "languages"}[i%2]}}
+		if err := m.CreateUser(ctx, u, "a fine password 1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		f    admin.Filter
+		want string // email; "" for ErrNotFound
+	}{
+		{admin.Filter{Fields: map[string]string{"first_name": "grace"}}, "grace@example.com"},
+		{admin.Filter{Fields: map[string]string{"team": "compilers"}}, "ada@example.com"}, // the first by ID
+		{admin.Filter{Fields: map[string]string{"team": "compilers", "first_name": "edsger"}}, "edsger@example.com"},
+		{admin.Filter{Username: "GRACE"}, "grace@example.com"},
+		{admin.Filter{Username: "gra"}, ""},
+		{admin.Filter{Fields: map[string]string{"first_name": "Grace"}}, ""},
+		{admin.Filter{Fields: map[string]string{"first_name": "grace"}, Limit: 5, Offset: 9}, "grace@example.com"},
+	}
+	for _, tt := range tests {
+		u, err := a.FindUser(ctx, tt.f)
+		switch {
+		case tt.want == "" && !errors.Is(err, gatehouse.ErrNotFound):
+			t.Errorf("FindUser(%+v) = %v, %v; want ErrNotFound", tt.f, u, err)
+		case tt.want != "" && (err != nil || u.Email != tt.want):
+			t.Errorf("FindUser(%+v) = %v, %v; want %s", tt.f, u, err, tt.want)
+		}
+	}
+	if _, err := a.FindUser(ctx, admin.Filter{Fields: map[string]string{"fields.$ne": ""}}); err == nil || errors.Is(err, gatehouse.ErrNotFound) {
+		t.Errorf("FindUser(bad field name) = %v; want a refusal", err)
+	}
+}

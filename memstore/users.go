@@ -143,6 +143,12 @@ func (s *Store) ListUsers(_ context.Context, f admin.Filter) ([]*gatehouse.User,
 		if f.Role != "" && !u.HasRole(f.Role) {
 			continue
 		}
+		if f.Username != "" && !strings.EqualFold(u.Username, f.Username) {
+			continue
+		}
+		if !hasFields(u, f.Fields) {
+			continue
+		}
 		out = append(out, u.Clone())
 	}
 	slices.SortFunc(out, func(a, b *gatehouse.User) int {
@@ -160,4 +166,14 @@ func (s *Store) ListUsers(_ context.Context, f admin.Filter) ([]*gatehouse.User,
 		out = out[:f.Limit]
 	}
 	return out, nil
+}
+
+// hasFields reports whether u has every one of want's field values.
+func hasFields(u *gatehouse.User, want map[string]string) bool {
+	for name, value := range want {
+		if got, ok := u.Fields[name]; !ok || got != value {
+			return false
+		}
+	}
+	return true
 }

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -431,6 +432,15 @@ func (s *Store) ListUsers(ctx context.Context, f admin.Filter) ([]*gatehouse.Use
 	}
 	if f.Role != "" {
 		filter = append(filter, bson.E{Key: "roles", Value: f.Role})
+	}
+	if f.Username != "" {
+		filter = append(filter, bson.E{Key: "username_key", Value: strings.ToLower(f.Username)})
+	}
+	for _, name := range slices.Sorted(maps.Keys(f.Fields)) {
+		if name == "" || strings.ContainsAny(name, ".$") {
+			return nil, wrap("list users", fmt.Errorf("field name %q: lower-case letters, digits and underscores only", name))
+		}
+		filter = append(filter, bson.E{Key: "fields." + name, Value: f.Fields[name]})
 	}
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetSkip(int64(f.Offset))
 	if f.Limit > 0 {

@@ -408,6 +408,8 @@ func testListUsers(t *testing.T, s Stores) {
 		if i%2 == 0 {
 			u.Roles = []string{"even"}
 		}
+		u.Username = fmt.Sprintf("Lister%d", i)
+		u.Fields = map[string]string{"team": []string{"red", "blue"}[i%2], "n": strconv.Itoa(i)}
 		mustCreate(t, s.Users, u)
 	}
 	mustCreate(t, s.Users, newUser("odd_one%@other.org"))
@@ -436,6 +438,18 @@ func testListUsers(t *testing.T, s Stores) {
 	check(admin.Filter{Limit: 2}, 2)
 	check(admin.Filter{Limit: 2, Offset: 5}, 1)
 	check(admin.Filter{Offset: 4}, 2)
+	check(admin.Filter{Username: "lister3"}, 1)
+	check(admin.Filter{Username: "lister"}, 0)
+	check(admin.Filter{Fields: map[string]string{"team": "red"}}, 3)
+	check(admin.Filter{Fields: map[string]string{"team": "red", "n": "2"}}, 1)
+	check(admin.Filter{Fields: map[string]string{"team": "red", "n": "1"}}, 0)
+	check(admin.Filter{Fields: map[string]string{"team": "RED"}}, 0)
+	check(admin.Filter{Fields: map[string]string{"nope": "red"}}, 0)
+	check(admin.Filter{Fields: map[string]string{"team": "blue"}, Role: "even"}, 0)
+	got, err := ul.ListUsers(ctx, admin.Filter{Fields: map[string]string{"n": "3"}})
+	if err != nil || len(got) != 1 || got[0].Email != "list3@example.com" || got[0].Username != "Lister3" {
+		t.Errorf("ListUsers(n=3) = %v, %v", got, err)
+	}
 }
 
 func testConcurrentRoles(t *testing.T, s Stores) {

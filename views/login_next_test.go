@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/views"
 )
 
 // Logout honours a "next" that stays on the site (Flask-Security's
@@ -30,5 +33,17 @@ func TestLogoutNext(t *testing.T) {
 		if got.status != http.StatusSeeOther || got.location != tc.want {
 			t.Errorf("logout with next=%q: %d to %q, want %q", tc.next, got.status, got.location, tc.want)
 		}
+	}
+}
+
+// Without Config.LoginURL, the engine's LoginURL (Flask-Login's login_url)
+// points at the login view where it is mounted.
+func TestLoginURLFollowsTheViews(t *testing.T) {
+	ve := newViewEnv(t, func(c *gatehouse.Config, v *views.Config) {
+		c.LoginURL = ""
+		v.Prefix = "/auth"
+	}, nil)
+	if got, want := ve.m.LoginURL("/orders"), "/auth/login?next=%2Forders"; got != want {
+		t.Errorf("LoginURL = %q, want %q", got, want)
 	}
 }

@@ -311,6 +311,14 @@ func (s *Store) ListUsers(ctx context.Context, f admin.Filter) ([]*gatehouse.Use
 		query += " AND EXISTS (SELECT 1 FROM gatehouse_user_roles r WHERE r.user_id = u.id AND r.role = ?)"
 		args = append(args, f.Role)
 	}
+	if f.Username != "" {
+		query += " AND u.username_key = ?"
+		args = append(args, strings.ToLower(f.Username))
+	}
+	for _, name := range slices.Sorted(maps.Keys(f.Fields)) {
+		query += " AND EXISTS (SELECT 1 FROM gatehouse_user_fields uf WHERE uf.user_id = u.id AND uf.name = ? AND uf.value = ?)"
+		args = append(args, name, f.Fields[name])
+	}
 	query += " ORDER BY u.id"
 	if f.Limit > 0 {
 		query += " LIMIT " + strconv.Itoa(f.Limit)
