@@ -172,9 +172,17 @@ func (m *Manager) commit(w http.ResponseWriter, r *http.Request, st *reqState) e
 		if e := m.ck.write(w, r, st, m.cfg.ipString(r)); e != nil {
 			err = e
 		}
+		if m.cfg.Cookie.CSRFName != "" {
+			token := ""
+			if st.sess != nil && st.sess.CSRF != "" {
+				token = csrfToken(st.sess.CSRF)
+			}
+			m.setCSRFCookie(w, r, token)
+		}
 		st.dirty, st.clearCookie = false, false
 	case st.clearCookie:
 		setCookie(w, m.ck.cookie("", -1))
+		m.setCSRFCookie(w, r, "")
 		st.clearCookie = false
 	}
 	if err != nil {

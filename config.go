@@ -184,6 +184,15 @@ type CookieConfig struct {
 	Insecure bool
 	// SameSite of both cookies. Default: http.SameSiteLaxMode.
 	SameSite http.SameSite
+	// CSRFName, if set, names a cookie that carries the session's CSRF
+	// token to scripts (Flask-Security's CSRF_COOKIE_NAME; "XSRF-TOKEN"
+	// is what Angular and axios read), to send back in an X-XSRF-Token
+	// (or X-CSRF-Token) header. It is set whenever the session's token
+	// changes (login, logout, the first CSRFToken), readable by scripts
+	// (not HttpOnly), SameSite=Strict, Secure unless Insecure, with the
+	// session cookie's Path and Domain. The check is unchanged: the header
+	// must match the session's token. Default: none.
+	CSRFName string
 }
 
 // SessionConfig configures session lifetimes (OWASP Session Management

@@ -17,7 +17,27 @@ func (m *Manager) CSRFToken(w http.ResponseWriter, r *http.Request) string {
 	if st.sess == nil || st.sess.CSRF == "" {
 		m.changeSession(w, r, st, func(s *sessionState) { s.CSRF = randomID(32) })
 	}
-	return csrfToken(st.sess.CSRF)
+	token := csrfToken(st.sess.CSRF)
+	m.setCSRFCookie(w, r, token)
+	return token
+}
+
+// setCSRFCookie gives scripts the CSRF token in the Cookie.CSRFName cookie
+// when the request does not carry it already; token "" removes it.
+func (m *Manager) setCSRFCookie(w http.ResponseWriter, r *http.Request, token string) {
+	c := m.cfg.Cookie
+	if c.CSRFName == "" || w == nil {
+		return
+	}
+	if old, err := r.Cookie(c.CSRFName); err == nil && old.Value == token || err != nil && token == "" {
+		return
+	}
+	ck := &http.Cookie{Name: c.CSRFName, Value: token, Path: c.Path, Domain: c.Domain,
+		Secure: !c.Insecure, SameSite: http.SameSiteStrictMode}
+	if token == "" {
+		ck.MaxAge = -1
+	}
+	setCookie(w, ck)
 }
 
 func csrfToken(secret string) string {
@@ -28,7 +48,8 @@ func csrfToken(secret string) string {
 
 // CheckCSRF returns ErrCSRF unless r, a state-changing request, is not
 // cross-origin (Fetch Metadata, Config.TrustedOrigins) and carries the
-// session's CSRF token: in the X-CSRF-Token or X-CSRFToken header, or as
+// session's CSRF token: in the X-CSRF-Token, X-CSRFToken or X-XSRF-Token
+// header, or as
 // submitted (the form's csrf_token field, which the caller has read).
 // Requests authenticated by an auth token or HTTP Basic carry no ambient
 // cookie and need no token.
@@ -43,6 +64,9 @@ func (m *Manager) CheckCSRF(r *http.Request, submitted string) error {
 	got := r.Header.Get("X-CSRF-Token")
 	if got == "" {
 		got = r.Header.Get("X-CSRFToken")
+	}
+	if got == "" {
+		got = r.Header.Get("X-XSRF-Token")
 	}
 	if got == "" {
 		got = submitted

@@ -230,7 +230,8 @@ func (v *Views) anonymous(h http.Handler) http.Handler {
 
 // RequireCSRF protects an application's own state-changing handlers as the
 // views are protected: unsafe methods must not be cross-origin and need
-// the session's CSRF token (header X-CSRF-Token or X-CSRFToken, or form
+// the session's CSRF token (header X-CSRF-Token, X-CSRFToken or
+// X-XSRF-Token, or form
 // field csrf_token). Show the token with auth.CSRFToken or the csrfField
 // template function. It parses the form of form-encoded requests.
 func (v *Views) RequireCSRF(next http.Handler) http.Handler {
@@ -241,7 +242,7 @@ func (v *Views) RequireCSRF(next http.Handler) http.Handler {
 			return
 		}
 		submitted := ""
-		if !gatehouse.WantsJSON(r) && r.Header.Get("X-CSRF-Token") == "" && r.Header.Get("X-CSRFToken") == "" {
+		if !gatehouse.WantsJSON(r) && r.Header.Get("X-CSRF-Token") == "" && r.Header.Get("X-CSRFToken") == "" && r.Header.Get("X-XSRF-Token") == "" {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 			submitted = r.PostFormValue("csrf_token")
 		}
