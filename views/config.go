@@ -58,6 +58,9 @@ type Config struct {
 	// or expired (Flask-Security's CONFIRM_ERROR_VIEW and
 	// RESET_ERROR_VIEW). Defaults: the pages that send a new link.
 	ConfirmErrorURL, ResetErrorURL string
+	// SPA sends browsers that open mailed links to a single-page app's
+	// pages (REDIRECT_BEHAVIOR = "spa"). Default: off: the views' pages.
+	SPA SPAConfig
 	// BaseURL is the site's external address ("https://example.com"), from
 	// which links in mails are built: never from the request's Host header.
 	// Required with Confirmable, Recoverable or Passwordless.
@@ -125,7 +128,7 @@ type Config struct {
 	// context processors): view is the template name.
 	Context func(r *http.Request, view string, data map[string]any)
 	// Texts overrides texts, or adds languages: files named LANG.json
-	// ("de.json", "nl.json"), each a JSON object from message keys
+	// ("de.json", "sv.json"), each a JSON object from message keys
 	// (Flask-Security's, such as "LOGIN_EMAIL_SENT", and the UI_ keys of
 	// the built-in locales) to texts with the same %(name)s placeholders,
 	// or to [text, category] pairs, as Flask-Security's SECURITY_MSG_*
@@ -457,6 +460,7 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 		}
 	}
 	errs = append(errs, c.twoFactorDefaults(engine)...)
+	errs = append(errs, c.SPA.check(c)...)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

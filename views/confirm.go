@@ -3,6 +3,8 @@ package views
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/i18n"
@@ -62,6 +64,10 @@ func (v *Views) confirmLinkGet(w http.ResponseWriter, r *http.Request) {
 	}
 	if gatehouse.WantsJSON(r) {
 		v.ok(w, r, map[string]any{"password_required": u.PasswordHash != ""})
+		return
+	}
+	if v.spa(r) {
+		spaRedirect(w, r, v.cfg.SPA.ConfirmView, identityParams(u, url.Values{"token": {raw}, "password_required": {strconv.FormatBool(u.PasswordHash != "")}}))
 		return
 	}
 	v.render(w, r, http.StatusOK, "confirm_link", i18n.UIConfirmTitle, v.confirmLinkPage(raw, u))
@@ -145,6 +151,10 @@ func (v *Views) confirmAddress(w http.ResponseWriter, r *http.Request, raw strin
 			return
 		}
 		v.done(w, r, map[string]any{"user": v.userPayload(u)}, v.cfg.PostConfirmURL, i18n.EmailConfirmed)
+		return
+	}
+	if v.spa(r) { // ConfirmOnGet
+		spaRedirect(w, r, v.cfg.PostConfirmURL, identityParams(u, url.Values{v.texts.Category(i18n.EmailConfirmed, "success"): {v.text(r, i18n.EmailConfirmed)}}))
 		return
 	}
 	v.done(w, r, nil, v.cfg.Prefix+v.cfg.LoginPath, i18n.EmailConfirmed)

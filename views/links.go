@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -18,17 +19,22 @@ func (v *Views) linkFailed(w http.ResponseWriter, r *http.Request, err error, ms
 		v.auth.WriteError(w, r, err)
 		return
 	}
-	v.linkRefused(w, r, v.text(r, msg), v.cfg.Prefix+retryPath)
+	v.linkRefused(w, r, msg, v.text(r, msg), v.cfg.Prefix+retryPath)
 }
 
-// linkRefused answers a refused link with text: 400 JSON, or to target
-// with a flash.
-func (v *Views) linkRefused(w http.ResponseWriter, r *http.Request, text, target string) {
+// linkRefused answers a refused link with text, the text of key: 400
+// JSON, or to target with a flash (or, for a single-page app, the text in
+// the query, named by key's category).
+func (v *Views) linkRefused(w http.ResponseWriter, r *http.Request, key i18n.Key, text, target string) {
 	if gatehouse.WantsJSON(r) {
 		WriteJSON(w, http.StatusBadRequest, ErrorResponse{Errors: []string{text}})
 		return
 	}
-	v.auth.Flash(w, r, "error", text)
+	if v.spa(r) {
+		spaRedirect(w, r, target, url.Values{v.texts.Category(key, "error"): {text}})
+		return
+	}
+	v.auth.Flash(w, r, v.texts.Category(key, "error"), text)
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
@@ -54,7 +60,7 @@ func (v *Views) resetLinks() linkKind {
 
 func (v *Views) loginLinks() linkKind {
 	return linkKind{invalid: i18n.InvalidLoginToken, expired: i18n.LoginExpired,
-		mail: mailLogin, within: v.cfg.LoginWithin, target: v.cfg.Prefix + v.cfg.LoginPath, bind: true}
+		mail: mailLogin, within: v.cfg.LoginWithin, target: or(v.cfg.SPA.LoginErrorView, v.cfg.Prefix+v.cfg.LoginPath), bind: true}
 }
 
 func or(v, def string) string {
@@ -74,7 +80,7 @@ func (v *Views) badLink(w http.ResponseWriter, r *http.Request, err error, u *ga
 		return
 	}
 	if !errors.Is(err, gatehouse.ErrTokenExpired) || u == nil {
-		v.linkRefused(w, r, v.text(r, k.invalid), k.target)
+		v.linkRefused(w, r, k.invalid, v.text(r, k.invalid), k.target)
 		return
 	}
 	within := v.humanDuration(v.lang(r), k.within)
@@ -86,7 +92,8 @@ func (v *Views) badLink(w http.ResponseWriter, r *http.Request, err error, u *ga
 			return
 		}
 	}
-	text := v.text(r, k.expired, "within", within, "email", u.Email)
+	key := k.expired
+	text := v.text(r, key, "within", within, "email", u.Email)
 	if send {
 		p := mailPayload{Kind: k.mail, Email: u.Email, Lang: v.lang(r)}
 		if k.bind {
@@ -102,9 +109,10 @@ func (v *Views) badLink(w http.ResponseWriter, r *http.Request, err error, u *ga
 			text += " " + v.text(r, k.sent, "email", u.Email)
 		}
 	} else if k.sent == "" {
-		text = v.text(r, k.invalid) // its text says a new link went out: none did
+		key = k.invalid
+		text = v.text(r, key) // its text says a new link went out: none did
 	}
-	v.linkRefused(w, r, strings.TrimSpace(text), k.target)
+	v.linkRefused(w, r, key, strings.TrimSpace(text), k.target)
 }
 
 // allowMail applies the per-client mail limits to a request for mail to

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
@@ -80,6 +82,10 @@ func (v *Views) passwordlessLinkGet(w http.ResponseWriter, r *http.Request) {
 	}
 	if gatehouse.WantsJSON(r) {
 		v.ok(w, r, nil)
+		return
+	}
+	if v.spa(r) {
+		spaRedirect(w, r, v.cfg.SPA.LoginView, identityParams(u, url.Values{"token": {r.PathValue("token")}, "other_device": {strconv.FormatBool(!v.boundHere(r, t))}}))
 		return
 	}
 	v.render(w, r, http.StatusOK, "login_link", i18n.UILogin, v.loginLinkPage(r, t, u))

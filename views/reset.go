@@ -2,6 +2,7 @@ package views
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/i18n"
@@ -38,6 +39,10 @@ func (v *Views) resetView() http.Handler {
 		}
 		if gatehouse.WantsJSON(r) {
 			v.ok(w, r, nil)
+			return
+		}
+		if v.spa(r) { // no identity: whoever intercepts the link learns no more (as Flask-Security)
+			spaRedirect(w, r, v.cfg.SPA.ResetView, url.Values{"token": {r.PathValue("token")}})
 			return
 		}
 		v.render(w, r, http.StatusOK, "reset", i18n.UIReset, page{Action: v.cfg.Prefix + v.cfg.ResetPath + "/" + r.PathValue("token")})

@@ -44,11 +44,11 @@ func TestTextOverridesAndNewLanguages(t *testing.T) {
 	ve := newViewEnv(t, func(c *gatehouse.Config, vc *views.Config) {
 		vc.Texts = fstest.MapFS{
 			"de.json": {Data: []byte(`{"GENERIC_AUTHN_FAILED": "Nein, so nicht.", "EMAIL_SUBJECT_PASSWORD_RESET": "Neues Passwort für Sie"}`)},
-			"nl.json": {Data: []byte(`{"GENERIC_AUTHN_FAILED": "Ongeldige gebruikersnaam of wachtwoord", "UI_RESET_LINK_INTRO": "Klik op de link om uw wachtwoord opnieuw in te stellen:"}`)},
+			"sv.json": {Data: []byte(`{"GENERIC_AUTHN_FAILED": "Ogiltigt användarnamn eller lösenord", "UI_RESET_LINK_INTRO": "Klicka på länken för att återställa ditt lösenord:"}`)},
 		}
 		vc.Recoverable = true
 	}, nil)
-	for lang, want := range map[string]string{"de": "Nein, so nicht.", "nl-BE": "Ongeldige gebruikersnaam", "fr": "Nom d'utilisateur ou mot de passe invalide"} {
+	for lang, want := range map[string]string{"de": "Nein, so nicht.", "sv-FI": "Ogiltigt användarnamn", "fr": "Nom d'utilisateur ou mot de passe invalide"} {
 		c := ve.jsonClient()
 		c.lang = lang
 		c.do("GET", "/login", "")
@@ -56,8 +56,8 @@ func TestTextOverridesAndNewLanguages(t *testing.T) {
 			t.Errorf("%s: %s, want %q", lang, raw, want)
 		}
 	}
-	// Mails too, off the request, in its language; what nl lacks is English.
-	for _, lang := range []string{"de", "nl"} {
+	// Mails too, off the request, in its language; what sv lacks is English.
+	for _, lang := range []string{"de", "sv"} {
 		ve.clock.Advance(3 * time.Minute) // past MailConfig.PerAddress: a mail each
 		c := ve.jsonClient()
 		c.lang = lang
@@ -67,7 +67,7 @@ func TestTextOverridesAndNewLanguages(t *testing.T) {
 		}
 	}
 	mails := ve.sent()
-	if len(mails) != 2 || mails[0].Subject != "Neues Passwort für Sie" || !strings.Contains(mails[1].Text, "Klik op de link") || !strings.Contains(mails[1].Text, "The link works once") {
+	if len(mails) != 2 || mails[0].Subject != "Neues Passwort für Sie" || !strings.Contains(mails[1].Text, "Klicka på länken") || !strings.Contains(mails[1].Text, "The link works once") {
 		t.Errorf("mails not in the overridden texts: %+v", mails)
 	}
 	// A Language hook picks the language; a placeholder lost in an
