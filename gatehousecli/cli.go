@@ -79,6 +79,8 @@ var groups = map[string][]command{
 		{"change-password", "IDENTITY", "set a user's password (ends their sessions)", usersChangePassword},
 		{"reset-access", "IDENTITY", "end every session, remember cookie and token of a user", usersResetAccess},
 		{"reset-factors", "IDENTITY", "remove a user's second factors, passkeys and recovery codes", usersResetFactors},
+		{"sessions", "IDENTITY", "list a user's server-side sessions (device, address, last seen)", usersSessions},
+		{"revoke-sessions", "IDENTITY", "end one session of a user (--id) or all of them", usersRevokeSessions},
 		{"delete", "IDENTITY", "delete a user", usersDelete},
 		{"list", "", "list users", usersList},
 	},

@@ -107,6 +107,63 @@ func usersResetAccess(fs *flag.FlagSet) func(*cli, []string) error {
 	}
 }
 
+func usersSessions(fs *flag.FlagSet) func(*cli, []string) error {
+	asJSON := fs.Bool("json", false, "print JSON, one object per session")
+	return func(c *cli, args []string) error {
+		u, err := c.user(args[0])
+		if err != nil {
+			return err
+		}
+		sessions, err := c.admin.UserSessions(c.ctx, u)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(c.io.Out)
+			for _, s := range sessions {
+				enc.Encode(map[string]any{
+					"id": s.ID, "ip": s.IP, "user_agent": s.UserAgent, "created_at": s.CreatedAt.UTC(),
+					"last_seen": s.UpdatedAt.UTC(), "expires_at": s.ExpiresAt.UTC(),
+				})
+			}
+			return nil
+		}
+		tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tIP\tSTARTED\tLAST SEEN\tUSER AGENT")
+		for _, s := range sessions {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, dash(s.IP), s.CreatedAt.UTC().Format(time.DateTime), s.UpdatedAt.UTC().Format(time.DateTime), dash(s.UserAgent))
+		}
+		return tw.Flush()
+	}
+}
+
+// usersRevokeSessions ends one listed session (--id), or, without --id,
+// every session, remember cookie and token of the user (as reset-access).
+func usersRevokeSessions(fs *flag.FlagSet) func(*cli, []string) error {
+	id := fs.String("id", "", "the session to end, as users sessions lists it (default: all of them)")
+	return func(c *cli, args []string) error {
+		u, err := c.user(args[0])
+		if err != nil {
+			return err
+		}
+		if *id == "" {
+			if err := c.m.EndSessions(c.ctx, u, gatehouse.UserChange{}); err != nil {
+				return err
+			}
+			c.printf("ended every session, remember cookie and token of %s\n", u.Email)
+			return nil
+		}
+		if err := c.admin.RevokeSession(c.ctx, u, *id); err != nil {
+			if errors.Is(err, gatehouse.ErrNotFound) {
+				return fmt.Errorf("%s has no session %s (see: users sessions %s)", u.Email, *id, args[0])
+			}
+			return err
+		}
+		c.printf("ended session %s of %s\n", *id, u.Email)
+		return nil
+	}
+}
+
 // usersResetFactors is for a user who lost their second factor and their
 // recovery codes, once the operator has made sure who is asking: their
 // next login is by password alone (or sets up a factor, if one is

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/mfa"
 	"github.com/gatehouse-auth/gatehouse/password"
 )
@@ -37,6 +38,22 @@ type Config struct {
 	Changeable bool
 	// Passwordless lets users log in with a mailed link.
 	Passwordless bool
+	// ChangeEmail lets logged-in users change their address
+	// (CHANGE_EMAIL): after a fresh login they give the new address, a
+	// link mailed to it confirms the change, and the old address is told.
+	ChangeEmail bool
+	// Username turns on usernames (USERNAME_ENABLE) and configures them,
+	// their change (CHANGE_USERNAME) and recovery (USERNAME_RECOVERY).
+	Username UsernameConfig
+	// Sessions lets logged-in users see where they are signed in (device,
+	// address, when) and end one session or all others. It needs a
+	// SessionStore that lists sessions (admin.SessionLister: memstore,
+	// sqlitestore, pgstore, redisstore).
+	Sessions bool
+	// DeleteAccount lets users delete their own account after a fresh
+	// login; a notice is mailed to the address. It needs a user store that
+	// deletes users (admin.UserStore).
+	DeleteAccount bool
 
 	// URLs.
 
@@ -50,6 +67,15 @@ type Config struct {
 	// apps: the user (or null), roles, how and when they logged in,
 	// freshness, and the CSRF token.
 	SessionPath string
+	// Paths of the account views. Defaults: "/change-email",
+	// "/change-email-confirm" (CHANGE_EMAIL_URL, CHANGE_EMAIL_CONFIRM_URL),
+	// "/sessions", "/delete-account".
+	ChangeEmailPath, ChangeEmailConfirmPath, SessionsPath, DeleteAccountPath string
+	// PostChangeEmailURL is where browsers go after confirming a new
+	// address (POST_CHANGE_EMAIL_VIEW), ChangeEmailErrorURL after a bad
+	// or expired link (CHANGE_EMAIL_ERROR_VIEW), and PostDeleteURL after
+	// deleting their account. Defaults: "/", the change-email page, "/".
+	PostChangeEmailURL, ChangeEmailErrorURL, PostDeleteURL string
 	// Where browsers go after each action. Defaults: "/" after logout, and
 	// the engine's PostLoginURL ("/") after the others.
 	PostLogoutURL, PostRegisterURL, PostConfirmURL, PostResetURL, PostChangeURL string
@@ -68,6 +94,9 @@ type Config struct {
 
 	// Behaviour.
 
+	// ChangeEmailWithin is how long the link confirming a new address
+	// works (CHANGE_EMAIL_WITHIN). Default: 2 hours.
+	ChangeEmailWithin time.Duration
 	// ConfirmWithin, ResetWithin and LoginWithin are how long mailed links
 	// work. Defaults: 5 days, 5 days, 1 day (SECURITY_CONFIRM_EMAIL_WITHIN
 	// and friends). An account left unconfirmed past ConfirmWithin gives
@@ -292,11 +321,26 @@ type Hooks struct {
 	// RECOVERY_CODES_REGENERATED or RECOVERY_CODE_USED (Flask-Security's
 	// tf_profile_changed, tf_disabled, wan_registered, wan_deleted).
 	FactorsChanged func(ctx context.Context, u *gatehouse.User, change string)
+	// ChangeEmailSent: the link confirming newEmail went out
+	// (change_email_instructions_sent).
+	ChangeEmailSent func(ctx context.Context, u *gatehouse.User, newEmail string)
+	// EmailChanged: u confirmed a new address; oldEmail was theirs
+	// (change_email_confirmed).
+	EmailChanged func(ctx context.Context, u *gatehouse.User, oldEmail string)
+	// UsernameChanged: u changed their username from oldUsername
+	// (username_changed).
+	UsernameChanged func(ctx context.Context, u *gatehouse.User, oldUsername string)
+	// UsernameRecoverySent: u's username was mailed to them
+	// (username_recovery_email_sent).
+	UsernameRecoverySent func(ctx context.Context, u *gatehouse.User)
+	// AccountDeleted: u deleted their own account (u is what it was).
+	AccountDeleted func(ctx context.Context, u *gatehouse.User)
 	// Form checks a submitted form further (a captcha, terms accepted)
 	// before the view acts on it, on the request's goroutine. form is
 	// Flask-Security's name for it: "login", "register",
 	// "send_confirmation", "forgot_password", "reset_password",
-	// "change_password" or "passwordless_login"; values are its fields as
+	// "change_password", "passwordless_login", "change_email",
+	// "change_username", "username_recovery" or "delete_account"; values are its fields as
 	// sent. Errors it returns (by field; "" for the form as a whole) are
 	// answered as the view's own: the form again, or field_errors in
 	// JSON, and nothing else happens.
@@ -313,13 +357,13 @@ func (h Hooks) Also(more Hooks) Hooks {
 		ConfirmInstructionsSent: both(h.ConfirmInstructionsSent, more.ConfirmInstructionsSent),
 		ResetInstructionsSent:   both(h.ResetInstructionsSent, more.ResetInstructionsSent),
 		LoginInstructionsSent:   both(h.LoginInstructionsSent, more.LoginInstructionsSent),
+		UsernameRecoverySent:    both(h.UsernameRecoverySent, more.UsernameRecoverySent),
+		AccountDeleted:          both(h.AccountDeleted, more.AccountDeleted),
+		FactorsChanged:          bothWith(h.FactorsChanged, more.FactorsChanged),
+		ChangeEmailSent:         bothWith(h.ChangeEmailSent, more.ChangeEmailSent),
+		EmailChanged:            bothWith(h.EmailChanged, more.EmailChanged),
+		UsernameChanged:         bothWith(h.UsernameChanged, more.UsernameChanged),
 		Form:                    h.Form,
-		FactorsChanged:          h.FactorsChanged,
-	}
-	if a, b := h.FactorsChanged, more.FactorsChanged; a == nil {
-		out.FactorsChanged = b
-	} else if b != nil {
-		out.FactorsChanged = func(ctx context.Context, u *gatehouse.User, change string) { a(ctx, u, change); b(ctx, u, change) }
 	}
 	if a, b := h.Form, more.Form; a == nil {
 		out.Form = b
@@ -346,6 +390,17 @@ func both(a, b func(context.Context, *gatehouse.User)) func(context.Context, *ga
 		return a
 	}
 	return func(ctx context.Context, u *gatehouse.User) { a(ctx, u); b(ctx, u) }
+}
+
+// bothWith is both for hooks that say one more thing.
+func bothWith(a, b func(context.Context, *gatehouse.User, string)) func(context.Context, *gatehouse.User, string) {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(ctx context.Context, u *gatehouse.User, s string) { a(ctx, u, s); b(ctx, u, s) }
 }
 
 // PasswordPolicy checks a new password at register, change and reset;
@@ -380,7 +435,10 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 	}{
 		{&c.LoginPath, "/login"}, {&c.LogoutPath, "/logout"}, {&c.RegisterPath, "/register"},
 		{&c.ConfirmPath, "/confirm"}, {&c.ResetPath, "/reset"}, {&c.ChangePath, "/change"}, {&c.VerifyPath, "/verify"},
-		{&c.SessionPath, "/session"},
+		{&c.SessionPath, "/session"}, {&c.ChangeEmailPath, "/change-email"}, {&c.ChangeEmailConfirmPath, "/change-email-confirm"},
+		{&c.SessionsPath, "/sessions"}, {&c.DeleteAccountPath, "/delete-account"},
+		{&c.Username.ChangePath, "/change-username"}, {&c.Username.RecoverPath, "/recover-username"},
+		{&c.PostChangeEmailURL, "/"}, {&c.PostDeleteURL, "/"}, {&c.Username.PostChangeURL, "/"},
 		{&c.PostLogoutURL, "/"}, {&c.PostRegisterURL, "/"}, {&c.PostConfirmURL, "/"},
 		{&c.PostResetURL, "/"}, {&c.PostChangeURL, "/"},
 	} {
@@ -392,7 +450,7 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 		f   *time.Duration
 		def time.Duration
 	}{
-		{&c.ConfirmWithin, 5 * 24 * time.Hour}, {&c.ResetWithin, 5 * 24 * time.Hour}, {&c.LoginWithin, 24 * time.Hour},
+		{&c.ChangeEmailWithin, 2 * time.Hour}, {&c.ConfirmWithin, 5 * 24 * time.Hour}, {&c.ResetWithin, 5 * 24 * time.Hour}, {&c.LoginWithin, 24 * time.Hour},
 		{&c.Mail.RetryDelay, time.Second}, {&c.Mail.MaxRetryDelay, defaultMaxRetry}, {&c.Mail.GiveUpAfter, defaultGiveUp},
 		{&c.Mail.SendTimeout, defaultSendTimeout}, {&c.Mail.Lease, defaultMailLease},
 	} {
@@ -441,10 +499,24 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 			c.PasswordPolicy = p
 		}
 	}
-	linkMails := c.Confirmable || c.Recoverable || c.Passwordless
+	if c.ChangeEmailErrorURL == "" {
+		c.ChangeEmailErrorURL = c.Prefix + c.ChangeEmailPath
+	}
+	errs = append(errs, c.Username.check(engine)...)
+	if c.Sessions {
+		if _, ok := engine.Sessions.(admin.SessionLister); !ok {
+			errs = append(errs, errors.New("views.Config.Sessions needs a session store that lists a user's sessions (gatehouse.Config.Sessions that is an admin.SessionLister: memstore, sqlitestore, pgstore, redisstore)"))
+		}
+	}
+	if c.DeleteAccount {
+		if _, ok := engine.Users.(admin.UserStore); !ok {
+			errs = append(errs, errors.New("views.Config.DeleteAccount needs a user store that deletes users (an admin.UserStore)"))
+		}
+	}
+	linkMails := c.Confirmable || c.Recoverable || c.Passwordless || c.ChangeEmail || c.Username.Recovery
 	if linkMails || c.Registerable && !c.Mail.DisableWelcome || c.Changeable && !c.Mail.DisableChangeNotice {
 		if c.Mail.Mailer == nil {
-			errs = append(errs, errors.New("missing Mail.Mailer: Confirmable, Recoverable and Passwordless send mail, and so do Registerable and Changeable unless Mail.DisableWelcome and Mail.DisableChangeNotice are set"))
+			errs = append(errs, errors.New("missing Mail.Mailer: Confirmable, Recoverable, Passwordless, ChangeEmail and Username.Recovery send mail, and so do Registerable and Changeable unless Mail.DisableWelcome and Mail.DisableChangeNotice are set"))
 		}
 		if st.Outbox == nil {
 			errs = append(errs, errors.New("missing an outbox: mail waits in the engine's durable outbox (gatehouse.Config.Outbox) until it is sent; use a store that is an Outbox"))
@@ -452,7 +524,7 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 	}
 	if linkMails {
 		if st.Tokens == nil {
-			errs = append(errs, errors.New("missing the engine's Tokens store: Confirmable, Recoverable and Passwordless mail one-time links"))
+			errs = append(errs, errors.New("missing the engine's Tokens store: Confirmable, Recoverable, Passwordless and ChangeEmail mail one-time links"))
 		}
 		u, err := url.Parse(c.BaseURL)
 		if c.BaseURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -42,7 +42,7 @@ func (v *Views) linkRefused(w http.ResponseWriter, r *http.Request, key i18n.Key
 // reset links that expired say so and send a new one.
 type linkKind struct {
 	invalid, expired, sent i18n.Key // sent "": expired says it
-	mail                   string   // the mail with a new link
+	mail                   string   // the mail with a new link; "" for none (start over)
 	within                 time.Duration
 	target                 string // where browsers go: the page that sends a new one, or the configured error URL
 	bind                   bool   // bind the new link to this browser (passwordless)
@@ -84,7 +84,7 @@ func (v *Views) badLink(w http.ResponseWriter, r *http.Request, err error, u *ga
 		return
 	}
 	within := v.humanDuration(v.lang(r), k.within)
-	send := v.allowMail(r, u.Email) == nil
+	send := k.mail != "" && v.allowMail(r, u.Email) == nil
 	if send {
 		var err error
 		if send, err = v.sendMail(r, u.Email, k.mail); err != nil {
@@ -108,7 +108,7 @@ func (v *Views) badLink(w http.ResponseWriter, r *http.Request, err error, u *ga
 		if k.sent != "" {
 			text += " " + v.text(r, k.sent, "email", u.Email)
 		}
-	} else if k.sent == "" {
+	} else if k.sent == "" && k.mail != "" {
 		key = k.invalid
 		text = v.text(r, key) // its text says a new link went out: none did
 	}

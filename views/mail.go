@@ -75,11 +75,23 @@ const (
 	// mailTwoFactorRescue asks the site's helpers (RescueAddress) to help
 	// a user who lost their second factor.
 	mailTwoFactorRescue = "two_factor_rescue"
+	// mailChangeEmail carries the link that confirms a new address, to
+	// that address; mailEmailChanged tells the old address of the change.
+	mailChangeEmail  = "change_email_instructions"
+	mailEmailChanged = "change_email_notice"
+	// mailUsernameChanged tells a user their username changed;
+	// mailUsernameRecovery reminds them of it.
+	mailUsernameChanged  = "change_username_notice"
+	mailUsernameRecovery = "username_recovery"
+	// mailAccountDeleted tells the address of an account deleted by its
+	// owner.
+	mailAccountDeleted = "account_deleted_notice"
 )
 
 // mailKinds are every mail, for parsing their templates in New.
 var mailKinds = []string{mailWelcome, mailConfirm, mailReset, mailLogin, mailResetNotice, mailChangeNotice, mailRegisterNotice, mailUnlock,
-	mailTwoFactorCode, mailTwoFactorNotice, mailTwoFactorRescue}
+	mailTwoFactorCode, mailTwoFactorNotice, mailTwoFactorRescue, mailChangeEmail, mailEmailChanged, mailUsernameChanged,
+	mailUsernameRecovery, mailAccountDeleted}
 
 // link is an absolute URL on the configured BaseURL, never the request's
 // Host: a forged Host header cannot send a user's reset link elsewhere.

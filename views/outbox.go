@@ -44,6 +44,7 @@ type mailPayload struct {
 	Code    string   `json:"c,omitempty"` // a two-factor code to mail
 	Notice  string   `json:"t,omitempty"` // the change a notice tells of (a text key)
 	Link    string   `json:"x,omitempty"` // the link the message carries, for MailConfig.ResetByApp
+	To      string   `json:"o,omitempty"` // send to this address, not the user's (a new or an old one)
 }
 
 func encodeMail(p *mailPayload) []byte {
@@ -333,10 +334,27 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 		subject = i18n.EmailSubjectTwoFactorNotice
 	case mailTwoFactorRescue:
 		subject = i18n.EmailSubjectTwoFactorRescue
+	case mailChangeEmail:
+		if !u.Active || p.To == "" {
+			return nil
+		}
+		// The link carries the new address, and is bound to the current
+		// one (Token.Email): a change by any route voids it.
+		kind, ttl, path, subject = TokenChangeEmail, c.ChangeEmailWithin, c.ChangeEmailConfirmPath, i18n.EmailSubjectChangeEmail
+		p.Binding = p.To
+	case mailEmailChanged:
+		subject = i18n.EmailSubjectEmailChanged
+	case mailUsernameChanged:
+		subject = i18n.EmailSubjectUsernameChanged
+	case mailUsernameRecovery:
+		if !u.Active || u.Username == "" {
+			return nil
+		}
+		subject, p.Hook = i18n.EmailSubjectUsernameRecovery, true
 	default:
 		return fmt.Errorf("views: unknown mail %q", p.Kind)
 	}
-	data := map[string]any{"LoginLink": v.link(c.LoginPath, ""), "Code": p.Code}
+	data := map[string]any{"LoginLink": v.link(c.LoginPath, ""), "Code": p.Code, "To": p.To}
 	if p.Notice != "" {
 		data["Notice"] = v.texts.Text(p.Lang, i18n.Key(p.Notice))
 	}
@@ -359,6 +377,9 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 	}
 	if p.Kind == mailTwoFactorRescue {
 		msg.To = v.cfg.TwoFactor.RescueAddress // the site's helpers, about u
+	}
+	if p.To != "" {
+		msg.To = p.To
 	}
 	p.UserID, p.Email, p.Message, p.Code = u.ID, "", msg, ""
 	return nil
@@ -390,6 +411,12 @@ func (v *Views) mailHook(ctx context.Context, p *mailPayload) {
 		h = v.cfg.Hooks.ResetInstructionsSent
 	case mailLogin:
 		h = v.cfg.Hooks.LoginInstructionsSent
+	case mailUsernameRecovery:
+		h = v.cfg.Hooks.UsernameRecoverySent
+	case mailChangeEmail:
+		if hook := v.cfg.Hooks.ChangeEmailSent; hook != nil {
+			h = func(ctx context.Context, u *gatehouse.User) { hook(ctx, u, p.Binding) }
+		}
 	}
 	if h == nil {
 		return

@@ -37,9 +37,9 @@ func (v *Views) registerView() http.Handler {
 }
 
 func (v *Views) registerPage(f form) page {
-	p := page{Action: v.cfg.Prefix + v.cfg.RegisterPath}
+	p := page{Action: v.cfg.Prefix + v.cfg.RegisterPath, Extra: map[string]any{"username": v.cfg.Username.Enabled}}
 	if f != nil {
-		p.Form = map[string]string{"email": f["email"]}
+		p.Form = map[string]string{"email": f["email"], "username": f["username"]}
 	}
 	return p
 }
@@ -56,7 +56,22 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 	case err != nil:
 		fe.add("email", v.text(r, i18n.InvalidEmailAddress))
 	}
-	v.checkNewPassword(r, fe, f["password"], f["password_confirm"], "password", "password_confirm", !gatehouse.WantsJSON(r), email, f["username"])
+	username := ""
+	if c.Username.Enabled {
+		username = v.checkUsername(r, fe, "username", f["username"])
+	}
+	v.checkNewPassword(r, fe, f["password"], f["password_confirm"], "password", "password_confirm", !gatehouse.WantsJSON(r), email, username)
+	if username != "" && !fe.any() {
+		// Usernames are public names: saying one is taken tells nothing
+		// an attacker could not learn by trying to log in with it.
+		switch taken, err := v.usernameTaken(r, username, nil); {
+		case err != nil:
+			v.auth.WriteError(w, r, err)
+			return
+		case taken:
+			fe.add("username", v.text(r, i18n.UsernameAlreadyAssociated, "username", username))
+		}
+	}
 	if fe.any() {
 		v.fail(w, r, fe, "register", i18n.UIRegister, v.registerPage(f))
 		return
@@ -69,7 +84,7 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		v.auth.WriteError(w, r, err)
 		return
 	}
-	u := &gatehouse.User{Email: email, Active: true}
+	u := &gatehouse.User{Email: email, Username: username, Active: true}
 	for _, name := range c.RegisterFields {
 		if val := strings.TrimSpace(f[name]); val != "" {
 			if u.Fields == nil {

@@ -21,7 +21,8 @@ var builtinTemplates embed.FS
 
 // pageNames are the built-in pages; each is rendered inside layout.html.
 var pageNames = []string{"login", "register", "forgot", "confirm", "reset", "change", "error", "confirm_link", "login_link", "verify",
-	"tf_setup", "tf_validate", "tf_select", "tf_rescue", "mf_recovery_codes", "mf_recovery", "wan_register", "wan_signin"}
+	"tf_setup", "tf_validate", "tf_select", "tf_rescue", "mf_recovery_codes", "mf_recovery", "wan_register", "wan_signin",
+	"change_email", "change_email_confirm", "change_username", "recover_username", "sessions", "delete_account"}
 
 // readTemplate reads name from the override FS if it has it, else from the
 // built-in templates.
@@ -177,6 +178,8 @@ var trialPage = page{Form: map[string]string{}, Extra: map[string]any{
 	"action": "/tf-setup", "methods": []string{"authenticator", "email"}, "options": map[string]any{"email": "/tf-rescue"},
 	"codes": []string{"a1b2-c3d4-e5f6"}, "left": 1, "keys": []map[string]any{{"name": "key", "usage": "first"}}, "first": true,
 	"delete": "/wan-delete", "secondary": false, "next": "/", "passkey": "/wan-verify",
+	"current_email": "user@example.com", "new_email": "new@example.com", "current_username": "user", "username": true,
+	"sessions": []sessionInfo{{ID: "id", Device: "Firefox on Linux", IP: "192.0.2.1", CreatedAt: "2026-01-01T00:00:00Z", LastSeen: "2026-01-01T00:00:00Z", Current: true}},
 }}
 
 // page is the data every built-in page gets.
@@ -207,6 +210,9 @@ type viewURLs struct {
 	// (if passkeys may be a first factor); PasskeyVerify re-authenticates
 	// with one; PasskeyScript is the script their forms need.
 	Passkeys, PasskeySignin, PasskeyVerify, PasskeyScript string
+	// The account pages: change email, change username, recover
+	// username, sessions, delete account.
+	ChangeEmail, ChangeUsername, RecoverUsername, Sessions, DeleteAccount string
 }
 
 // render writes page view with status.
@@ -289,6 +295,19 @@ func (v *Views) urls() viewURLs {
 	}
 	if c.TwoFactor.Enabled || c.WebAuthn.Enabled {
 		u.RecoveryCodes = c.Prefix + c.TwoFactor.RecoveryCodesPath
+	}
+	for _, a := range []struct {
+		on   bool
+		f    *string
+		path string
+	}{
+		{c.ChangeEmail, &u.ChangeEmail, c.ChangeEmailPath}, {c.Username.Changeable, &u.ChangeUsername, c.Username.ChangePath},
+		{c.Username.Recovery, &u.RecoverUsername, c.Username.RecoverPath}, {c.Sessions, &u.Sessions, c.SessionsPath},
+		{c.DeleteAccount, &u.DeleteAccount, c.DeleteAccountPath},
+	} {
+		if a.on {
+			*a.f = c.Prefix + a.path
+		}
 	}
 	if c.WebAuthn.Enabled {
 		u.Passkeys, u.PasskeyVerify = c.Prefix+c.WebAuthn.RegisterPath, c.Prefix+c.WebAuthn.VerifyPath

@@ -40,6 +40,11 @@ type SPAConfig struct {
 	// and identity; the app POSTs to /login/<token>. LoginErrorView
 	// (LOGIN_ERROR_VIEW) receives bad and expired ones.
 	LoginView, LoginErrorView string
+	// ChangeEmailView receives a good change-email link as ?token= with
+	// the new address as email; the app POSTs to /change-email-confirm/<token>.
+	// Errors go to Config.ChangeEmailErrorURL (CHANGE_EMAIL_ERROR_VIEW),
+	// and a confirmed change to PostChangeEmailURL is the app's to make.
+	ChangeEmailView string
 }
 
 // check returns what c lacks for the features cfg enables.
@@ -63,6 +68,7 @@ func (s SPAConfig) check(c Config) []error {
 	need(c.Confirmable, c.ConfirmErrorURL, "ConfirmErrorURL")
 	need(c.Passwordless, s.LoginView, "SPA.LoginView")
 	need(c.Passwordless, s.LoginErrorView, "SPA.LoginErrorView")
+	need(c.ChangeEmail, s.ChangeEmailView, "SPA.ChangeEmailView")
 	return errs
 }
 

@@ -111,7 +111,8 @@ type Router interface {
 // Mount adds the enabled views to r under Config.Prefix: login, logout,
 // verify (re-authentication), and, as configured, register, confirm,
 // reset, change, passwordless login, two-factor login and recovery codes,
-// and passkeys. Each works whether or not
+// passkeys, and the account pages (change email or username, username
+// recovery, sessions, delete account). Each works whether or not
 // auth.Authenticate wraps r.
 func (v *Views) Mount(r Router) {
 	c := v.cfg
@@ -141,6 +142,22 @@ func (v *Views) Mount(r Router) {
 	}
 	if c.Changeable {
 		both(c.ChangePath, v.changeView())
+	}
+	if c.ChangeEmail {
+		both(c.ChangeEmailPath, v.changeEmailView())
+		both(c.ChangeEmailConfirmPath+"/{token}", v.changeEmailConfirmView())
+	}
+	if c.Username.Changeable {
+		both(c.Username.ChangePath, v.changeUsernameView())
+	}
+	if c.Username.Recovery {
+		both(c.Username.RecoverPath, v.recoverUsernameView())
+	}
+	if c.Sessions {
+		both(c.SessionsPath, v.sessionsView())
+	}
+	if c.DeleteAccount {
+		both(c.DeleteAccountPath, v.deleteAccountView())
 	}
 	if c.TwoFactor.Enabled {
 		t := c.TwoFactor

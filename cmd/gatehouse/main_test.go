@@ -186,6 +186,29 @@ func TestUsersAndRoles(t *testing.T) {
 	}
 	want(t, gh(t, db, "", "users", "reset-factors", "nobody"), 1, "no user")
 
+	// Sessions: list them, end one, end all.
+	for _, id := range []string{"session-one", "session-two"} {
+		now := time.Now()
+		if err := s.SaveSession(ctx, &gatehouse.Session{ID: id, UserID: after.ID, Data: []byte("x"), CreatedAt: now, UpdatedAt: now,
+			ExpiresAt: now.Add(time.Hour), IP: "192.0.2.7", UserAgent: "Firefox/128.0"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = gh(t, db, "", "users", "sessions", "ada")
+	want(t, r, 0, "session-one")
+	if !strings.Contains(r.out, "session-two") || !strings.Contains(r.out, "192.0.2.7") {
+		t.Errorf("users sessions: %q", r.out)
+	}
+	want(t, gh(t, db, "", "users", "revoke-sessions", "ada", "--id", "session-one"), 0, "ended session session-one")
+	want(t, gh(t, db, "", "users", "revoke-sessions", "ada", "--id", "session-one"), 1, "has no session session-one")
+	if r := gh(t, db, "", "users", "sessions", "ada", "--json"); strings.Count(r.out, `"id"`) != 1 || !strings.Contains(r.out, "session-two") {
+		t.Errorf("users sessions --json after ending one: %q", r.out)
+	}
+	want(t, gh(t, db, "", "users", "revoke-sessions", "ada"), 0, "ended every session")
+	if r := gh(t, db, "", "users", "sessions", "ada", "--json"); strings.TrimSpace(r.out) != "" {
+		t.Errorf("sessions after revoking all: %q", r.out)
+	}
+
 	want(t, gh(t, db, "", "roles", "remove", "ada", "admin"), 0, "took the role admin")
 	want(t, gh(t, db, "", "roles", "remove", "ada", "admin"), 1, "does not have")
 	want(t, gh(t, db, "", "users", "delete", "nopw@example.com"), 0, "deleted")
