@@ -289,6 +289,23 @@ type Hooks struct {
 	// RECOVERY_CODES_REGENERATED or RECOVERY_CODE_USED (Flask-Security's
 	// tf_profile_changed, tf_disabled, wan_registered, wan_deleted).
 	FactorsChanged func(ctx context.Context, u *gatehouse.User, change string)
+	// TwoFactorCodeSent: a second-factor code went out to u by mail (at
+	// login, a rescue, or setting up "email"); method is "email"
+	// (Flask-Security's tf_security_token_sent). Called by the mail
+	// worker once the mail is sent. The code is not passed: it is a
+	// secret, and hooks tend to log.
+	TwoFactorCodeSent func(ctx context.Context, u *gatehouse.User, method string)
+	// TwoFactorCodeConfirmed: a second-factor code ("authenticator" or
+	// "email") completed u's login at /tf-validate (tf_code_confirmed).
+	TwoFactorCodeConfirmed func(ctx context.Context, u *gatehouse.User, method string)
+	// SigninCodeSent: a unified sign-in code went out to u by mail;
+	// method is "email" (us_security_token_sent). Called by the mail
+	// worker once the mail is sent; the code is not passed.
+	SigninCodeSent func(ctx context.Context, u *gatehouse.User, method string)
+	// SigninChanged: u set up (deleted false) or removed (deleted true)
+	// unified sign-in methods, "email" or "authenticator"
+	// (us_profile_changed).
+	SigninChanged func(ctx context.Context, u *gatehouse.User, methods []string, deleted bool)
 	// Form checks a submitted form further (a captcha, terms accepted)
 	// before the view acts on it, on the request's goroutine. form is
 	// Flask-Security's name for it: "login", "register",
@@ -311,12 +328,19 @@ func (h Hooks) Also(more Hooks) Hooks {
 		ResetInstructionsSent:   both(h.ResetInstructionsSent, more.ResetInstructionsSent),
 		LoginInstructionsSent:   both(h.LoginInstructionsSent, more.LoginInstructionsSent),
 		Form:                    h.Form,
-		FactorsChanged:          h.FactorsChanged,
+		FactorsChanged:          bothWith(h.FactorsChanged, more.FactorsChanged),
+		TwoFactorCodeSent:       bothWith(h.TwoFactorCodeSent, more.TwoFactorCodeSent),
+		TwoFactorCodeConfirmed:  bothWith(h.TwoFactorCodeConfirmed, more.TwoFactorCodeConfirmed),
+		SigninCodeSent:          bothWith(h.SigninCodeSent, more.SigninCodeSent),
+		SigninChanged:           h.SigninChanged,
 	}
-	if a, b := h.FactorsChanged, more.FactorsChanged; a == nil {
-		out.FactorsChanged = b
+	if a, b := h.SigninChanged, more.SigninChanged; a == nil {
+		out.SigninChanged = b
 	} else if b != nil {
-		out.FactorsChanged = func(ctx context.Context, u *gatehouse.User, change string) { a(ctx, u, change); b(ctx, u, change) }
+		out.SigninChanged = func(ctx context.Context, u *gatehouse.User, methods []string, deleted bool) {
+			a(ctx, u, methods, deleted)
+			b(ctx, u, methods, deleted)
+		}
 	}
 	if a, b := h.Form, more.Form; a == nil {
 		out.Form = b
@@ -343,6 +367,17 @@ func both(a, b func(context.Context, *gatehouse.User)) func(context.Context, *ga
 		return a
 	}
 	return func(ctx context.Context, u *gatehouse.User) { a(ctx, u); b(ctx, u) }
+}
+
+// bothWith is both for hooks that also get a string (a change, a method).
+func bothWith(a, b func(context.Context, *gatehouse.User, string)) func(context.Context, *gatehouse.User, string) {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(ctx context.Context, u *gatehouse.User, s string) { a(ctx, u, s); b(ctx, u, s) }
 }
 
 // PasswordPolicy checks a new password at register, change and reset;

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/i18n"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 )
 
 // Mail goes through the engine's durable outbox (gatehouse.Outbox). A
@@ -39,7 +40,7 @@ type mailPayload struct {
 	Email   string   `json:"e,omitempty"` // look the user up by this address
 	Lang    string   `json:"l,omitempty"`
 	Message *Message `json:"m,omitempty"`
-	Hook    bool     `json:"h,omitempty"` // the message carries a link: call the *InstructionsSent hook
+	Hook    bool     `json:"h,omitempty"` // the message carries a link or a code: call its *Sent hook
 	Binding string   `json:"b,omitempty"` // passwordless: Token.Binding
 	Code    string   `json:"c,omitempty"` // a two-factor code to mail
 	Notice  string   `json:"t,omitempty"` // the change a notice tells of (a text key)
@@ -329,6 +330,7 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 		subject = i18n.EmailSubjectRegisterNotice
 	case mailTwoFactorCode:
 		subject = i18n.EmailSubjectTwoFactor
+		p.Hook = true
 	case mailTwoFactorNotice:
 		subject = i18n.EmailSubjectTwoFactorNotice
 	case mailTwoFactorRescue:
@@ -380,9 +382,10 @@ func (v *Views) send(ctx context.Context, p *mailPayload) error {
 	return v.cfg.Mail.Mailer.Send(ctx, p.Message)
 }
 
-// mailHook calls the hook for a mail that carried a link.
+// mailHook calls the hook for a mail that carried a link or a code.
 func (v *Views) mailHook(ctx context.Context, p *mailPayload) {
 	var h func(context.Context, *gatehouse.User)
+	var coded func(context.Context, *gatehouse.User, string)
 	switch p.Kind {
 	case mailWelcome, mailConfirm:
 		h = v.cfg.Hooks.ConfirmInstructionsSent
@@ -390,11 +393,18 @@ func (v *Views) mailHook(ctx context.Context, p *mailPayload) {
 		h = v.cfg.Hooks.ResetInstructionsSent
 	case mailLogin:
 		h = v.cfg.Hooks.LoginInstructionsSent
+	case mailTwoFactorCode:
+		coded = v.cfg.Hooks.TwoFactorCodeSent
 	}
-	if h == nil {
+	if h == nil && coded == nil {
 		return
 	}
-	if u, err := v.st.Users.UserByID(ctx, p.UserID); err == nil {
+	u, err := v.st.Users.UserByID(ctx, p.UserID)
+	switch {
+	case err != nil:
+	case h != nil:
 		h(ctx, u)
+	default:
+		coded(ctx, u, mfa.KindEmail)
 	}
 }
