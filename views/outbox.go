@@ -283,9 +283,14 @@ func mailError(cause error) string {
 func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 	var u *gatehouse.User
 	var err error
-	if p.UserID != "" {
+	switch {
+	case p.UserID != "":
 		u, err = v.st.Users.UserByID(ctx, p.UserID)
-	} else {
+	case p.Kind == mailSigninCode: // an identity, looked up as sign-in does
+		if u, err = v.usFindUser(ctx, p.Email); err == nil && u == nil {
+			return nil
+		}
+	default:
 		u, err = v.auth.FindUser(ctx, p.Email)
 	}
 	if errors.Is(err, gatehouse.ErrNotFound) {
@@ -335,10 +340,20 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 		subject = i18n.EmailSubjectTwoFactorNotice
 	case mailTwoFactorRescue:
 		subject = i18n.EmailSubjectTwoFactorRescue
+	case mailSigninCode:
+		if !v.loginAllowed(u) {
+			return nil
+		}
+		if p.Code == "" { // a sign-in code, not a setup's
+			if p.Code, err = v.usMailCode(ctx, u); err != nil || p.Code == "" {
+				return err
+			}
+		}
+		subject, p.Hook = i18n.EmailSubjectUSCode, true
 	default:
 		return fmt.Errorf("views: unknown mail %q", p.Kind)
 	}
-	data := map[string]any{"LoginLink": v.link(c.LoginPath, ""), "Code": p.Code}
+	data := map[string]any{"LoginLink": v.link(c.LoginPath, ""), "Code": p.Code, "CodeWithin": v.humanDuration(p.Lang, c.UnifiedSignin.CodeWithin)}
 	if p.Notice != "" {
 		data["Notice"] = v.texts.Text(p.Lang, i18n.Key(p.Notice))
 	}
@@ -395,6 +410,8 @@ func (v *Views) mailHook(ctx context.Context, p *mailPayload) {
 		h = v.cfg.Hooks.LoginInstructionsSent
 	case mailTwoFactorCode:
 		coded = v.cfg.Hooks.TwoFactorCodeSent
+	case mailSigninCode:
+		coded = v.cfg.Hooks.SigninCodeSent
 	}
 	if h == nil && coded == nil {
 		return

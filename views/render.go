@@ -21,7 +21,8 @@ var builtinTemplates embed.FS
 
 // pageNames are the built-in pages; each is rendered inside layout.html.
 var pageNames = []string{"login", "register", "forgot", "confirm", "reset", "change", "error", "confirm_link", "login_link", "verify",
-	"tf_setup", "tf_validate", "tf_select", "tf_rescue", "mf_recovery_codes", "mf_recovery", "wan_register", "wan_signin"}
+	"tf_setup", "tf_validate", "tf_select", "tf_rescue", "mf_recovery_codes", "mf_recovery", "wan_register", "wan_signin",
+	"us_signin", "us_verify", "us_setup"}
 
 // readTemplate reads name from the override FS if it has it, else from the
 // built-in templates.
@@ -177,6 +178,8 @@ var trialPage = page{Form: map[string]string{}, Extra: map[string]any{
 	"action": "/tf-setup", "methods": []string{"authenticator", "email"}, "options": map[string]any{"email": "/tf-rescue"},
 	"codes": []string{"a1b2-c3d4-e5f6"}, "left": 1, "keys": []map[string]any{{"name": "key", "usage": "first"}}, "first": true,
 	"delete": "/wan-delete", "secondary": false, "next": "/", "passkey": "/wan-verify",
+	"password": true, "send_code": "/us-signin/send-code", "active_text": "Currently active sign in options: Password.",
+	"choices": []string{"email", "authenticator"}, "deletable": []string{"email"}, "state_action": "/us-setup/state",
 }}
 
 // page is the data every built-in page gets.
