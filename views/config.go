@@ -367,8 +367,9 @@ type Hooks struct {
 	// before the view acts on it, on the request's goroutine. form is
 	// Flask-Security's name for it: "login", "register",
 	// "send_confirmation", "forgot_password", "reset_password",
-	// "change_password" or "passwordless_login"; values are its fields as
-	// sent. Errors it returns (by field; "" for the form as a whole) are
+	// "change_password", "passwordless_login", or, for unified sign-in,
+	// "us_signin" (and its send-code), "us_verify" and "us_setup"; values
+	// are its fields as sent. Errors it returns (by field; "" for the form as a whole) are
 	// answered as the view's own: the form again, or field_errors in
 	// JSON, and nothing else happens.
 	Form func(r *http.Request, form string, values map[string]string) FieldErrors

@@ -475,3 +475,16 @@ func toStrings(v any) []string {
 	}
 	return out
 }
+
+// ReplacesLogin serves unified sign-in at the login path.
+func TestUnifiedSigninReplacesLogin(t *testing.T) {
+	t.Parallel()
+	ve := newUnifiedEnv(t, func(_ *gatehouse.Config, v *views.Config) { v.UnifiedSignin.ReplacesLogin = true })
+	c := ve.jsonClient()
+	if status, resp, raw := c.do("GET", "/login", ""); status != 200 || resp["code_methods"] == nil {
+		t.Fatalf("GET /login: %d %s", status, raw)
+	}
+	if status, _, raw := c.do("POST", "/login", `{"identity":"alice@example.com","passcode":"`+alicePassword+`"}`); status != 200 || !c.loggedIn() {
+		t.Fatalf("POST /login: %d %s", status, raw)
+	}
+}
