@@ -15,13 +15,21 @@ const (
 	// KindAuthenticator is a TOTP authenticator app; Data holds its
 	// secret, sealed by the caller.
 	KindAuthenticator = "authenticator"
-	// KindEmail is one-time codes by mail; Data is empty.
+	// KindEmail is one-time codes by mail; Data holds the secret they
+	// are made from, sealed by the caller.
 	KindEmail = "email"
 	// KindWebAuthn is a passkey or security key; Data holds its public
 	// credential.
 	KindWebAuthn = "webauthn"
 	// KindRecovery is one recovery code; Data holds its hash.
 	KindRecovery = "recovery"
+	// KindSigninAuthenticator and KindSigninEmail are ways to sign in
+	// without the password (Flask-Security's unified sign-in), not second
+	// factors: an authenticator app's codes, and codes by mail. Data
+	// holds the secret, sealed by the caller; their secrets are apart
+	// from the second factors', so neither's codes work as the other.
+	KindSigninAuthenticator = "us_authenticator"
+	KindSigninEmail         = "us_email"
 )
 
 // Factor is one second factor of a user's: an authenticator app, mail

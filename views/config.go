@@ -175,6 +175,10 @@ type Config struct {
 	TwoFactor TwoFactorConfig
 	// WebAuthn configures passkeys and security keys (WEBAUTHN).
 	WebAuthn WebAuthnConfig
+	// UnifiedSignin configures sign-in with an identity and a passcode:
+	// a code by mail, a code from an authenticator app, or the password
+	// (Flask-Security's UNIFIED_SIGNIN).
+	UnifiedSignin UnifiedSigninConfig
 
 	// Mail configures the mails the views send.
 	Mail MailConfig
@@ -246,6 +250,59 @@ type WebAuthnConfig struct {
 	// Paths, under Prefix. Defaults: "/wan-register", "/wan-signin",
 	// "/wan-delete", "/wan-verify".
 	RegisterPath, SigninPath, DeletePath, VerifyPath string
+}
+
+// UnifiedSigninConfig configures unified sign-in (Flask-Security's
+// UNIFIED_SIGNIN and US_* settings): /us-signin takes an identity and a
+// passcode, which is a code mailed on request (/us-signin/send-code), a
+// code from an authenticator app, or the password, as Methods allow.
+// Users set up "email" and "authenticator" at /us-setup (a fresh login
+// needed), and re-authenticate with any of them at /us-verify. The
+// secrets are the second factors' kind of record (mfa.KindSigninEmail,
+// mfa.KindSigninAuthenticator) in TwoFactor.Factors, sealed, each code
+// good once; they are not second factors. SMS is not built.
+type UnifiedSigninConfig struct {
+	// Enabled turns on /us-signin, /us-signin/send-code, /us-verify,
+	// /us-verify/send-code, /us-setup and /us-setup/<state>. Browsers
+	// whose login must be fresh are then sent to /us-verify, not
+	// /verify (which still works).
+	Enabled bool
+	// Methods are the passcodes /us-signin and /us-verify take
+	// (US_ENABLED_METHODS): "password", "email" (a code mailed on
+	// request) and "authenticator" (an app's code). Default: all three.
+	// Taking "password" out of them does not close /login.
+	Methods []string
+	// MFARequired are the methods after which a user who has a second
+	// factor (TwoFactor) must still give it (US_MFA_REQUIRED); a sign-in
+	// with any other goes straight in. Default: "password" and "email":
+	// an authenticator app set up for sign-in counts as a factor of its
+	// own, as in Flask-Security. Set an empty, non-nil list for none, or
+	// all three to always ask.
+	MFARequired []string
+	// CodeWithin is how long a code works once made (US_TOKEN_VALIDITY):
+	// codes of the last CodeWithin are taken, each once. Default: 2
+	// minutes; at most 10 minutes, at least 30 seconds.
+	CodeWithin time.Duration
+	// SetupWithin is how long a started setup waits for its code
+	// (US_SETUP_WITHIN). Default: 30 minutes.
+	SetupWithin time.Duration
+	// EmailWithoutSetup lets every user ask for a code by mail without
+	// setting up "email" first: the address they signed up with is the
+	// method. Default: false: "email" must be set up at /us-setup (as in
+	// Flask-Security, which sets it up itself only for users who
+	// registered without a password).
+	EmailWithoutSetup bool
+	// ReplacesLogin serves the unified sign-in view at LoginPath too, in
+	// place of the password login (US_SIGNIN_REPLACES_LOGIN); a
+	// passwordless request is then not taken there.
+	ReplacesLogin bool
+	// PostSetupURL is where browsers go after a method is set up
+	// (US_POST_SETUP_VIEW). Default: the setup page.
+	PostSetupURL string
+	// Paths, under Prefix (US_SIGNIN_URL and friends). Defaults:
+	// "/us-signin", "/us-signin/send-code", "/us-verify",
+	// "/us-verify/send-code", "/us-setup".
+	SigninPath, SigninSendCodePath, VerifyPath, VerifySendCodePath, SetupPath string
 }
 
 // MailConfig configures the mails the views send. Mail goes through the
@@ -335,13 +392,32 @@ type Hooks struct {
 	UsernameRecoverySent func(ctx context.Context, u *gatehouse.User)
 	// AccountDeleted: u deleted their own account (u is what it was).
 	AccountDeleted func(ctx context.Context, u *gatehouse.User)
+	// TwoFactorCodeSent: a second-factor code went out to u by mail (at
+	// login, a rescue, or setting up "email"); method is "email"
+	// (Flask-Security's tf_security_token_sent). Called by the mail
+	// worker once the mail is sent. The code is not passed: it is a
+	// secret, and hooks tend to log.
+	TwoFactorCodeSent func(ctx context.Context, u *gatehouse.User, method string)
+	// TwoFactorCodeConfirmed: a second-factor code ("authenticator" or
+	// "email") completed u's login at /tf-validate (tf_code_confirmed).
+	TwoFactorCodeConfirmed func(ctx context.Context, u *gatehouse.User, method string)
+	// SigninCodeSent: a unified sign-in code went out to u by mail;
+	// method is "email" (us_security_token_sent). Called by the mail
+	// worker once the mail is sent; the code is not passed.
+	SigninCodeSent func(ctx context.Context, u *gatehouse.User, method string)
+	// SigninChanged: u set up (deleted false) or removed (deleted true)
+	// unified sign-in methods, "email" or "authenticator"
+	// (us_profile_changed).
+	SigninChanged func(ctx context.Context, u *gatehouse.User, methods []string, deleted bool)
 	// Form checks a submitted form further (a captcha, terms accepted)
 	// before the view acts on it, on the request's goroutine. form is
 	// Flask-Security's name for it: "login", "register",
 	// "send_confirmation", "forgot_password", "reset_password",
 	// "change_password", "passwordless_login", "change_email",
-	// "change_username", "username_recovery" or "delete_account"; values are its fields as
-	// sent. Errors it returns (by field; "" for the form as a whole) are
+	// "change_username", "username_recovery", "delete_account", or, for
+	// unified sign-in, "us_signin" (and its send-code), "us_verify" and
+	// "us_setup"; values are its fields as sent. Errors it returns (by
+	// field; "" for the form as a whole) are
 	// answered as the view's own: the form again, or field_errors in
 	// JSON, and nothing else happens.
 	Form func(r *http.Request, form string, values map[string]string) FieldErrors
@@ -364,6 +440,18 @@ func (h Hooks) Also(more Hooks) Hooks {
 		EmailChanged:            bothWith(h.EmailChanged, more.EmailChanged),
 		UsernameChanged:         bothWith(h.UsernameChanged, more.UsernameChanged),
 		Form:                    h.Form,
+		TwoFactorCodeSent:       bothWith(h.TwoFactorCodeSent, more.TwoFactorCodeSent),
+		TwoFactorCodeConfirmed:  bothWith(h.TwoFactorCodeConfirmed, more.TwoFactorCodeConfirmed),
+		SigninCodeSent:          bothWith(h.SigninCodeSent, more.SigninCodeSent),
+		SigninChanged:           h.SigninChanged,
+	}
+	if a, b := h.SigninChanged, more.SigninChanged; a == nil {
+		out.SigninChanged = b
+	} else if b != nil {
+		out.SigninChanged = func(ctx context.Context, u *gatehouse.User, methods []string, deleted bool) {
+			a(ctx, u, methods, deleted)
+			b(ctx, u, methods, deleted)
+		}
 	}
 	if a, b := h.Form, more.Form; a == nil {
 		out.Form = b
@@ -392,7 +480,7 @@ func both(a, b func(context.Context, *gatehouse.User)) func(context.Context, *ga
 	return func(ctx context.Context, u *gatehouse.User) { a(ctx, u); b(ctx, u) }
 }
 
-// bothWith is both for hooks that say one more thing.
+// bothWith is both for hooks that also get a string (a change, a method).
 func bothWith(a, b func(context.Context, *gatehouse.User, string)) func(context.Context, *gatehouse.User, string) {
 	switch {
 	case a == nil:
@@ -533,6 +621,7 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 	}
 	errs = append(errs, c.twoFactorDefaults(engine)...)
 	errs = append(errs, c.SPA.check(c)...)
+	errs = append(errs, c.unifiedDefaults(st)...)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -583,14 +672,18 @@ func (c *Config) twoFactorDefaults(engine gatehouse.Config) []error {
 			*p.f = p.def
 		}
 	}
-	if !t.Enabled && !w.Enabled {
+	us := c.UnifiedSignin
+	if !t.Enabled && !w.Enabled && !(us.Enabled && (us.Methods == nil || slices.ContainsFunc(us.Methods, func(m string) bool { return m != usPassword }))) {
 		return errs
 	}
 	if t.Factors == nil {
 		t.Factors, _ = engine.Users.(mfa.Store)
 	}
 	if t.Factors == nil {
-		errs = append(errs, errors.New("missing TwoFactor.Factors: second factors need a store (an mfa.Store; memstore and the SQL stores are one)"))
+		errs = append(errs, errors.New("missing TwoFactor.Factors: second factors and unified sign-in codes need a store (an mfa.Store; memstore and the SQL stores are one)"))
+	}
+	if !t.Enabled && !w.Enabled {
+		return errs
 	}
 	if base == nil || host == "" {
 		errs = append(errs, errors.New("missing BaseURL: two-factor mails and passkeys need the site's address"))
@@ -610,6 +703,73 @@ func (c *Config) twoFactorDefaults(engine gatehouse.Config) []error {
 		} else if w.RPID != "" && host != "" && w.RPID != host && !strings.HasSuffix(host, "."+w.RPID) {
 			errs = append(errs, fmt.Errorf("WebAuthn.RPID %q must be the host of BaseURL (%s) or a domain it is under", w.RPID, host))
 		}
+	}
+	return errs
+}
+
+// unifiedDefaults fills in UnifiedSignin and checks it.
+func (c *Config) unifiedDefaults(st gatehouse.Stores) []error {
+	u := &c.UnifiedSignin
+	for _, p := range []struct {
+		f   *string
+		def string
+	}{
+		{&u.SigninPath, "/us-signin"}, {&u.SigninSendCodePath, "/us-signin/send-code"}, {&u.VerifyPath, "/us-verify"},
+		{&u.VerifySendCodePath, "/us-verify/send-code"}, {&u.SetupPath, "/us-setup"},
+	} {
+		if *p.f == "" {
+			*p.f = p.def
+		}
+	}
+	if u.PostSetupURL == "" {
+		u.PostSetupURL = c.Prefix + u.SetupPath
+	}
+	if u.CodeWithin <= 0 {
+		u.CodeWithin = 2 * time.Minute
+	}
+	if u.SetupWithin <= 0 {
+		u.SetupWithin = 30 * time.Minute
+	}
+	if u.Methods == nil {
+		u.Methods = []string{usPassword, usEmail, usAuthenticator}
+	}
+	if u.MFARequired == nil {
+		u.MFARequired = []string{usPassword, usEmail}
+	}
+	if !u.Enabled {
+		return nil
+	}
+	var errs []error
+	if len(u.Methods) == 0 {
+		errs = append(errs, errors.New("UnifiedSignin.Methods is empty: allow password, email or authenticator"))
+	}
+	for _, list := range []struct {
+		name    string
+		methods []string
+	}{{"Methods", u.Methods}, {"MFARequired", u.MFARequired}} {
+		for _, m := range list.methods {
+			switch m {
+			case usPassword, usEmail, usAuthenticator:
+			case "sms":
+				errs = append(errs, fmt.Errorf("UnifiedSignin.%s: gatehouse does not send SMS; use email or authenticator", list.name))
+			default:
+				errs = append(errs, fmt.Errorf("UnifiedSignin.%s: unknown method %q (want password, email or authenticator)", list.name, m))
+			}
+		}
+	}
+	if u.CodeWithin < 30*time.Second || u.CodeWithin > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("UnifiedSignin.CodeWithin %v: between 30 seconds and 10 minutes (each 30 seconds more is one more code an attacker may guess)", u.CodeWithin))
+	}
+	if slices.Contains(u.Methods, usEmail) {
+		if c.Mail.Mailer == nil {
+			errs = append(errs, errors.New("missing Mail.Mailer: UnifiedSignin mails codes (method email)"))
+		}
+		if st.Outbox == nil {
+			errs = append(errs, errors.New("missing an outbox: UnifiedSignin's code mails wait in the engine's durable outbox (gatehouse.Config.Outbox)"))
+		}
+	}
+	if slices.Contains(u.Methods, usAuthenticator) && c.TwoFactor.Issuer == "" {
+		errs = append(errs, errors.New("UnifiedSignin: authenticator apps need a name for the site: set TwoFactor.Issuer, AppName or BaseURL"))
 	}
 	return errs
 }

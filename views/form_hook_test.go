@@ -3,7 +3,9 @@ package views_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse"
@@ -101,6 +103,19 @@ func TestViewsHooksAlso(t *testing.T) {
 	if h.PasswordReset != nil {
 		t.Error("a hook neither side has is set")
 	}
+	var got []string
+	on := func(name string) func(context.Context, *gatehouse.User, []string, bool) {
+		return func(_ context.Context, _ *gatehouse.User, methods []string, deleted bool) {
+			got = append(got, name+":"+strings.Join(methods, ","))
+		}
+	}
+	h = views.Hooks{SigninChanged: on("a"), SigninCodeSent: func(context.Context, *gatehouse.User, string) { n++ }}.
+		Also(views.Hooks{SigninChanged: on("b")})
+	h.SigninChanged(context.Background(), nil, []string{"email"}, false)
+	h.SigninCodeSent(context.Background(), nil, "email")
+	if !slices.Equal(got, []string{"a:email", "b:email"}) || n != 12 {
+		t.Errorf("joined sign-in receivers: %v, %d", got, n)
+	}
 }
 
 // FactorsChanged hears of every change to a user's second factors
@@ -120,5 +135,40 @@ func TestFactorsChangedHook(t *testing.T) {
 	enrolAuthenticator(t, ve, c)
 	if len(changes) == 0 || changes[0] != "TWO_FACTOR_CHANGE_METHOD_SUCCESSFUL" {
 		t.Errorf("after setting up an authenticator: %v", changes)
+	}
+}
+
+// TwoFactorCodeSent hears of every code mailed (tf_security_token_sent),
+// once the mail is out; TwoFactorCodeConfirmed of every code that
+// completes a login (tf_code_confirmed).
+func TestTwoFactorCodeHooks(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var events []string
+	record := func(what string) func(context.Context, *gatehouse.User, string) {
+		return func(_ context.Context, u *gatehouse.User, method string) {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, what+":"+u.Email+":"+method)
+		}
+	}
+	ve := newTwoFactorEnv(t, func(_ *gatehouse.Config, v *views.Config) {
+		v.TwoFactor.RequiredRoles = []string{"editor"}
+		v.Hooks.TwoFactorCodeSent = record("sent")
+		v.Hooks.TwoFactorCodeConfirmed = record("confirmed")
+	})
+	c := ve.jsonClient()
+	c.login("alice@example.com", alicePassword)
+	c.do("POST", "/tf-setup", `{"setup":"email"}`)
+	if len(events) != 0 {
+		t.Fatalf("a hook before the mail went out: %v", events)
+	}
+	good := lastCode(t, ve)
+	if status, _, raw := c.do("POST", "/tf-validate", `{"code":"`+good+`"}`); status != 200 {
+		t.Fatalf("validate: %d %s", status, raw)
+	}
+	want := []string{"sent:alice@example.com:email", "confirmed:alice@example.com:email"}
+	if !slices.Equal(events, want) {
+		t.Errorf("events %v, want %v", events, want)
 	}
 }

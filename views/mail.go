@@ -91,7 +91,7 @@ const (
 // mailKinds are every mail, for parsing their templates in New.
 var mailKinds = []string{mailWelcome, mailConfirm, mailReset, mailLogin, mailResetNotice, mailChangeNotice, mailRegisterNotice, mailUnlock,
 	mailTwoFactorCode, mailTwoFactorNotice, mailTwoFactorRescue, mailChangeEmail, mailEmailChanged, mailUsernameChanged,
-	mailUsernameRecovery, mailAccountDeleted}
+	mailUsernameRecovery, mailAccountDeleted, mailSigninCode}
 
 // link is an absolute URL on the configured BaseURL, never the request's
 // Host: a forged Host header cannot send a user's reset link elsewhere.

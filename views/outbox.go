@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/i18n"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 )
 
 // Mail goes through the engine's durable outbox (gatehouse.Outbox). A
@@ -39,7 +40,7 @@ type mailPayload struct {
 	Email   string   `json:"e,omitempty"` // look the user up by this address
 	Lang    string   `json:"l,omitempty"`
 	Message *Message `json:"m,omitempty"`
-	Hook    bool     `json:"h,omitempty"` // the message carries a link: call the *InstructionsSent hook
+	Hook    bool     `json:"h,omitempty"` // the message carries a link or a code: call its *Sent hook
 	Binding string   `json:"b,omitempty"` // passwordless: Token.Binding
 	Code    string   `json:"c,omitempty"` // a two-factor code to mail
 	Notice  string   `json:"t,omitempty"` // the change a notice tells of (a text key)
@@ -283,9 +284,14 @@ func mailError(cause error) string {
 func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 	var u *gatehouse.User
 	var err error
-	if p.UserID != "" {
+	switch {
+	case p.UserID != "":
 		u, err = v.st.Users.UserByID(ctx, p.UserID)
-	} else {
+	case p.Kind == mailSigninCode: // an identity, looked up as sign-in does
+		if u, err = v.usFindUser(ctx, p.Email); err == nil && u == nil {
+			return nil
+		}
+	default:
 		u, err = v.auth.FindUser(ctx, p.Email)
 	}
 	if errors.Is(err, gatehouse.ErrNotFound) {
@@ -330,6 +336,7 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 		subject = i18n.EmailSubjectRegisterNotice
 	case mailTwoFactorCode:
 		subject = i18n.EmailSubjectTwoFactor
+		p.Hook = true
 	case mailTwoFactorNotice:
 		subject = i18n.EmailSubjectTwoFactorNotice
 	case mailTwoFactorRescue:
@@ -351,10 +358,21 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 			return nil
 		}
 		subject, p.Hook = i18n.EmailSubjectUsernameRecovery, true
+	case mailSigninCode:
+		if !v.loginAllowed(u) {
+			return nil
+		}
+		if p.Code == "" { // a sign-in code, not a setup's
+			if p.Code, err = v.usMailCode(ctx, u); err != nil || p.Code == "" {
+				return err
+			}
+		}
+		subject, p.Hook = i18n.EmailSubjectUSCode, true
 	default:
 		return fmt.Errorf("views: unknown mail %q", p.Kind)
 	}
-	data := map[string]any{"LoginLink": v.link(c.LoginPath, ""), "Code": p.Code, "To": p.To}
+	data := map[string]any{"LoginLink": v.link(c.LoginPath, ""), "Code": p.Code, "To": p.To,
+		"CodeWithin": v.humanDuration(p.Lang, c.UnifiedSignin.CodeWithin)}
 	if p.Notice != "" {
 		data["Notice"] = v.texts.Text(p.Lang, i18n.Key(p.Notice))
 	}
@@ -401,9 +419,10 @@ func (v *Views) send(ctx context.Context, p *mailPayload) error {
 	return v.cfg.Mail.Mailer.Send(ctx, p.Message)
 }
 
-// mailHook calls the hook for a mail that carried a link.
+// mailHook calls the hook for a mail that carried a link or a code.
 func (v *Views) mailHook(ctx context.Context, p *mailPayload) {
 	var h func(context.Context, *gatehouse.User)
+	var coded func(context.Context, *gatehouse.User, string)
 	switch p.Kind {
 	case mailWelcome, mailConfirm:
 		h = v.cfg.Hooks.ConfirmInstructionsSent
@@ -417,11 +436,20 @@ func (v *Views) mailHook(ctx context.Context, p *mailPayload) {
 		if hook := v.cfg.Hooks.ChangeEmailSent; hook != nil {
 			h = func(ctx context.Context, u *gatehouse.User) { hook(ctx, u, p.Binding) }
 		}
+	case mailTwoFactorCode:
+		coded = v.cfg.Hooks.TwoFactorCodeSent
+	case mailSigninCode:
+		coded = v.cfg.Hooks.SigninCodeSent
 	}
-	if h == nil {
+	if h == nil && coded == nil {
 		return
 	}
-	if u, err := v.st.Users.UserByID(ctx, p.UserID); err == nil {
+	u, err := v.st.Users.UserByID(ctx, p.UserID)
+	switch {
+	case err != nil:
+	case h != nil:
 		h(ctx, u)
+	default:
+		coded(ctx, u, mfa.KindEmail)
 	}
 }

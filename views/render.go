@@ -22,7 +22,8 @@ var builtinTemplates embed.FS
 // pageNames are the built-in pages; each is rendered inside layout.html.
 var pageNames = []string{"login", "register", "forgot", "confirm", "reset", "change", "error", "confirm_link", "login_link", "verify",
 	"tf_setup", "tf_validate", "tf_select", "tf_rescue", "mf_recovery_codes", "mf_recovery", "wan_register", "wan_signin",
-	"change_email", "change_email_confirm", "change_username", "recover_username", "sessions", "delete_account"}
+	"change_email", "change_email_confirm", "change_username", "recover_username", "sessions", "delete_account",
+	"us_signin", "us_verify", "us_setup"}
 
 // readTemplate reads name from the override FS if it has it, else from the
 // built-in templates.
@@ -180,6 +181,8 @@ var trialPage = page{Form: map[string]string{}, Extra: map[string]any{
 	"delete": "/wan-delete", "secondary": false, "next": "/", "passkey": "/wan-verify",
 	"current_email": "user@example.com", "new_email": "new@example.com", "current_username": "user", "username": true,
 	"sessions": []sessionInfo{{ID: "id", Device: "Firefox on Linux", IP: "192.0.2.1", CreatedAt: "2026-01-01T00:00:00Z", LastSeen: "2026-01-01T00:00:00Z", Current: true}},
+	"password": true, "send_code": "/us-signin/send-code", "active_text": "Currently active sign in options: Password.",
+	"choices": []string{"email", "authenticator"}, "deletable": []string{"email"}, "state_action": "/us-setup/state",
 }}
 
 // page is the data every built-in page gets.

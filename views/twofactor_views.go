@@ -93,6 +93,9 @@ func (v *Views) tfValidatePost(w http.ResponseWriter, r *http.Request, f form) {
 			return
 		}
 	}
+	if h := v.cfg.Hooks.TwoFactorCodeConfirmed; h != nil {
+		h(ctx, u, p.Method)
+	}
 	v.finishLogin(w, r, u, p, true, codes)
 }
 

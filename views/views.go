@@ -28,6 +28,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/i18n"
+	"github.com/gatehouse-auth/gatehouse/mfa"
 	"github.com/go-webauthn/webauthn/webauthn"
 )
 
@@ -47,6 +48,7 @@ type Views struct {
 	workers    atomic.Int32  // Run calls in progress
 	warnedIdle atomic.Bool
 	siteWord   string // the site's name from BaseURL, which passwords may not be based on
+	usDummy    string // a TOTP secret an unknown identity's code is checked against, for the time it takes
 	// allowedHosts are the engine's AllowedRedirectHosts, for logout's next.
 	allowedHosts []string
 }
@@ -79,12 +81,18 @@ func New(auth *gatehouse.Manager, cfg Config) (*Views, error) {
 		}
 	}
 	v.siteWord = siteWord(cfg.BaseURL)
+	if v.usDummy, _, err = mfa.NewTOTP("gatehouse", "nobody"); err != nil {
+		return nil, err
+	}
 	ext := gatehouse.Extension{
 		Text:       func(r *http.Request, key string) string { return v.text(r, i18n.Key(key)) },
 		ErrorPage:  v.errorPage,
 		AllowLogin: v.passwordAlone,
 		Login:      cfg.Prefix + cfg.LoginPath,
 		Refresh:    cfg.Prefix + cfg.VerifyPath,
+	}
+	if cfg.UnifiedSignin.Enabled {
+		ext.Refresh = cfg.Prefix + cfg.UnifiedSignin.VerifyPath // as Flask-Security's reauthn_handler
 	}
 	if cfg.Recoverable {
 		ext.LockedOut = v.lockedOut
@@ -111,9 +119,9 @@ type Router interface {
 // Mount adds the enabled views to r under Config.Prefix: login, logout,
 // verify (re-authentication), and, as configured, register, confirm,
 // reset, change, passwordless login, two-factor login and recovery codes,
-// passkeys, and the account pages (change email or username, username
-// recovery, sessions, delete account). Each works whether or not
-// auth.Authenticate wraps r.
+// passkeys, unified sign-in, and the account pages (change email or
+// username, username recovery, sessions, delete account). Each works
+// whether or not auth.Authenticate wraps r.
 func (v *Views) Mount(r Router) {
 	c := v.cfg
 	p := c.Prefix
@@ -122,7 +130,11 @@ func (v *Views) Mount(r Router) {
 		r.Handle("GET "+p+path, h)
 		r.Handle("POST "+p+path, h)
 	}
-	both(c.LoginPath, v.loginView())
+	if c.UnifiedSignin.Enabled && c.UnifiedSignin.ReplacesLogin {
+		both(c.LoginPath, v.usSigninView())
+	} else {
+		both(c.LoginPath, v.loginView())
+	}
 	both(c.LogoutPath, v.logoutView())
 	both(c.VerifyPath, v.verifyView())
 	r.Handle("GET "+p+c.SessionPath, v.auth.Authenticate(v.sessionView()))
@@ -169,6 +181,15 @@ func (v *Views) Mount(r Router) {
 	if c.TwoFactor.Enabled || c.WebAuthn.Enabled {
 		both(c.TwoFactor.RecoveryCodesPath, v.recoveryCodesView())
 		both(c.TwoFactor.RecoveryPath, v.recoveryView())
+	}
+	if c.UnifiedSignin.Enabled {
+		us := c.UnifiedSignin
+		both(us.SigninPath, v.usSigninView())
+		both(us.VerifyPath, v.usVerifyView())
+		both(us.SetupPath, v.usSetupView())
+		both(us.SetupPath+"/{state}", v.usSetupValidateView())
+		r.Handle("POST "+p+us.SigninSendCodePath, v.auth.Authenticate(v.usSendCodeView()))
+		r.Handle("POST "+p+us.VerifySendCodePath, v.auth.Authenticate(v.usVerifySendCodeView()))
 	}
 	if c.WebAuthn.Enabled {
 		wa := c.WebAuthn
