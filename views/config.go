@@ -143,6 +143,9 @@ type Config struct {
 	TwoFactor TwoFactorConfig
 	// WebAuthn configures passkeys and security keys (WEBAUTHN).
 	WebAuthn WebAuthnConfig
+	// OAuth configures sign-in with external OAuth 2.0 providers, such as
+	// GitHub and Google (OAUTH_ENABLE).
+	OAuth OAuthConfig
 
 	// Mail configures the mails the views send.
 	Mail MailConfig
@@ -457,6 +460,7 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 		}
 	}
 	errs = append(errs, c.twoFactorDefaults(engine)...)
+	errs = append(errs, c.oauthDefaults()...)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -39,6 +39,7 @@ type Views struct {
 	admin *admin.Admin // deletes unconfirmed accounts that expired
 	seal  *sealer      // two-factor secrets, pending logins, passkey ceremonies
 	wa    *webauthn.WebAuthn
+	oauth map[string]*oauthProvider // by name, with OAuth.Enabled
 	texts *i18n.Catalog
 	pages map[string]*template.Template
 	log   *slog.Logger
@@ -49,6 +50,9 @@ type Views struct {
 	siteWord   string // the site's name from BaseURL, which passwords may not be based on
 	// allowedHosts are the engine's AllowedRedirectHosts, for logout's next.
 	allowedHosts []string
+	// formOrigins are where the pages' forms may lead besides the site
+	// (the OAuth providers' authorization pages): CSP form-action.
+	formOrigins []string
 }
 
 // New validates cfg, fills in its defaults, parses every page and mail
@@ -79,6 +83,7 @@ func New(auth *gatehouse.Manager, cfg Config) (*Views, error) {
 		}
 	}
 	v.siteWord = siteWord(cfg.BaseURL)
+	v.setUpOAuth()
 	ext := gatehouse.Extension{
 		Text:       func(r *http.Request, key string) string { return v.text(r, i18n.Key(key)) },
 		ErrorPage:  v.errorPage,
@@ -111,7 +116,7 @@ type Router interface {
 // Mount adds the enabled views to r under Config.Prefix: login, logout,
 // verify (re-authentication), and, as configured, register, confirm,
 // reset, change, passwordless login, two-factor login and recovery codes,
-// and passkeys. Each works whether or not
+// passkeys, and OAuth login. Each works whether or not
 // auth.Authenticate wraps r.
 func (v *Views) Mount(r Router) {
 	c := v.cfg
@@ -166,6 +171,11 @@ func (v *Views) Mount(r Router) {
 	}
 	if c.TwoFactor.Enabled && c.WebAuthn.Enabled {
 		both(c.TwoFactor.SelectPath, v.tfSelectView())
+	}
+	if c.OAuth.Enabled {
+		// POST only, as Flask-Security's oauthstart: a GET is answered 405.
+		r.Handle("POST "+p+c.OAuth.StartPath+"/{name}", v.auth.Authenticate(v.oauthStartView()))
+		r.Handle("GET "+p+c.OAuth.ResponsePath+"/{name}", v.auth.Authenticate(v.oauthResponseView()))
 	}
 }
 

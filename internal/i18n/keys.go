@@ -31,6 +31,11 @@ const (
 	GenericLoginInstructions         Key = "GENERIC_LOGIN_INSTRUCTIONS"
 	GenericRecovery                  Key = "GENERIC_RECOVERY"
 	InternalError                    Key = "INTERNAL_ERROR"
+	IdentityNotRegistered            Key = "IDENTITY_NOT_REGISTERED"
+	OAuthHandshakeError              Key = "OAUTH_HANDSHAKE_ERROR"
+	OAuthStateInvalid                Key = "OAUTH_STATE_INVALID"
+	OAuthEmailUnverified             Key = "OAUTH_EMAIL_UNVERIFIED"
+	OAuthProviderUnavailable         Key = "OAUTH_PROVIDER_UNAVAILABLE"
 	InvalidConfirmationToken         Key = "INVALID_CONFIRMATION_TOKEN"
 	InvalidRedirect                  Key = "INVALID_REDIRECT"
 	LoginExpired                     Key = "LOGIN_EXPIRED"
@@ -187,4 +192,6 @@ const (
 	UITwoFactorNoticeMail            Key = "UI_TF_NOTICE_MAIL"
 	UITwoFactorRescueMail            Key = "UI_TF_RESCUE_MAIL"
 	UITwoFactorManage                Key = "UI_TF_MANAGE"
+	UIOAuthLegend                    Key = "UI_OAUTH_LEGEND"
+	UIOAuthContinue                  Key = "UI_OAUTH_CONTINUE"
 )
