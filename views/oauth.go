@@ -262,6 +262,7 @@ func (c *Config) oauthDefaults() []error {
 		return nil
 	}
 	var errs []error
+	o.Providers = slices.Clone(o.Providers) // the caller's stay as they are
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: o.Timeout}
 	}
