@@ -179,6 +179,9 @@ type Config struct {
 	// a code by mail, a code from an authenticator app, or the password
 	// (Flask-Security's UNIFIED_SIGNIN).
 	UnifiedSignin UnifiedSigninConfig
+	// OAuth configures sign-in with external OAuth 2.0 providers, such as
+	// GitHub and Google (OAUTH_ENABLE).
+	OAuth OAuthConfig
 
 	// Mail configures the mails the views send.
 	Mail MailConfig
@@ -622,6 +625,7 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 	errs = append(errs, c.twoFactorDefaults(engine)...)
 	errs = append(errs, c.SPA.check(c)...)
 	errs = append(errs, c.unifiedDefaults(st)...)
+	errs = append(errs, c.oauthDefaults()...)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -2,6 +2,7 @@ package views_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 
@@ -96,4 +98,61 @@ func ExampleViews_FuncMap() {
 	// Output:
 	// Log in
 	// ada@example.com (admin)
+}
+
+// Sign-in with GitHub (Flask-Security's OAUTH_ENABLE): the login page
+// gets a "Continue with GitHub" button, whose POST sends the browser to
+// GitHub with a state and a PKCE challenge; GitHub sends it back to
+// BaseURL + "/login/oauthresponse/github", which logs in the user whose
+// verified primary address it is. A JSON front end is given the address
+// to navigate to.
+func ExampleGitHubProvider() {
+	store := memstore.New()
+	auth, _ := gatehouse.New(gatehouse.Config{Users: store, SecretKeys: [][]byte{gatehouse.NewSecretKey()},
+		Cookie: gatehouse.CookieConfig{Insecure: true}, Logger: slog.New(slog.DiscardHandler)})
+	v, err := views.New(auth, views.Config{
+		BaseURL: "https://example.com",
+		OAuth: views.OAuthConfig{Enabled: true, Providers: []views.OAuthProvider{
+			// The OAuth app's credentials, from GitHub's developer settings.
+			views.GitHubProvider("Iv1.0123456789abcdef", os.Getenv("GITHUB_CLIENT_SECRET")),
+		}},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	v.Mount(mux)
+	srv := httptest.NewServer(auth.Authenticate(mux))
+	defer srv.Close()
+
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	var answer struct {
+		Response struct {
+			CSRFToken string `json:"csrf_token"`
+			Location  string `json:"location"`
+		} `json:"response"`
+	}
+	call := func(method, path string) {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader("{}"))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", answer.Response.CSRFToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		defer resp.Body.Close()
+		json.NewDecoder(resp.Body).Decode(&answer)
+	}
+	call("GET", "/login")
+	call("POST", "/login/oauthstart/github")
+	to, _ := url.Parse(answer.Response.Location)
+	fmt.Println(to.Host + to.Path)
+	fmt.Println(to.Query().Get("redirect_uri"))
+	fmt.Println(to.Query().Get("scope"), to.Query().Get("code_challenge_method"))
+	// Output:
+	// github.com/login/oauth/authorize
+	// https://example.com/login/oauthresponse/github
+	// user:email S256
 }

@@ -28,7 +28,12 @@ func (v *Views) loginView() http.Handler {
 
 func (v *Views) loginGet(w http.ResponseWriter, r *http.Request) {
 	if gatehouse.WantsJSON(r) {
-		v.ok(w, r, map[string]any{"identity_attributes": v.auth.Config().IdentityAttributes})
+		resp := map[string]any{"identity_attributes": v.auth.Config().IdentityAttributes}
+		if v.cfg.OAuth.Enabled {
+			// As Flask-Security's verify view says them, for a front end's buttons.
+			resp["oauth_providers"] = v.oauthNames()
+		}
+		v.ok(w, r, resp)
 		return
 	}
 	// A fresh login goes on to "next"; a stale one is shown the form, so a

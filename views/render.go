@@ -172,7 +172,7 @@ func (v *Views) parseTemplates() error {
 // trialPage is the data New renders every page with, once: what the
 // built-in pages read, so an override that breaks on it is an error in
 // New.
-var trialPage = page{Form: map[string]string{}, Extra: map[string]any{
+var trialPage = page{Form: map[string]string{}, OAuth: []oauthButton{{Name: "github", Label: "GitHub", Action: "/login/oauthstart/github"}}, Extra: map[string]any{
 	"email": "user@example.com", "current": "other@example.com", "has_password": true, "other_device": true,
 	"message": "Message.", "status": 400,
 	"method": "authenticator", "mailed": false, "rescue": "/tf-rescue", "recovery": "/mf-recovery", "qr": htmltemplate.URL("data:,"), "key": "ABCD",
@@ -197,9 +197,11 @@ type page struct {
 	Form         map[string]string
 	Remember     bool
 	Passwordless bool
-	URLs         viewURLs
-	Request      *http.Request
-	Extra        map[string]any
+	// OAuth are the login page's buttons for OAuth providers.
+	OAuth   []oauthButton
+	URLs    viewURLs
+	Request *http.Request
+	Extra   map[string]any
 }
 
 // viewURLs are the views' addresses a page may link to; a feature that
@@ -227,6 +229,9 @@ func (v *Views) render(w http.ResponseWriter, r *http.Request, status int, view 
 	p.Flashes = append(v.auth.Flashes(w, r), p.Flashes...)
 	p.URLs = v.urls()
 	p.Passwordless = v.cfg.Passwordless && view == "login"
+	if view == "login" {
+		p.OAuth = v.oauthButtons(r)
+	}
 	if p.Form == nil {
 		p.Form = map[string]string{}
 	}
@@ -251,10 +256,20 @@ func (v *Views) render(w http.ResponseWriter, r *http.Request, status int, view 
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action "+v.formAction()+"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// formAction is the pages' CSP form-action: the site, and the OAuth
+// providers' authorization pages, where the login page's buttons lead
+// (browsers check the redirect after a form's POST against it too).
+func (v *Views) formAction() string {
+	if len(v.formOrigins) == 0 {
+		return "'self'"
+	}
+	return "'self' " + strings.Join(v.formOrigins, " ")
 }
 
 // renderFailed answers a page that could not be rendered (an override

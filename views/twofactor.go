@@ -52,6 +52,7 @@ const (
 	viaPassword = "password"
 	viaLink     = "link" // a reset, passwordless or confirmation link: the mailbox
 	viaPasskey  = "passkey"
+	viaOAuth    = "oauth" // an OAuth provider (whose account is often the mailbox's)
 )
 
 // pending is a login waiting for its second factor.

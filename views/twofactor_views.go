@@ -485,9 +485,10 @@ func (v *Views) rescueOptions(r *http.Request, p *pending) map[string]any {
 		opts["help"] = rescue
 	}
 	// A code by mail rescues a login begun with the password (or a
-	// passkey), never one begun with a mailed link: the mailbox alone
+	// passkey), never one begun with a mailed link or an OAuth provider:
+	// the mailbox alone (or the provider's account, often the mailbox's)
 	// would then be both factors.
-	if p.Method != methodWebAuthn && p.Via != viaLink {
+	if p.Method != methodWebAuthn && p.Via != viaLink && p.Via != viaOAuth {
 		opts["email"] = rescue
 	}
 	opts["recovery_code"] = v.cfg.Prefix + v.cfg.TwoFactor.RecoveryPath

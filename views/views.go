@@ -40,6 +40,7 @@ type Views struct {
 	admin *admin.Admin // deletes unconfirmed accounts that expired
 	seal  *sealer      // two-factor secrets, pending logins, passkey ceremonies
 	wa    *webauthn.WebAuthn
+	oauth map[string]*oauthProvider // by name, with OAuth.Enabled
 	texts *i18n.Catalog
 	pages map[string]*template.Template
 	log   *slog.Logger
@@ -51,6 +52,9 @@ type Views struct {
 	usDummy    string // a TOTP secret an unknown identity's code is checked against, for the time it takes
 	// allowedHosts are the engine's AllowedRedirectHosts, for logout's next.
 	allowedHosts []string
+	// formOrigins are where the pages' forms may lead besides the site
+	// (the OAuth providers' authorization pages): CSP form-action.
+	formOrigins []string
 }
 
 // New validates cfg, fills in its defaults, parses every page and mail
@@ -84,6 +88,7 @@ func New(auth *gatehouse.Manager, cfg Config) (*Views, error) {
 	if v.usDummy, _, err = mfa.NewTOTP("gatehouse", "nobody"); err != nil {
 		return nil, err
 	}
+	v.setUpOAuth()
 	ext := gatehouse.Extension{
 		Text:       func(r *http.Request, key string) string { return v.text(r, i18n.Key(key)) },
 		ErrorPage:  v.errorPage,
@@ -119,9 +124,9 @@ type Router interface {
 // Mount adds the enabled views to r under Config.Prefix: login, logout,
 // verify (re-authentication), and, as configured, register, confirm,
 // reset, change, passwordless login, two-factor login and recovery codes,
-// passkeys, unified sign-in, and the account pages (change email or
-// username, username recovery, sessions, delete account). Each works
-// whether or not auth.Authenticate wraps r.
+// passkeys, unified sign-in, OAuth login, and the account pages (change
+// email or username, username recovery, sessions, delete account). Each
+// works whether or not auth.Authenticate wraps r.
 func (v *Views) Mount(r Router) {
 	c := v.cfg
 	p := c.Prefix
@@ -204,6 +209,11 @@ func (v *Views) Mount(r Router) {
 	}
 	if c.TwoFactor.Enabled && c.WebAuthn.Enabled {
 		both(c.TwoFactor.SelectPath, v.tfSelectView())
+	}
+	if c.OAuth.Enabled {
+		// POST only, as Flask-Security's oauthstart: a GET is answered 405.
+		r.Handle("POST "+p+c.OAuth.StartPath+"/{name}", v.auth.Authenticate(v.oauthStartView()))
+		r.Handle("GET "+p+c.OAuth.ResponsePath+"/{name}", v.auth.Authenticate(v.oauthResponseView()))
 	}
 }
 
