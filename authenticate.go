@@ -74,7 +74,7 @@ func (m *Manager) load(r *http.Request) *reqState {
 	// Checks made while loading (HTTP Basic) know the client.
 	ctx := context.WithValue(r.Context(), ctxKey{}, st)
 	now := m.cfg.Now()
-	sess, tok, ok := m.ck.read(ctx, r)
+	sess, tok, key, ok := m.ck.read(ctx, r)
 	st.clearCookie = !ok // garbage, expired or unknown
 	if sess != nil && m.ck.expired(sess, now) {
 		m.log.LogAttrs(ctx, levelDebug, "gatehouse: session expired", attrEvent("session_expired"))
@@ -111,7 +111,7 @@ func (m *Manager) load(r *http.Request) *reqState {
 				return st
 			}
 			st.dirty = st.dirty || changed
-			st.p = Principal{User: u, Method: sess.Method, AuthTime: time.Unix(sess.AuthTime, 0), Fresh: sess.Fresh}
+			st.p = Principal{User: u, Method: sess.Method, AuthTime: time.Unix(sess.AuthTime, 0), Fresh: sess.Fresh, SessionID: key}
 			st.authed = true
 			if m.cfg.Remember.RefreshEachRequest {
 				if p, issued, _, ok := m.rm.read(r); ok && p.UserID == u.ID {

@@ -79,16 +79,3 @@ func (m *Manager) ensure(w http.ResponseWriter, r *http.Request) (*http.Request,
 	}
 	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)), st
 }
-
-// SessionID returns the ID under which the SessionStore keeps the
-// request's session (Session.ID, as admin.UserSessions lists it), for a
-// "your sessions" page to mark "this browser"; "" when the session is
-// sealed in the cookie (no SessionStore) or not yet written, or the
-// request has none.
-func (m *Manager) SessionID(r *http.Request) string {
-	_, st := m.ensure(nil, r)
-	if st.token == "" || st.sess == nil {
-		return ""
-	}
-	return sessionKey(st.token)
-}

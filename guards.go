@@ -297,19 +297,6 @@ func (m *Manager) loginURL() string {
 	return m.ext.Load().Login
 }
 
-// LoginURL returns the address of the login page with next as its
-// "next" parameter (Flask-Login's login_url(login_view, next_url)): the
-// page is Config.LoginURL, else where the login view is mounted; a next
-// that would leave the site (see IsSafeRedirect) is left out. It returns
-// "" when there is no login page.
-func (m *Manager) LoginURL(next string) string {
-	target := m.loginURL()
-	if target == "" || next == "" || !isSafeRedirect(next, m.cfg.AllowedRedirectHosts) {
-		return target
-	}
-	return withNext(target, next)
-}
-
 // redirectForLogin sends a browser to target with "next" (in the URL or,
 // with NextInSession, the session) and a flash; JSON clients, and any
 // request when there is no target, get WriteError(err).

@@ -146,29 +146,3 @@ func TestAnonymousRoles(t *testing.T) {
 		}
 	}
 }
-
-// LoginURL builds Flask-Login's login_url: the login page with a safe next.
-func TestLoginURL(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		loginURL, next, want string
-		allowed              []string
-	}{
-		{"/login", "/orders?id=7", "/login?next=%2Forders%3Fid%3D7", nil},
-		{"/login", "", "/login", nil},
-		{"/login?lang=de", "/me", "/login?lang=de&next=%2Fme", nil},
-		{"/login", "https://evil.example/", "/login", nil},
-		{"/login", "//evil.example/", "/login", nil},
-		{"/login", "https://shop.example.com/cart", "/login?next=https%3A%2F%2Fshop.example.com%2Fcart", []string{"shop.example.com"}},
-		{"", "/me", "", nil},
-	} {
-		m, err := gatehouse.New(gatehouse.Config{Users: memstore.New(), SecretKeys: [][]byte{gatehouse.NewSecretKey()},
-			LoginURL: tc.loginURL, AllowedRedirectHosts: tc.allowed, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := m.LoginURL(tc.next); got != tc.want {
-			t.Errorf("LoginURL(%q) with %q = %q, want %q", tc.next, tc.loginURL, got, tc.want)
-		}
-	}
-}

@@ -154,39 +154,39 @@ func openBox(aeads []cipher.AEAD, version byte, box, ad []byte) ([]byte, bool) {
 var errBadCookie = errors.New("gatehouse: bad session cookie")
 
 // read loads the request's session, if it has a valid one, and the
-// server-side token it is kept under. ok is false when a cookie was
+// server-side token it is kept under, with its key in the store. ok is false when a cookie was
 // present but unusable, so it can be cleared.
-func (j *jar) read(ctx context.Context, r *http.Request) (s *sessionState, token string, ok bool) {
+func (j *jar) read(ctx context.Context, r *http.Request) (s *sessionState, token, key string, ok bool) {
 	c, err := r.Cookie(j.cfg.Cookie.Name)
 	if err != nil {
-		return nil, "", true
+		return nil, "", "", true
 	}
 	if j.sessions == nil {
 		s, err := j.open(c.Value)
 		if err != nil {
 			j.log.LogAttrs(ctx, levelDebug, "gatehouse: session cookie refused", attrEvent("session_invalid"))
-			return nil, "", false
+			return nil, "", "", false
 		}
-		return s, "", true
+		return s, "", "", true
 	}
 	if len(c.Value) != 43 { // 32 random bytes, base64url
-		return nil, "", false
+		return nil, "", "", false
 	}
 	stored, err := j.sessions.Session(ctx, sessionKey(c.Value))
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
 			j.log.LogAttrs(ctx, levelError, "gatehouse: session store", attrEvent("store_error"), attrErr(err))
 		}
-		return nil, "", false
+		return nil, "", "", false
 	}
 	if !stored.ExpiresAt.IsZero() && !j.cfg.Now().Before(stored.ExpiresAt) {
-		return nil, "", false
+		return nil, "", "", false
 	}
 	s, err = decodeState(stored.Data)
 	if err != nil {
-		return nil, "", false
+		return nil, "", "", false
 	}
-	return s, c.Value, true
+	return s, c.Value, stored.ID, true
 }
 
 // write saves st's session and sets its cookie; with no session it deletes

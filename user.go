@@ -111,6 +111,12 @@ type Principal struct {
 	// credentials, false when it was restored from a remember cookie or
 	// downgraded by session protection (Flask-Login's fresh flag).
 	Fresh bool
+	// SessionID is the ID under which the SessionStore keeps this
+	// request's session (Session.ID, as admin.UserSessions lists it), for
+	// a "your sessions" page to mark "this browser"; "" for sessions
+	// sealed in the cookie (no SessionStore), other methods, and a session
+	// started by this request.
+	SessionID string
 }
 
 // Clone returns a deep copy of u: stores hand out clones so callers may

@@ -22,6 +22,29 @@ import (
 // byte for byte and in the same hashing time; an unconfirmed account says
 // so only after the right password (DetailedErrors restores
 // Flask-Security's detailed messages).
+// LoginURL returns the address of the login page with next as its
+// "next" parameter (Flask-Login's login_url(login_view, next_url)): the
+// engine's Config.LoginURL if set, else where the login view is mounted;
+// a next that would leave the site (see gatehouse.IsSafeRedirect) is left
+// out.
+func (v *Views) LoginURL(next string) string {
+	target := v.auth.Config().LoginURL
+	if target == "" {
+		target = v.cfg.Prefix + v.cfg.LoginPath
+	}
+	if next == "" || !gatehouse.IsSafeRedirect(next, v.allowedHosts) {
+		return target
+	}
+	u, err := url.Parse(target)
+	if err != nil { // the engine's New checked it
+		return target
+	}
+	q := u.Query()
+	q.Set("next", next)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func (v *Views) loginView() http.Handler {
 	return v.view(v.loginGet, v.loginPost)
 }

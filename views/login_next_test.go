@@ -36,14 +36,27 @@ func TestLogoutNext(t *testing.T) {
 	}
 }
 
-// Without Config.LoginURL, the engine's LoginURL (Flask-Login's login_url)
-// points at the login view where it is mounted.
-func TestLoginURLFollowsTheViews(t *testing.T) {
-	ve := newViewEnv(t, func(c *gatehouse.Config, v *views.Config) {
-		c.LoginURL = ""
-		v.Prefix = "/auth"
-	}, nil)
-	if got, want := ve.m.LoginURL("/orders"), "/auth/login?next=%2Forders"; got != want {
-		t.Errorf("LoginURL = %q, want %q", got, want)
+// LoginURL builds Flask-Login's login_url: the engine's login page, else
+// the views', with a safe next.
+func TestLoginURL(t *testing.T) {
+	for _, tc := range []struct {
+		loginURL, prefix, next, want string
+		allowed                      []string
+	}{
+		{"/login", "", "/orders?id=7", "/login?next=%2Forders%3Fid%3D7", nil},
+		{"/login", "", "", "/login", nil},
+		{"/login?lang=de", "", "/me", "/login?lang=de&next=%2Fme", nil},
+		{"/login", "", "https://evil.example/", "/login", nil},
+		{"/login", "", "//evil.example/", "/login", nil},
+		{"/login", "", "https://shop.example.com/cart", "/login?next=https%3A%2F%2Fshop.example.com%2Fcart", []string{"shop.example.com"}},
+		{"", "/auth", "/orders", "/auth/login?next=%2Forders", nil},
+	} {
+		ve := newViewEnv(t, func(c *gatehouse.Config, v *views.Config) {
+			c.LoginURL, c.AllowedRedirectHosts = tc.loginURL, tc.allowed
+			v.Prefix = tc.prefix
+		}, nil)
+		if got := ve.v.LoginURL(tc.next); got != tc.want {
+			t.Errorf("LoginURL(%q) with %q = %q, want %q", tc.next, tc.loginURL, got, tc.want)
+		}
 	}
 }

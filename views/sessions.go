@@ -49,7 +49,7 @@ func (v *Views) sessionList(r *http.Request) ([]sessionInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	current := v.auth.SessionID(r)
+	current := sessionID(r)
 	list := make([]sessionInfo, 0, len(all))
 	for _, s := range all {
 		list = append(list, sessionInfo{
@@ -81,7 +81,7 @@ func (v *Views) sessionsPost(w http.ResponseWriter, r *http.Request, f form) {
 		}
 		v.log.InfoContext(ctx, "views: other sessions ended", "event", "sessions_ended", "user_id", u.ID)
 		v.done(w, r, nil, back, i18n.OtherSessionsEnded)
-	case id != "" && id == v.auth.SessionID(r):
+	case id != "" && id == sessionID(r):
 		if err := v.auth.Logout(w, r); err != nil {
 			v.auth.WriteError(w, r, err)
 			return
@@ -136,4 +136,10 @@ func deviceName(ua string) string {
 		return browser
 	}
 	return os
+}
+
+// sessionID is the store's ID of r's session, "" if it has none there.
+func sessionID(r *http.Request) string {
+	p, _ := gatehouse.FromContext(r.Context())
+	return p.SessionID
 }
