@@ -159,14 +159,6 @@ func (m *Manager) commit(w http.ResponseWriter, r *http.Request, st *reqState) e
 		m.rm.clear(w)
 		st.clearRemember = false
 	}
-	if u := st.renewRemember; u != nil {
-		ident := ""
-		if m.cfg.Protection != ProtectionOff {
-			ident = m.cfg.identifier(r)
-		}
-		m.rm.set(w, u, st.rememberFor, ident)
-		st.renewRemember = nil
-	}
 	switch {
 	case st.dirty:
 		if e := m.ck.write(w, r, st, m.cfg.ipString(r)); e != nil {
@@ -184,6 +176,21 @@ func (m *Manager) commit(w http.ResponseWriter, r *http.Request, st *reqState) e
 		setCookie(w, m.ck.cookie("", -1))
 		m.setCSRFCookie(w, r, "")
 		st.clearCookie = false
+	}
+	if u := st.renewRemember; u != nil {
+		ident := ""
+		if m.cfg.Protection != ProtectionOff {
+			ident = m.cfg.identifier(r)
+		}
+		// With a SessionStore, the remember cookie carries the ID of the
+		// session it belongs to (written just above), so ending that
+		// session on the sessions page can revoke the cookie with it.
+		id := ""
+		if m.st.sessions != nil && st.token != "" {
+			id = sessionKey(st.token)
+		}
+		m.rm.set(w, u, st.rememberFor, ident, id)
+		st.renewRemember = nil
 	}
 	if err != nil {
 		m.log.LogAttrs(r.Context(), levelError, "gatehouse: writing session", attrEvent("store_error"), attrErr(err))
@@ -247,8 +254,12 @@ func (m *Manager) fromRemember(r *http.Request, st *reqState, now time.Time) {
 	st.sess, st.dirty = s, true
 	st.p = Principal{User: u, Method: MethodRemember, AuthTime: issued, Fresh: false}
 	st.authed = true
-	if m.cfg.Remember.RefreshEachRequest {
+	switch {
+	case m.cfg.Remember.RefreshEachRequest:
 		st.renewRemember, st.rememberFor = u, p.duration(issued)
+	case m.st.sessions != nil:
+		// The cookie moves to the new session, keeping its end.
+		st.renewRemember, st.rememberFor = u, time.Unix(p.Until, 0).Sub(now)
 	}
 	m.log.LogAttrs(ctx, levelInfo, "gatehouse: session restored from remember cookie", attrEvent("remember_loaded"), attrUser(u))
 	if h := m.cfg.Hooks.RememberLoaded; h != nil {

@@ -20,6 +20,12 @@ type LoginOptions struct {
 	// NotFresh marks the session non-fresh, as for a login that did not
 	// check credentials (a passwordless link, say, if the app wants that).
 	NotFresh bool
+	// Reissue starts the new session with the request's own
+	// authentication (its method, time and freshness) rather than as a
+	// login: to keep this browser logged in after EndSessions ended all of
+	// u's sessions ("log out my other devices"), without making a stale
+	// session fresh. It records no login and calls no LoggedIn hook.
+	Reissue bool
 }
 
 // Login logs u in: it starts a new session (a new session ID and CSRF
@@ -38,6 +44,10 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, u *User, o Login
 	ctx := r.Context()
 	_, st := m.ensure(w, r)
 	now := m.cfg.Now()
+	was := st.p // the authentication a Reissue carries over
+	if o.Reissue && (!st.authed || was.User == nil || was.User.ID != u.ID) {
+		return errors.New("gatehouse: Reissue needs the request's own user")
+	}
 	var flashes []Flash
 	var next string
 	if st.sess != nil {
@@ -55,14 +65,24 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, u *User, o Login
 		ident = m.cfg.identifier(r)
 		s.Ident = ident
 	}
+	if o.Reissue {
+		s.Method, s.AuthTime, s.Fresh = was.Method, was.AuthTime.Unix(), was.Fresh
+		if s.Method != MethodSession && s.Method != MethodRemember {
+			s.Method = MethodSession
+		}
+	}
 	st.sess, st.token, st.dirty = s, "", true
-	st.p = Principal{User: u, Method: MethodSession, AuthTime: time.Unix(s.AuthTime, 0), Fresh: s.Fresh}
+	st.p = Principal{User: u, Method: s.Method, AuthTime: time.Unix(s.AuthTime, 0), Fresh: s.Fresh}
 	st.authed, st.err = true, nil
 	if o.Remember {
 		st.renewRemember, st.rememberFor = u, o.RememberFor
 	}
 	if err := m.commit(w, r, st); err != nil {
 		return err
+	}
+	if o.Reissue {
+		m.log.LogAttrs(ctx, levelInfo, "gatehouse: session reissued", attrEvent("session_reissued"), attrUser(u))
+		return nil
 	}
 	if m.cfg.Trackable {
 		// Every login counts, whatever made it: the login view, a
@@ -86,29 +106,34 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, u *User, o Login
 const maxRevocations = 32
 
 // endSession ends st's current session for good: a server-side session is
-// deleted; a cookie session's ID (and the remember cookie's) is recorded
-// with its user until it would have expired, so a copy replayed later is
-// refused. Each record is an atomic append: concurrent logouts of one user
+// deleted; a cookie session's ID, and the remember cookie's in both modes,
+// is recorded with its user until it would have expired, so a copy
+// replayed later is refused. Each record is an atomic append: concurrent logouts of one user
 // all stand.
 func (m *Manager) endSession(r *http.Request, st *reqState) error {
 	ctx := r.Context()
-	if m.st.sessions != nil {
+	var revs []SessionRevocation
+	switch {
+	case m.st.sessions != nil:
 		if st.token != "" {
 			if err := m.st.sessions.DeleteSession(ctx, sessionKey(st.token)); err != nil {
 				return fmt.Errorf("gatehouse: delete session: %w", err)
 			}
 			st.token = ""
 		}
-		return nil
+	case st.sess != nil && st.sess.UserID != "":
+		revs = append(revs, SessionRevocation{ID: sessionKey(st.sess.ID), Until: m.ck.expiry(st.sess)})
 	}
 	if st.sess == nil || st.sess.UserID == "" {
 		return nil
 	}
-	now := m.cfg.Now()
-	revs := []SessionRevocation{{ID: sessionKey(st.sess.ID), Until: m.ck.expiry(st.sess)}}
 	if p, _, _, ok := m.rm.read(r); ok && p.UserID == st.sess.UserID {
 		revs = append(revs, SessionRevocation{ID: sessionKey(p.ID), Until: time.Unix(p.Until, 0)})
 	}
+	if len(revs) == 0 {
+		return nil
+	}
+	now := m.cfg.Now()
 	live := 0
 	if u := st.p.User; u != nil && u.ID == st.sess.UserID {
 		for _, rs := range u.RevokedSessions {

@@ -32,13 +32,16 @@ type remembers struct {
 
 // set sets the remember cookie for u, valid for d (the default Duration if
 // d is 0, at most MaxDuration), bound to ident ("" for none).
-func (rm remembers) set(w http.ResponseWriter, u *User, d time.Duration, ident string) {
+func (rm remembers) set(w http.ResponseWriter, u *User, d time.Duration, ident, id string) {
 	if d <= 0 {
 		d = rm.cfg.Remember.Duration
 	}
 	d = min(d, rm.cfg.Remember.MaxDuration)
 	now := rm.cfg.Now()
-	p, _ := json.Marshal(rememberPayload{ID: randomID(12), UserID: u.ID, Stamp: stampHash(u.SecurityStamp), Until: now.Add(d).Unix(), Ident: ident})
+	if id == "" {
+		id = randomID(12)
+	}
+	p, _ := json.Marshal(rememberPayload{ID: id, UserID: u.ID, Stamp: stampHash(u.SecurityStamp), Until: now.Add(d).Unix(), Ident: ident})
 	setCookie(w, rm.cookie(rm.signer.Sign(p, now), int(d.Seconds())))
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -449,5 +450,153 @@ func TestAccountConfigChecked(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("New: %v; want %q", err, want)
 		}
+	}
+}
+
+// Ending the other sessions proves nothing: a stale session stays stale
+// (it cannot then change the address or delete the account), and a
+// session restored from a remember cookie stays not fresh.
+func TestEndOthersKeepsFreshness(t *testing.T) {
+	t.Parallel()
+	ve, _ := accountEnv(t, nil)
+	c := ve.loggedInClient(t, "alice@example.com", alicePassword)
+	ve.clock.Advance(time.Hour)
+	if status, _, _ := c.do("POST", "/change-email", `{"email":"attacker@example.com"}`); status != http.StatusUnauthorized {
+		t.Fatalf("stale change-email: %d", status)
+	}
+	if status, _, raw := c.do("POST", "/sessions", `{"end_others":true}`); status != 200 {
+		t.Fatalf("end others: %d %s", status, raw)
+	}
+	if !c.loggedIn() {
+		t.Fatal("end others logged this session out")
+	}
+	if status, _, _ := c.do("POST", "/change-email", `{"email":"attacker@example.com"}`); status != http.StatusUnauthorized {
+		t.Errorf("end others made a stale session fresh: change-email %d", status)
+	}
+	if status, _, _ := c.do("POST", "/delete-account", `{"confirm":true}`); status != http.StatusUnauthorized {
+		t.Errorf("end others made a stale session fresh: delete-account %d", status)
+	}
+}
+
+// Ending one session also ends the remember cookie of the browser that
+// held it, and a logout revokes a copy of the remember cookie: with a
+// SessionStore, as without.
+func TestEndedSessionsStayEnded(t *testing.T) {
+	t.Parallel()
+	ve, _ := accountEnv(t, nil)
+	alice := ve.loggedInClient(t, "alice@example.com", alicePassword)
+	thief := ve.jsonClient()
+	thief.do("GET", "/login", "")
+	if status, _, raw := thief.do("POST", "/login", `{"email":"alice@example.com","password":"`+alicePassword+`","remember":true}`); status != 200 {
+		t.Fatalf("thief login: %d %s", status, raw)
+	}
+	if thief.cookie("remember_token") == "" {
+		t.Fatalf("no remember cookie: %v", thief.cookieNames())
+	}
+	_, resp, _ := thief.do("GET", "/sessions", "")
+	thiefID := ""
+	for _, s := range resp["sessions"].([]any) {
+		if m := s.(map[string]any); m["current"] == true {
+			thiefID = m["id"].(string)
+		}
+	}
+	if status, _, raw := alice.do("POST", "/sessions", `{"end":"`+thiefID+`"}`); status != 200 {
+		t.Fatalf("end the thief's session: %d %s", status, raw)
+	}
+	if thief.loggedIn() {
+		t.Errorf("the thief's remember cookie restored an ended session")
+	}
+
+	// A copy of the remember cookie, taken before a logout, restores nothing.
+	r := ve.jsonClient()
+	r.do("GET", "/login", "")
+	r.do("POST", "/login", `{"email":"alice@example.com","password":"`+alicePassword+`","remember":true}`)
+	ve.clock.Advance(time.Minute)
+	if !r.loggedIn() {
+		t.Fatal("remembered client not logged in")
+	}
+	copied := r.cookie("remember_token")
+	if status, _, _ := r.do("POST", "/logout", `{}`); status != 200 {
+		t.Fatalf("logout: %d", status)
+	}
+	replay := ve.jsonClient()
+	replay.setCookie("remember_token", copied)
+	if replay.loggedIn() {
+		t.Errorf("a remember cookie copied before logout still logs in")
+	}
+}
+
+// Change-email answers and works alike for a free and a taken address:
+// each request voids the earlier link, and the worker mails one only to a
+// free address, only while the account is as it was when asked; an
+// address held by a registration that expired unconfirmed gives way.
+func TestChangeEmailSaysNothingAboutAddresses(t *testing.T) {
+	t.Parallel()
+	ve, _ := accountEnv(t, func(_ *gatehouse.Config, v *views.Config) { v.Confirmable, v.Registerable = true, true })
+	ve.addUser("bob@example.com", "bob's passphrase 1")
+	c := ve.loggedInClient(t, "alice@example.com", alicePassword)
+	c.do("POST", "/change-email", `{"email":"mine@example.com"}`)
+	mine := strings.TrimPrefix(linkIn(ve.mailTo("mine@example.com", "change_email_instructions").Text), "https://app.example.com")
+	if status, _, _ := c.do("POST", "/change-email", `{"email":"bob@example.com"}`); status != 200 {
+		t.Fatalf("change to a taken address: %d", status)
+	}
+	ve.sent()
+	if status, _, _ := ve.jsonClient().do("GET", mine, ""); status != 400 {
+		t.Errorf("a request for a taken address left the earlier link working (%d): that tells the address is taken", status)
+	}
+
+	// Asked, then the password changed before the mail went: nothing.
+	c.do("POST", "/change-email", `{"email":"later@example.com"}`)
+	if err := ve.m.EndSessions(context.Background(), mustFind(t, ve, "alice@example.com"), gatehouse.UserChange{}); err != nil {
+		t.Fatal(err)
+	}
+	if m := ve.mailTo("later@example.com", "change_email_instructions"); m != nil {
+		t.Errorf("a link was mailed for a request the account outlived")
+	}
+
+	// An address held by a sign-up never confirmed, past its window.
+	squat := &gatehouse.User{Email: "carol@example.com", Active: true}
+	if err := ve.m.CreateUser(context.Background(), squat, "squatter's passphrase 1"); err != nil {
+		t.Fatal(err)
+	}
+	ve.clock.Advance(6 * 24 * time.Hour)
+	c = ve.loggedInClient(t, "alice@example.com", alicePassword)
+	c.do("POST", "/change-email", `{"email":"carol@example.com"}`)
+	m := ve.mailTo("carol@example.com", "change_email_instructions")
+	if m == nil {
+		t.Fatal("no link to an address held by an expired sign-up")
+	}
+	link := strings.TrimPrefix(linkIn(m.Text), "https://app.example.com")
+	holder := ve.jsonClient()
+	holder.do("GET", link, "")
+	if status, _, raw := holder.do("POST", link, `{}`); status != 200 {
+		t.Fatalf("confirm: %d %s", status, raw)
+	}
+	if u := mustFind(t, ve, "carol@example.com"); u.ID != ve.user.ID {
+		t.Errorf("carol@example.com belongs to %s, want alice's account", u.ID)
+	}
+}
+
+// A username is checked in its normal form, and saying one is taken costs
+// the client a registration.
+func TestUsernameChecksAndCost(t *testing.T) {
+	t.Parallel()
+	ve, _ := accountEnv(t, func(_ *gatehouse.Config, v *views.Config) { v.Registerable = true })
+	ve.store.UpdateUser(context.Background(), ve.user.ID, gatehouse.UserChange{Username: ptr("alice")})
+	c := ve.jsonClient()
+	c.do("GET", "/register", "")
+	if status, _, raw := c.do("POST", "/register", `{"email":"half@example.com","password":"a fine passphrase 1","username":"½½½½"}`); status != 400 || !strings.Contains(raw, "only letters and numbers") {
+		t.Errorf("a username whose normal form has punctuation: %d %s", status, raw)
+	}
+	limited := false
+	for i := range 15 {
+		status, _, _ := c.do("POST", "/register", `{"email":"n`+strconv.Itoa(i)+`@example.com","password":"a fine passphrase 1","username":"alice"}`)
+		if status == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Errorf("15 registrations with a taken username were never rate-limited")
 	}
 }

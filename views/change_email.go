@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/i18n"
 )
 
@@ -58,26 +59,34 @@ func (v *Views) changeEmailPost(w http.ResponseWriter, r *http.Request, f form) 
 		v.auth.WriteError(w, r, err)
 		return
 	}
-	switch _, err := v.auth.FindUser(ctx, email); {
-	case err == nil:
-		if v.cfg.DetailedErrors {
+	if v.cfg.DetailedErrors {
+		switch free, err := v.addressFree(ctx, email); {
+		case err != nil:
+			v.auth.WriteError(w, r, err)
+			return
+		case !free:
 			fe.add("email", v.text(r, i18n.EmailAlreadyAssociated, "email", email))
 			v.fail(w, r, fe, "change_email", i18n.UIChangeEmail, v.changeEmailPage(u, f))
 			return
 		}
-		// As if it worked, and nothing is sent: mailing the owner would let
-		// anyone pester them.
-		v.log.InfoContext(ctx, "views: change of email to a taken address", "event", "change_email_taken", "user_id", u.ID)
-	case !errors.Is(err, gatehouse.ErrNotFound):
+	}
+	// The same work for a free address and a taken one, known only to
+	// the worker: it voids the user's earlier link either way, and mails
+	// a new one only if the address is free then (a taken address's owner
+	// is not pestered).
+	send, err := v.sendMail(r, email, mailChangeEmail)
+	if err != nil {
 		v.auth.WriteError(w, r, err)
 		return
-	default:
-		if err := v.enqueueMail(ctx, mailPayload{Kind: mailChangeEmail, UserID: u.ID, To: email, Lang: v.lang(r)}); err != nil {
+	}
+	if send {
+		p := mailPayload{Kind: mailChangeEmail, UserID: u.ID, To: email, Lang: v.lang(r), Was: stampOf(u) + " " + u.Email}
+		if err := v.enqueueMail(ctx, p); err != nil {
 			v.auth.WriteError(w, r, err)
 			return
 		}
-		v.log.InfoContext(ctx, "views: change of email asked for", "event", "change_email_requested", "user_id", u.ID)
 	}
+	v.log.InfoContext(ctx, "views: change of email asked for", "event", "change_email_requested", "user_id", u.ID)
 	if gatehouse.WantsJSON(r) {
 		v.ok(w, r, map[string]any{"current_email": u.Email})
 		return
@@ -133,6 +142,14 @@ func (v *Views) changeEmailConfirmPost(w http.ResponseWriter, r *http.Request, _
 		return
 	}
 	old, now := u.Email, v.cfg.Now()
+	if free, err := v.addressFree(ctx, t.Binding); err != nil || !free {
+		if err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
+		v.linkRefused(w, r, i18n.EmailAlreadyAssociated, v.text(r, i18n.EmailAlreadyAssociated, "email", t.Binding), v.cfg.ChangeEmailErrorURL)
+		return
+	}
 	err = v.auth.InTx(ctx, func(ctx context.Context) error {
 		if err := v.st.Users.UpdateUser(ctx, u.ID, gatehouse.UserChange{Email: &t.Binding, ConfirmedAt: &now, UpdatedAt: now}); err != nil {
 			return err
@@ -158,4 +175,27 @@ func (v *Views) changeEmailConfirmPost(w http.ResponseWriter, r *http.Request, _
 		resp["user"] = v.userPayload(u)
 	}
 	v.done(w, r, resp, v.cfg.PostChangeEmailURL, i18n.ChangeEmailConfirmed)
+}
+
+// addressFree reports whether email may become an account's address: no
+// account has it, or only one that was never confirmed and expired
+// (ConfirmWithin), which then gives way, as it does to a registration.
+func (v *Views) addressFree(ctx context.Context, email string) (bool, error) {
+	owner, err := v.st.Users.UserByEmail(ctx, email)
+	switch {
+	case errors.Is(err, gatehouse.ErrNotFound):
+		return true, nil
+	case err != nil:
+		return false, err
+	case owner.IsConfirmed() || !v.cfg.Confirmable || v.cfg.Now().Sub(owner.CreatedAt) <= v.cfg.ConfirmWithin:
+		return false, nil
+	}
+	switch err := v.admin.DeleteUser(ctx, owner.ID); {
+	case errors.Is(err, admin.ErrUnsupported):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	v.log.InfoContext(ctx, "views: unconfirmed account expired", "event", "unconfirmed_expired", "user_id", owner.ID)
+	return true, nil
 }

@@ -150,9 +150,18 @@ type Config struct {
 	// Pages and texts.
 
 	// Templates overrides the built-in pages by file name (login.html,
-	// register.html, ..., layout.html): every one is parsed and rendered
-	// once in New, so a broken override is an error there.
+	// register.html, ..., layout.html, partials.html): every one is parsed
+	// and rendered once in New, so a broken override is an error there.
+	// To show the pages inside the app's own layout, give just a
+	// layout.html that defines "layout" and calls {{template "content" .}}
+	// where the form goes: docs/templates.md lists the data each page
+	// gets.
 	Templates fs.FS
+	// TemplateFuncs are the app's own functions for page and mail
+	// templates (an overridden layout.html that calls the app's helpers),
+	// next to the built-in t, dict, currentUser, isAuthenticated, isFresh
+	// and hasRole, which they cannot replace.
+	TemplateFuncs map[string]any
 	// Context adds values to a page's template data (Flask-Security's
 	// context processors): view is the template name.
 	Context func(r *http.Request, view string, data map[string]any)
@@ -590,9 +599,6 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 			c.PasswordPolicy = p
 		}
 	}
-	if c.ChangeEmailErrorURL == "" {
-		c.ChangeEmailErrorURL = c.Prefix + c.ChangeEmailPath
-	}
 	errs = append(errs, c.Username.check(engine)...)
 	if c.Sessions {
 		if _, ok := engine.Sessions.(admin.SessionLister); !ok {
@@ -624,6 +630,9 @@ func (c Config) withDefaults(engine gatehouse.Config, st gatehouse.Stores) (Conf
 	}
 	errs = append(errs, c.twoFactorDefaults(engine)...)
 	errs = append(errs, c.SPA.check(c)...)
+	if c.ChangeEmailErrorURL == "" {
+		c.ChangeEmailErrorURL = c.Prefix + c.ChangeEmailPath
+	}
 	errs = append(errs, c.unifiedDefaults(st)...)
 	errs = append(errs, c.oauthDefaults()...)
 	if c.Logger == nil {

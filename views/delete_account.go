@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse"
@@ -46,11 +47,15 @@ func (v *Views) deleteAccountPost(w http.ResponseWriter, r *http.Request, f form
 		v.auth.WriteError(w, r, err)
 		return
 	}
-	if err := v.auth.Logout(w, r); err != nil {
+	if err := v.deleteFactors(ctx, u); err != nil {
 		v.auth.WriteError(w, r, err)
 		return
 	}
 	if err := v.admin.DeleteUser(ctx, u.ID); err != nil {
+		v.auth.WriteError(w, r, err)
+		return
+	}
+	if err := v.auth.Logout(w, r); err != nil {
 		v.auth.WriteError(w, r, err)
 		return
 	}
@@ -63,4 +68,22 @@ func (v *Views) deleteAccountPost(w http.ResponseWriter, r *http.Request, f form
 		h(ctx, u)
 	}
 	v.done(w, r, nil, v.cfg.PostDeleteURL, i18n.AccountDeleted)
+}
+
+// deleteFactors removes u's second factors and passkeys from the factor
+// store, which may be apart from the user store that deletes the user.
+func (v *Views) deleteFactors(ctx context.Context, u *gatehouse.User) error {
+	store := v.cfg.TwoFactor.Factors
+	if store == nil {
+		return nil
+	}
+	factors, err := store.Factors(ctx, u.ID)
+	if err != nil || len(factors) == 0 {
+		return err
+	}
+	ids := make([]string, len(factors))
+	for i, f := range factors {
+		ids[i] = f.ID
+	}
+	return store.DeleteFactors(ctx, u.ID, ids...)
 }

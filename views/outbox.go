@@ -46,6 +46,7 @@ type mailPayload struct {
 	Notice  string   `json:"t,omitempty"` // the change a notice tells of (a text key)
 	Link    string   `json:"x,omitempty"` // the link the message carries, for MailConfig.ResetByApp
 	To      string   `json:"o,omitempty"` // send to this address, not the user's (a new or an old one)
+	Was     string   `json:"w,omitempty"` // change of address: the user's stamp and address when asked
 }
 
 func encodeMail(p *mailPayload) []byte {
@@ -342,8 +343,19 @@ func (v *Views) resolveMail(ctx context.Context, p *mailPayload) error {
 	case mailTwoFactorRescue:
 		subject = i18n.EmailSubjectTwoFactorRescue
 	case mailChangeEmail:
-		if !u.Active || p.To == "" {
+		// A new request voids the link of an earlier one, whether or not
+		// this one mails anything.
+		if err := v.st.Tokens.DeleteUserTokens(ctx, u.ID, TokenChangeEmail); err != nil {
+			return err
+		}
+		// Nothing if the account changed since the request (a new
+		// password, "log out everywhere", another address), or the
+		// address is taken.
+		if !u.Active || p.To == "" || p.Was != stampOf(u)+" "+u.Email {
 			return nil
+		}
+		if free, err := v.addressFree(ctx, p.To); err != nil || !free {
+			return err
 		}
 		// The link carries the new address, and is bound to the current
 		// one (Token.Email): a change by any route voids it.

@@ -61,9 +61,17 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		username = v.checkUsername(r, fe, "username", f["username"])
 	}
 	v.checkNewPassword(r, fe, f["password"], f["password_confirm"], "password", "password_confirm", !gatehouse.WantsJSON(r), email, username)
+	charged := false
 	if username != "" && !fe.any() {
-		// Usernames are public names: saying one is taken tells nothing
-		// an attacker could not learn by trying to log in with it.
+		// Saying a username is taken is what lets people choose another;
+		// each such answer costs a registration from the client's
+		// allowance, so it is no cheaper a way to list usernames than
+		// signing up.
+		if err := v.auth.Allow(r, "register", "", c.RegisterPerIP); err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
+		charged = true
 		switch taken, err := v.usernameTaken(r, username, nil); {
 		case err != nil:
 			v.auth.WriteError(w, r, err)
@@ -76,9 +84,11 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		v.fail(w, r, fe, "register", i18n.UIRegister, v.registerPage(f))
 		return
 	}
-	if err := v.auth.Allow(r, "register", "", c.RegisterPerIP); err != nil {
-		v.auth.WriteError(w, r, err)
-		return
+	if !charged {
+		if err := v.auth.Allow(r, "register", "", c.RegisterPerIP); err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
 	}
 	if err := v.allowMail(r, email); err != nil {
 		v.auth.WriteError(w, r, err)

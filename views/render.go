@@ -74,6 +74,11 @@ func (v *Views) templateFuncs(lang string) map[string]any {
 	for k, f := range v.FuncMap() {
 		funcs[k] = f
 	}
+	for k, f := range v.cfg.TemplateFuncs {
+		if _, builtin := funcs[k]; !builtin {
+			funcs[k] = f
+		}
+	}
 	return funcs
 }
 
@@ -129,15 +134,21 @@ func (v *Views) parseTemplates() error {
 	if err != nil {
 		return err
 	}
+	partials, err := readTemplate(v.cfg.Templates, "templates", "partials.html")
+	if err != nil {
+		return err
+	}
 	v.pages = make(map[string]*htmltemplate.Template, len(pageNames))
 	for _, name := range pageNames {
 		body, err := readTemplate(v.cfg.Templates, "templates", name+".html")
 		if err != nil {
 			return err
 		}
-		t, err := htmltemplate.New(name).Funcs(v.templateFuncs(i18n.Reference)).Parse(layout)
-		if err == nil {
-			_, err = t.Parse(body)
+		t, err := htmltemplate.New(name).Funcs(v.templateFuncs(i18n.Reference)).Parse(partials)
+		for _, src := range []string{layout, body} {
+			if err == nil {
+				_, err = t.Parse(src)
+			}
 		}
 		if err == nil { // on a clone: an executed template cannot be cloned
 			var trial *htmltemplate.Template

@@ -71,10 +71,11 @@ func (v *Views) sessionsPost(w http.ResponseWriter, r *http.Request, f form) {
 			v.auth.WriteError(w, r, err)
 			return
 		}
-		// The new stamp ended this session too: start it again (a
-		// session's, not a token's or HTTP Basic's, which have none).
+		// The new stamp ended this session too: start it again, as it was
+		// (no fresher: ending sessions proves nothing), for a session's
+		// request, not a token's or HTTP Basic's, which have none.
 		if p, _ := gatehouse.FromContext(ctx); p.Method == gatehouse.MethodSession || p.Method == gatehouse.MethodRemember {
-			if err := v.auth.Login(w, r, u, gatehouse.LoginOptions{}); err != nil {
+			if err := v.auth.Login(w, r, u, gatehouse.LoginOptions{Reissue: true}); err != nil {
 				v.auth.WriteError(w, r, err)
 				return
 			}

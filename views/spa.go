@@ -41,9 +41,9 @@ type SPAConfig struct {
 	// (LOGIN_ERROR_VIEW) receives bad and expired ones.
 	LoginView, LoginErrorView string
 	// ChangeEmailView receives a good change-email link as ?token= with
-	// the new address as email; the app POSTs to /change-email-confirm/<token>.
-	// Errors go to Config.ChangeEmailErrorURL (CHANGE_EMAIL_ERROR_VIEW),
-	// and a confirmed change to PostChangeEmailURL is the app's to make.
+	// the new address as email; the app POSTs to
+	// /change-email-confirm/<token>. Bad and expired ones go to
+	// Config.ChangeEmailErrorURL (CHANGE_EMAIL_ERROR_VIEW).
 	ChangeEmailView string
 }
 
@@ -69,6 +69,7 @@ func (s SPAConfig) check(c Config) []error {
 	need(c.Passwordless, s.LoginView, "SPA.LoginView")
 	need(c.Passwordless, s.LoginErrorView, "SPA.LoginErrorView")
 	need(c.ChangeEmail, s.ChangeEmailView, "SPA.ChangeEmailView")
+	need(c.ChangeEmail, c.ChangeEmailErrorURL, "ChangeEmailErrorURL")
 	return errs
 }
 

@@ -143,9 +143,9 @@ func TestSPAConfigChecked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = views.New(m, views.Config{Recoverable: true, Passwordless: true, BaseURL: "https://app.example.com",
+	_, err = views.New(m, views.Config{Recoverable: true, Passwordless: true, ChangeEmail: true, BaseURL: "https://app.example.com",
 		Mail: views.MailConfig{Mailer: views.MailerFunc(nil)}, SPA: views.SPAConfig{Enabled: true, ResetView: "javascript:alert(1)"}})
-	for _, want := range []string{"SPA.ResetView", "ResetErrorURL", "SPA.LoginView", "SPA.LoginErrorView"} {
+	for _, want := range []string{"SPA.ResetView", "ResetErrorURL", "SPA.LoginView", "SPA.LoginErrorView", "SPA.ChangeEmailView", "ChangeEmailErrorURL"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("New without %s: %v", want, err)
 		}

@@ -71,12 +71,14 @@ func (c *UsernameConfig) check(engine gatehouse.Config) []error {
 }
 
 // checkUsername validates a submitted username as Flask-Security's
-// UsernameUtil does: no markup, letters and digits only, then its NFKC
-// form within the length bounds. It returns that form; "" with no error
+// UsernameUtil does, on its NFKC form: no markup, letters and digits
+// only, within the length bounds. It returns that form; "" with no error
 // for an empty, optional one.
 func (v *Views) checkUsername(r *http.Request, fe *formErrors, field, raw string) string {
 	c := v.cfg.Username
-	name := strings.TrimSpace(raw)
+	// Normalised first, then checked: NFKC turns some letters and digits
+	// into punctuation or spaces ("½" into "1⁄2").
+	name := norm.NFKC.String(strings.TrimSpace(raw))
 	switch {
 	case name == "":
 		if c.Required {
@@ -93,7 +95,6 @@ func (v *Views) checkUsername(r *http.Request, fe *formErrors, field, raw string
 			return ""
 		}
 	}
-	name = norm.NFKC.String(name)
 	if n := utf8.RuneCountInString(name); n < c.MinLength || n > c.MaxLength {
 		fe.add(field, v.text(r, i18n.UsernameInvalidLength, "min", strconv.Itoa(c.MinLength), "max", strconv.Itoa(c.MaxLength)))
 		return ""

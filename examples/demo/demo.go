@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"embed"
 	"html/template"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -57,10 +59,11 @@ func newDemo(ctx context.Context, database, base string, logTo io.Writer) (*demo
 	s := db.Store
 	logger := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	auth, err := gatehouse.New(gatehouse.Config{
-		Users: s, Tokens: s, Roles: s,
-		SecretKeys: [][]byte{key},
-		LoginURL:   "/login",
-		Trackable:  true, TokenAuth: true,
+		Users: s, Tokens: s, Roles: s, Sessions: s,
+		IdentityAttributes: []string{"email", "username"},
+		SecretKeys:         [][]byte{key},
+		LoginURL:           "/login",
+		Trackable:          true, TokenAuth: true,
 		// The demo serves plain HTTP on localhost; the library default is Secure.
 		Cookie: gatehouse.CookieConfig{Insecure: true},
 		Logger: logger,
@@ -80,8 +83,14 @@ func newDemo(ctx context.Context, database, base string, logTo io.Writer) (*demo
 		TwoFactor: views.TwoFactorConfig{Enabled: true},
 		// Passkeys need a domain: a demo served at an IP address does without.
 		WebAuthn: views.WebAuthnConfig{Enabled: !servedAtIP(base)},
-		Mail:     views.MailConfig{Mailer: box},
-		Logger:   logger,
+		// The account pages: change the address, a username (to log in
+		// with, and to be reminded of), sessions, deleting the account.
+		ChangeEmail: true, Sessions: true, DeleteAccount: true,
+		Username: views.UsernameConfig{Enabled: true, Changeable: true, Recovery: true},
+		// The built-in pages inside the demo's own header (page.go).
+		Templates: layoutFS(),
+		Mail:      views.MailConfig{Mailer: box},
+		Logger:    logger,
 	})
 	if err != nil {
 		db.Close()
@@ -124,14 +133,21 @@ var linkRE = regexp.MustCompile(`https?://[^\s<>"]+`)
 
 func (d *demo) routes() http.Handler {
 	auth := d.auth
-	page := template.Must(template.New("page").Funcs(d.views.FuncMap()).Funcs(template.FuncMap{
+	page := template.Must(template.Must(template.New("page").Funcs(d.views.FuncMap()).Funcs(template.FuncMap{
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
 		"linkify": func(s string) template.HTML {
 			esc := template.HTMLEscapeString(s)
 			return template.HTML(linkRE.ReplaceAllStringFunc(esc, func(u string) string {
 				return `<a href="` + u + `">` + u + `</a>`
 			}))
 		},
-	}).Parse(pageHTML))
+	}).ParseFS(layoutFS(), "layout.html")).Parse(pageHTML))
 	render := func(w http.ResponseWriter, r *http.Request, body string, data map[string]any) {
 		if data == nil {
 			data = map[string]any{}
@@ -148,6 +164,9 @@ func (d *demo) routes() http.Handler {
 	mux := http.NewServeMux()
 	d.views.Mount(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { render(w, r, "home", nil) })
+	mux.Handle("GET /account", auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		render(w, r, "account", nil)
+	})))
 	mux.Handle("GET /protected", auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		render(w, r, "protected", nil)
 	})))
@@ -167,4 +186,14 @@ func (d *demo) routes() http.Handler {
 func servedAtIP(base string) bool {
 	u, err := url.Parse(base)
 	return err == nil && net.ParseIP(u.Hostname()) != nil
+}
+
+//go:embed templates
+var templates embed.FS
+
+// layoutFS holds layout.html: the demo's header and styles, for the
+// views' pages (views.Config.Templates) and its own.
+func layoutFS() fs.FS {
+	sub, _ := fs.Sub(templates, "templates") // a literal, present directory
+	return sub
 }

@@ -1,33 +1,12 @@
 package main
 
+// pageHTML is the demo's own pages, chosen by .Body, with the header and
+// styles of templates/layout.html (which the built-in pages share).
 const pageHTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Gatehouse demo</title>
-<style>
-:root{color-scheme:light dark;--fg:#1b1f24;--bg:#f6f7f9;--card:#fff;--muted:#5b6470;--accent:#2457d6;--accent-fg:#fff;--line:#d5dae1;--err:#c62828;--ok:#1e7d3a}
-@media (prefers-color-scheme:dark){:root{--fg:#e7eaee;--bg:#101317;--card:#191d23;--muted:#9aa3ad;--accent:#7aa2ff;--accent-fg:#0b1020;--line:#323942;--err:#ff8a80;--ok:#7bd88f}}
-*{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
-header{background:var(--card);border-bottom:1px solid var(--line)}
-nav{max-width:64rem;margin:0 auto;padding:.75rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
-nav .brand{font-weight:700;text-decoration:none;color:inherit}
-nav .who{margin-left:auto;color:var(--muted);display:flex;gap:.75rem;align-items:center;flex-wrap:wrap}
-main{max-width:48rem;margin:2rem auto;padding:0 1rem}
-.card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:1.5rem;margin-bottom:1rem}
-a{color:var(--accent)} a:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
-button{padding:.4rem .9rem;font:inherit;border:0;border-radius:8px;background:var(--accent);color:var(--accent-fg);cursor:pointer}
-.flash{padding:.65rem .8rem;border-radius:8px;border:1px solid var(--line);margin:0 0 1rem;background:var(--card)}
-.flash.error{border-color:var(--err);color:var(--err)} .flash.success,.flash.info{border-color:var(--ok)}
-table{width:100%;border-collapse:collapse} th,td{text-align:left;padding:.4rem;border-bottom:1px solid var(--line)}
-pre{white-space:pre-wrap;word-break:break-all;font:inherit;margin:.5rem 0 0}
-.muted{color:var(--muted)}
-</style></head><body>
-<header><nav aria-label="Main">
-<a class="brand" href="/">Gatehouse demo</a><a href="/protected">Protected</a><a href="/fresh">Fresh only</a><a href="/admin">Admin</a><a href="/dev/mail">Dev mailbox</a>
-<span class="who">{{with currentUser .R}}<span id="who">{{.Email}}</span><a href="/change">Change password</a>
-<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button type="submit">Log out</button></form>
-{{else}}<a href="/login">Log in</a><a href="/register">Sign up</a>{{end}}</span>
-</nav></header>
+{{template "demo-style"}}</head><body>
+{{template "nav" (dict "R" .R "CSRF" .CSRF)}}
 <main>
 {{range .Flashes}}<p class="flash {{.Category}}" role="status">{{.Message}}</p>{{end}}
 {{if eq .Body "home"}}<div class="card"><h1>Welcome</h1>
@@ -35,6 +14,10 @@ pre{white-space:pre-wrap;word-break:break-all;font:inherit;margin:.5rem 0 0}
   <p>Logins: {{.LoginCount}}{{if not .LastLoginAt.IsZero}}, last at {{.LastLoginAt.Format "2006-01-02 15:04"}}{{end}}.</p>
   <p id="security">Sign-in security: <a href="/tf-setup">two-factor</a> · <a href="/wan-register">passkeys</a> · <a href="/mf-recovery-codes">recovery codes</a></p>
   {{else}}<p>You are not logged in. <a href="/register">Sign up</a> (the confirmation mail lands in the <a href="/dev/mail">dev mailbox</a>) or <a href="/login">log in</a>.</p>{{end}}</div>
+{{else if eq .Body "account"}}<div class="card"><h1>Your account</h1><ul id="account">
+  <li><a href="/change">Change password</a></li><li><a href="/change-email">Change email address</a></li><li><a href="/change-username">Change username</a></li>
+  <li><a href="/sessions">Where you are signed in</a></li><li><a href="/tf-setup">Two-factor</a> · <a href="/wan-register">Passkeys</a> · <a href="/mf-recovery-codes">Recovery codes</a></li>
+  <li><a href="/delete-account">Delete account</a></li></ul></div>
 {{else if eq .Body "protected"}}<div class="card"><h1>Protected</h1><p>Only logged-in users see this page.</p></div>
 {{else if eq .Body "fresh"}}<div class="card"><h1>Fresh login</h1><p>This page needs a password login in the last 10 minutes; a remember-me cookie is not enough.</p></div>
 {{else if eq .Body "admin"}}<div class="card"><h1>Admin</h1><p>Only users with the <code>admin</code> role see this page.</p>

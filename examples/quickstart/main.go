@@ -42,8 +42,9 @@ func main() {
 		u, _ := gatehouse.CurrentUser(r.Context())
 		fmt.Fprintf(w, "%s, member since %s", u.Email, u.CreatedAt.Format("2 January 2006"))
 	})
-	deleteAccount := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "left to the app", http.StatusNotImplemented)
+	exportData := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := gatehouse.CurrentUser(r.Context())
+		fmt.Fprintf(w, "everything we keep about %s", u.Email)
 	})
 	adminPages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "admins only")
@@ -83,7 +84,7 @@ func main() {
 	v.Mount(mux)                 // /login, /logout, /register, /reset, /change, /verify, /session: HTML and JSON
 	mux.Handle("GET /{$}", home) // where logins and sign-ups land (PostLoginURL)
 	mux.Handle("GET /account", auth.RequireLogin(account))
-	mux.Handle("POST /account/delete", auth.RequireFresh(deleteAccount))
+	mux.Handle("GET /account/export", auth.RequireFresh(exportData)) // a recent password only
 	mux.Handle("/admin/", auth.RequireRoles("admin")(adminPages))
 	srv := &http.Server{Addr: ":8080", Handler: auth.Authenticate(mux)} // outermost
 	go func() {
