@@ -11,7 +11,10 @@
 // per start), MAIL_RETRY_DELAY and MAIL_LEASE (the outbox's first retry
 // delay and claim lease; defaults 1s and 2m), REDIS_URL (sessions and the
 // throttle's counts in Redis, for several instances; default: stateless
-// cookie sessions, counts in the database). It seeds roles admin and
+// cookie sessions, counts in the database), FEATURES=all (every view on:
+// the account pages, unified sign-in, passkeys, with BaseURL on localhost;
+// see allFeatures) and OAUTH_URL (with FEATURES=all, a stand-in OAuth
+// provider "fake" there). It seeds roles admin and
 // editor, admin@example.com / "correct horse battery" (admin, confirmed)
 // and plain@example.com / "plain password 1" (confirmed). SIGTERM stops it
 // gracefully: every accepted request is answered, then the mail workers
@@ -39,6 +42,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/admin"
@@ -171,11 +175,21 @@ func run() error {
 		rs := redisstore.New(rdb)
 		sessions, limiter = rs, rs
 	}
+	// FEATURES=all keeps sessions in the database (the account pages'
+	// session list needs a store), unless they are in Redis, and lets
+	// users log in with a username.
+	var identities []string
+	if os.Getenv("FEATURES") == "all" {
+		if sessions == nil {
+			sessions = s
+		}
+		identities = []string{"email", "username"}
+	}
 	auth, err := gatehouse.New(gatehouse.Config{
 		Users: s, Tokens: s, Roles: s, Sessions: sessions, Limiter: limiter,
 		SecretKeys: [][]byte{key},
-		LoginURL:   "/login",
-		Trackable:  true, TokenAuth: true, BasicAuth: true,
+		LoginURL:   "/login", IdentityAttributes: identities,
+		Trackable: true, TokenAuth: true, BasicAuth: true,
 		// Flask-Security's clients may send tokens in the URL.
 		TokenQuery:     "auth_token",
 		TrustedProxies: proxies,
@@ -188,7 +202,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	v, err := views.New(auth, views.Config{
+	cfg := views.Config{
 		Registerable: true, Confirmable: true, Recoverable: true, Changeable: true, Passwordless: true,
 		BaseURL: "http://127.0.0.1:" + port,
 		// A test app: its tests sign many users up from one address.
@@ -206,7 +220,11 @@ func run() error {
 			PerAddress: perAddress,
 		},
 		Logger: logger,
-	})
+	}
+	if os.Getenv("FEATURES") == "all" {
+		allFeatures(&cfg, port, env("OAUTH_URL", ""))
+	}
+	v, err := views.New(auth, cfg)
 	if err != nil {
 		return err
 	}
@@ -254,6 +272,54 @@ func run() error {
 	<-worked
 	logger.Info("conformance app stopped")
 	return err
+}
+
+// allFeatures switches on every view the library has, for the OpenAPI
+// test (FEATURES=all): the account pages (change email, usernames,
+// sessions, delete account), unified sign-in, passkeys and, with
+// oauthURL, OAuth login with a provider "fake" served there (a test's
+// stand-in: POST /token answers a token, GET /userinfo the address).
+// Passkeys need a domain, so the site is named localhost (it still
+// listens on 127.0.0.1).
+func allFeatures(c *views.Config, port, oauthURL string) {
+	c.BaseURL = "http://localhost:" + port
+	c.ChangeEmail, c.Sessions, c.DeleteAccount = true, true, true
+	c.Username = views.UsernameConfig{Enabled: true, Changeable: true, Recovery: true}
+	c.UnifiedSignin = views.UnifiedSigninConfig{Enabled: true}
+	c.WebAuthn = views.WebAuthnConfig{Enabled: true}
+	if oauthURL == "" {
+		return
+	}
+	c.OAuth = views.OAuthConfig{Enabled: true, Providers: []views.OAuthProvider{{
+		Name: "fake", Label: "Fake", ClientID: "conformance", ClientSecret: "secret",
+		Endpoint: oauth2.Endpoint{AuthURL: oauthURL + "/authorize", TokenURL: oauthURL + "/token", AuthStyle: oauth2.AuthStyleInParams},
+		Scopes:   []string{"email"},
+		Identity: func(ctx context.Context, client *http.Client, _ *oauth2.Token) (string, error) {
+			req, err := http.NewRequestWithContext(ctx, "GET", oauthURL+"/userinfo", nil)
+			if err != nil {
+				return "", err
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return "", err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode >= 500 {
+				return "", fmt.Errorf("%w: %s", views.ErrOAuthUnavailable, resp.Status)
+			}
+			var info struct {
+				Email    string `json:"email"`
+				Verified bool   `json:"verified"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&info); err != nil || resp.StatusCode != http.StatusOK {
+				return "", fmt.Errorf("userinfo: %s %v", resp.Status, err)
+			}
+			if !info.Verified {
+				return "", views.ErrOAuthUnverified
+			}
+			return info.Email, nil
+		},
+	}}}
 }
 
 func seed(ctx context.Context, auth *gatehouse.Manager) error {
