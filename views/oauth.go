@@ -58,6 +58,13 @@ type OAuthConfig struct {
 	// Defaults: "/login/oauthstart", "/login/oauthresponse"
 	// (OAUTH_START_URL, OAUTH_RESPONSE_URL).
 	StartPath, ResponsePath string
+	// VerifyStartPath and VerifyResponsePath are the re-authentication
+	// views' (OAUTH_VERIFY_START_URL, OAUTH_VERIFY_RESPONSE_URL): a
+	// logged-in user whose login is no longer fresh proves it again at
+	// the provider, from the verify page's buttons. Register BaseURL +
+	// Prefix + VerifyResponsePath + "/" + Name at the provider too.
+	// Defaults: "/login/oauth-verify-start", "/login/oauth-verify-response".
+	VerifyStartPath, VerifyResponsePath string
 	// PostLoginURL is where browsers go after an OAuth login that has no
 	// "next" (POST_OAUTH_LOGIN_VIEW). Default: the engine's PostLoginURL.
 	PostLoginURL string
@@ -237,7 +244,8 @@ func parseUserinfo(body []byte) (string, error) {
 // oauthProvider is a configured provider, ready to use.
 type oauthProvider struct {
 	OAuthProvider
-	conf *oauth2.Config
+	conf   *oauth2.Config // for logins
+	verify *oauth2.Config // for re-authentication: another redirect URI
 }
 
 // oauthDefaults fills in OAuth and checks it.
@@ -248,6 +256,12 @@ func (c *Config) oauthDefaults() []error {
 	}
 	if o.ResponsePath == "" {
 		o.ResponsePath = "/login/oauthresponse"
+	}
+	if o.VerifyStartPath == "" {
+		o.VerifyStartPath = "/login/oauth-verify-start"
+	}
+	if o.VerifyResponsePath == "" {
+		o.VerifyResponsePath = "/login/oauth-verify-response"
 	}
 	if o.Within <= 0 {
 		o.Within = 10 * time.Minute
@@ -311,12 +325,15 @@ func (v *Views) setUpOAuth() {
 		return
 	}
 	v.oauth = make(map[string]*oauthProvider, len(o.Providers))
-	back := strings.TrimSuffix(v.cfg.BaseURL, "/") + v.cfg.Prefix + o.ResponsePath + "/"
+	site := strings.TrimSuffix(v.cfg.BaseURL, "/") + v.cfg.Prefix
 	for _, p := range o.Providers {
-		v.oauth[p.Name] = &oauthProvider{OAuthProvider: p, conf: &oauth2.Config{
+		conf := &oauth2.Config{
 			ClientID: p.ClientID, ClientSecret: p.ClientSecret, Endpoint: p.Endpoint, Scopes: slices.Clone(p.Scopes),
-			RedirectURL: back + p.Name,
-		}}
+			RedirectURL: site + o.ResponsePath + "/" + p.Name,
+		}
+		verify := *conf
+		verify.RedirectURL = site + o.VerifyResponsePath + "/" + p.Name
+		v.oauth[p.Name] = &oauthProvider{OAuthProvider: p, conf: conf, verify: &verify}
 		if u, err := url.Parse(p.Endpoint.AuthURL); err == nil {
 			if origin := u.Scheme + "://" + u.Host; !slices.Contains(v.formOrigins, origin) {
 				v.formOrigins = append(v.formOrigins, origin)
@@ -325,15 +342,19 @@ func (v *Views) setUpOAuth() {
 	}
 }
 
-// oauthButtons are the login page's buttons, one per provider.
-func (v *Views) oauthButtons(r *http.Request) []oauthButton {
+// oauthButtons are the login page's buttons (or the verify page's, which
+// start a re-authentication), one per provider.
+func (v *Views) oauthButtons(r *http.Request, verify bool) []oauthButton {
 	if !v.cfg.OAuth.Enabled {
 		return nil
 	}
+	start := v.cfg.OAuth.StartPath
+	if verify {
+		start = v.cfg.OAuth.VerifyStartPath
+	}
 	var bs []oauthButton
 	for _, p := range v.cfg.OAuth.Providers {
-		bs = append(bs, oauthButton{Name: p.Name, Label: p.Label,
-			Action: v.withNext(r, v.cfg.Prefix+v.cfg.OAuth.StartPath+"/"+p.Name)})
+		bs = append(bs, oauthButton{Name: p.Name, Label: p.Label, Action: v.withNext(r, v.cfg.Prefix+start+"/"+p.Name)})
 	}
 	return bs
 }
@@ -358,6 +379,7 @@ type oauthState struct {
 	Verifier string `json:"v"` // the PKCE code verifier
 	Next     string `json:"n,omitempty"`
 	Remember bool   `json:"r,omitempty"`
+	Verify   string `json:"u,omitempty"` // re-authentication: the logged-in user's ID
 }
 
 // oauthCookie is the state's cookie: the session cookie's attributes but
@@ -449,6 +471,9 @@ func (v *Views) oauthResponse(w http.ResponseWriter, r *http.Request, p *oauthPr
 	ctx := r.Context()
 	log := v.log.With("provider", p.Name)
 	st, err := v.takeOAuthState(w, r, p.Name)
+	if err == nil && st.Verify != "" {
+		err = fmt.Errorf("%w: a re-authentication's state", errUnsealed)
+	}
 	if err != nil {
 		if errors.Is(err, errUnsealed) || errors.Is(err, errExpired) || errors.Is(err, gatehouse.ErrRateLimited) {
 			log.InfoContext(ctx, "views: OAuth login refused: bad state", "event", "oauth_failed", "reason", "state", "err", err)
@@ -473,7 +498,7 @@ func (v *Views) oauthResponse(w http.ResponseWriter, r *http.Request, p *oauthPr
 		v.auth.WriteError(w, r, err)
 		return
 	}
-	email, err := v.oauthIdentity(ctx, p, q.Get("code"), st.Verifier)
+	email, err := v.oauthIdentity(ctx, p, p.conf, q.Get("code"), st.Verifier)
 	if err != nil {
 		status, msg := v.providerFailure(r, p, err)
 		log.WarnContext(ctx, "views: OAuth login failed at the provider", "event", "oauth_failed", "reason", "provider", "status", status, "err", err)
@@ -562,15 +587,15 @@ func (v *Views) takeOAuthState(w http.ResponseWriter, r *http.Request, provider 
 // oauthIdentity exchanges code (with the PKCE verifier) for a token and
 // asks the provider for the account's verified address, within
 // OAuth.Timeout.
-func (v *Views) oauthIdentity(ctx context.Context, p *oauthProvider, code, verifier string) (string, error) {
+func (v *Views) oauthIdentity(ctx context.Context, p *oauthProvider, conf *oauth2.Config, code, verifier string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, v.cfg.OAuth.Timeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, v.cfg.OAuth.Client)
-	tok, err := p.conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return "", err
 	}
-	email, err := p.Identity(ctx, p.conf.Client(ctx, tok), tok)
+	email, err := p.Identity(ctx, conf.Client(ctx, tok), tok)
 	if err != nil {
 		return "", err
 	}

@@ -240,8 +240,11 @@ func (v *Views) render(w http.ResponseWriter, r *http.Request, status int, view 
 	p.Flashes = append(v.auth.Flashes(w, r), p.Flashes...)
 	p.URLs = v.urls()
 	p.Passwordless = v.cfg.Passwordless && view == "login"
-	if view == "login" {
-		p.OAuth = v.oauthButtons(r)
+	switch view {
+	case "login":
+		p.OAuth = v.oauthButtons(r, false)
+	case "verify", "us_verify":
+		p.OAuth = v.oauthButtons(r, true)
 	}
 	if p.Form == nil {
 		p.Form = map[string]string{}

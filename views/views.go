@@ -214,6 +214,8 @@ func (v *Views) Mount(r Router) {
 		// POST only, as Flask-Security's oauthstart: a GET is answered 405.
 		r.Handle("POST "+p+c.OAuth.StartPath+"/{name}", v.auth.Authenticate(v.oauthStartView()))
 		r.Handle("GET "+p+c.OAuth.ResponsePath+"/{name}", v.auth.Authenticate(v.oauthResponseView()))
+		r.Handle("POST "+p+c.OAuth.VerifyStartPath+"/{name}", v.auth.Authenticate(v.oauthVerifyStartView()))
+		r.Handle("GET "+p+c.OAuth.VerifyResponsePath+"/{name}", v.auth.Authenticate(v.oauthVerifyResponseView()))
 	}
 }
 
