@@ -31,17 +31,6 @@ var notExercised = map[string]string{
 	// the throttle, the test does provoke it (see tooMany).
 	"* 503": "needs a store outage (TestPostgresOutage); OAuth's is provoked",
 	"* 429": "the mail limits and the sign-up limit (views tests cover them); the throttle's is provoked where a few failures reach it",
-	// Passkey ceremonies need an authenticator (the views' tests and the
-	// demo's browser test have one); a user with a passkey and a code is
-	// what /tf-select chooses between.
-	"POST /wan-register/{state} 200": "needs an authenticator",
-	"POST /wan-signin/{state} 200":   "needs an authenticator",
-	"POST /wan-verify/{state} 200":   "needs an authenticator",
-	"POST /wan-verify 200":           "needs a registered passkey (an authenticator)",
-	"POST /wan-delete 200":           "needs a registered passkey (an authenticator)",
-	"GET /tf-select 200":             "needs a user with a passkey as well as a code",
-	"POST /tf-select 200":            "needs a user with a passkey as well as a code",
-	// A stale login (reauth_required) is the same 401 shape as none.
 }
 
 // openAPI is docs/openapi.json and what a test has checked against it.
@@ -299,8 +288,9 @@ func lastPart(p string) string { return p[strings.LastIndex(p, "/")+1:] }
 
 // TestOpenAPI checks docs/openapi.json against the live conformance app
 // with every view on (FEATURES=all): each documented operation is driven
-// with realistic requests (visitors and logged-in clients, valid and
-// invalid bodies, mailed links and codes), every answer must be a status
+// with realistic requests (visitors, logged-in, stale and pending-login
+// clients, valid and invalid bodies, mailed links and codes, a software
+// passkey, a stand-in OAuth provider), every answer must be a status
 // the operation documents and validate against that status's schema, and
 // every documented status must be answered (but those notExercised
 // lists).
@@ -663,6 +653,53 @@ func TestOpenAPI(t *testing.T) {
 		o.expect(c, 200, "GET", "/wan-verify", "/wan-verify", nil)
 		o.expect(c, 400, "POST", "/wan-verify", "/wan-verify", map[string]any{})
 		o.expect(c, 400, "POST", "/wan-verify/{state}", "/wan-verify/not-a-state", map[string]any{"credential": `{"id":"x"}`})
+
+		// With a software authenticator (softkey_test.go): register a
+		// passkey, sign in with it alone, re-authenticate, delete it.
+		k := newSoftKey(t, a.base)
+		register := func(c *client, k *softKey, name, usage string) answer {
+			begun := o.expect(c, 200, "POST", "/wan-register", "/wan-register", map[string]any{"name": name, "usage": usage})
+			return o.expect(c, 200, "POST", "/wan-register/{state}", "/wan-register/"+begun.resp["wan_state"].(string),
+				map[string]any{"credential": k.create(options(t, begun.resp))})
+		}
+		signin := func(c *client, k *softKey) answer {
+			o.expect(c, 200, "GET", "/wan-signin", "/wan-signin", nil)
+			begun := o.expect(c, 200, "POST", "/wan-signin", "/wan-signin", map[string]any{})
+			return o.expect(c, 200, "POST", "/wan-signin/{state}", "/wan-signin/"+begun.resp["wan_state"].(string),
+				map[string]any{"credential": k.get(options(t, begun.resp))})
+		}
+		register(c, k, "my key", "first")
+		if got := o.expect(c, 200, "GET", "/wan-register", "/wan-register", nil); len(got.resp["registered_credentials"].([]any)) != 1 {
+			t.Errorf("GET /wan-register: %s", got.raw)
+		}
+		if got := signin(a.client(t), k); got.resp["user"] == nil {
+			t.Errorf("passkey sign-in: %s", got.raw)
+		}
+		begun = o.expect(c, 200, "POST", "/wan-verify", "/wan-verify", map[string]any{})
+		o.expect(c, 200, "POST", "/wan-verify/{state}", "/wan-verify/"+begun.resp["wan_state"].(string), map[string]any{"credential": k.get(options(t, begun.resp))})
+		o.expect(c, 200, "POST", "/wan-delete", "/wan-delete", map[string]any{"name": "my key"})
+
+		// A passkey as a second factor, and a code by mail: the login
+		// asks which (/tf-select).
+		k2 := newSoftKey(t, a.base)
+		d, email := signUp(t, pw)
+		if got := register(d, k2, "second", "secondary"); got.resp["recovery_codes"] == nil {
+			t.Errorf("a first second factor without recovery codes: %s", got.raw)
+		}
+		setup := o.expect(d, 200, "POST", "/tf-setup", "/tf-setup", map[string]any{"setup": "email"})
+		o.expect(d, 200, "POST", "/tf-setup/{token}", "/tf-setup/"+setup.resp["tf_state_token"].(string),
+			map[string]any{"code": mailedCode(t, ms, email, "Your sign-in code")})
+		e := a.client(t)
+		o.expect(e, 200, "GET", "/login", "/login", nil)
+		if got := o.expect(e, 200, "POST", "/login", "/login", map[string]any{"email": email, "password": pw}); got.resp["tf_select"] != true {
+			t.Fatalf("login with two methods: %s", got.raw)
+		}
+		o.expect(e, 200, "GET", "/tf-select", "/tf-select", nil)
+		o.expect(e, 400, "POST", "/tf-select", "/tf-select", map[string]any{"which": "carrier pigeon"})
+		o.expect(e, 200, "POST", "/tf-select", "/tf-select", map[string]any{"which": "webauthn"})
+		if got := signin(e, k2); got.resp["user"] == nil {
+			t.Errorf("passkey as a second factor: %s", got.raw)
+		}
 	})
 
 	t.Run("OAuth", func(t *testing.T) {
