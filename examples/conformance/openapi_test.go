@@ -741,6 +741,31 @@ func TestOpenAPI(t *testing.T) {
 		}
 		o.expect(c, 400, "POST", "/login/oauthstart/{name}", "/login/oauthstart/fake", map[string]any{})
 		o.call(a.client(t), "GET", "/login/oauthresponse/{name}", "/login/oauthresponse/nope?code=x&state=y", nil)
+
+		// Re-authentication, from a stale login.
+		anon := a.client(t)
+		o.expect(anon, 401, "GET", "/login/oauth-verify-response/{name}", "/login/oauth-verify-response/fake?code=plain&state=x", nil)
+		anon.fetchCSRF()
+		o.expect(anon, 401, "POST", "/login/oauth-verify-start/{name}", "/login/oauth-verify-start/fake", map[string]any{})
+		s := stale(t, "plain@example.com", "plain password 1")
+		o.expect(s, 404, "POST", "/login/oauth-verify-start/{name}", "/login/oauth-verify-start/nope", map[string]any{})
+		o.expect(s, 404, "GET", "/login/oauth-verify-response/{name}", "/login/oauth-verify-response/nope?code=plain&state=x", nil)
+		verifyStart := func() string {
+			t.Helper()
+			got := o.expect(s, 200, "POST", "/login/oauth-verify-start/{name}", "/login/oauth-verify-start/fake", map[string]any{})
+			loc, _ := url.Parse(fmt.Sprint(got.resp["location"]))
+			return loc.Query().Get("state")
+		}
+		verify := func(q url.Values, want int) {
+			t.Helper()
+			o.expect(s, want, "GET", "/login/oauth-verify-response/{name}", "/login/oauth-verify-response/fake?"+q.Encode(), nil)
+		}
+		verify(url.Values{"code": {"plain"}, "state": {"forged"}}, 400)
+		verify(url.Values{"code": {"nobody"}, "state": {verifyStart()}}, 400)
+		verify(url.Values{"code": {"down"}, "state": {verifyStart()}}, 503)
+		verify(url.Values{"code": {"plain"}, "state": {verifyStart()}}, 200)
+		s.csrf = "not the token"
+		o.expect(s, 400, "POST", "/login/oauth-verify-start/{name}", "/login/oauth-verify-start/fake", map[string]any{})
 	})
 
 	if !t.Failed() {
