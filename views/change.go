@@ -40,7 +40,9 @@ func (v *Views) changePost(w http.ResponseWriter, r *http.Request, f form) {
 	default:
 		switch err := v.auth.CheckPassword(ctx, u, current); {
 		case errors.Is(err, gatehouse.ErrInvalidCredentials):
-			fe.add("password", v.text(r, i18n.InvalidPassword))
+			// Flask-Security's PASSWORD_MISMATCH: the current password,
+			// typed to change it, is not the account's.
+			fe.add("password", v.text(r, i18n.PasswordMismatch))
 		case err != nil:
 			v.checkFailed(w, r, err, "change", i18n.UIChange, page{Action: v.cfg.Prefix + v.cfg.ChangePath})
 			return

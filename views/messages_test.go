@@ -63,3 +63,19 @@ func TestMessagePairs(t *testing.T) {
 		t.Error("a one-element pair was accepted")
 	}
 }
+
+// A wrong current password at /change is Flask-Security's
+// PASSWORD_MISMATCH, on its field.
+func TestChangeWrongCurrentPassword(t *testing.T) {
+	t.Parallel()
+	ve := newViewEnv(t, func(_ *gatehouse.Config, v *views.Config) { v.Changeable = true }, nil)
+	c := ve.jsonClient()
+	c.do("GET", "/login", "")
+	if status, _, raw := c.do("POST", "/login", `{"email":"alice@example.com","password":"`+alicePassword+`"}`); status != 200 {
+		t.Fatalf("login: %d %s", status, raw)
+	}
+	status, _, raw := c.do("POST", "/change", `{"password":"not the password","new_password":"a brand new passphrase","new_password_confirm":"a brand new passphrase"}`)
+	if status != 400 || !strings.Contains(raw, `"field_errors":{"password":["Password does not match"]}`) {
+		t.Errorf("wrong current password: %d %s", status, raw)
+	}
+}

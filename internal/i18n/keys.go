@@ -79,6 +79,7 @@ const (
 	PasswordChange                   Key = "PASSWORD_CHANGE"
 	PasswordInvalidLength            Key = "PASSWORD_INVALID_LENGTH"
 	PasswordIsTheSame                Key = "PASSWORD_IS_THE_SAME"
+	PasswordMismatch                 Key = "PASSWORD_MISMATCH"
 	PasswordNotProvided              Key = "PASSWORD_NOT_PROVIDED"
 	PasswordNotSet                   Key = "PASSWORD_NOT_SET"
 	PasswordNotSetUseReset           Key = "PASSWORD_NOT_SET_USE_RESET"
