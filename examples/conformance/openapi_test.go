@@ -283,9 +283,6 @@ func mailedCode(t *testing.T, ms *smtptest.Server, to, subject string) string {
 	return sixDigits.FindString(ms.WaitFor(t, to, subject).Text)
 }
 
-// lastPart is what follows the last "/" of a path.
-func lastPart(p string) string { return p[strings.LastIndex(p, "/")+1:] }
-
 // TestOpenAPI checks docs/openapi.json against the live conformance app
 // with every view on (FEATURES=all): each documented operation is driven
 // with realistic requests (visitors, logged-in, stale and pending-login
