@@ -2,12 +2,9 @@ package flaskimport_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/testutil"
 	"github.com/gatehouse-auth/gatehouse/memstore"
 	"github.com/gatehouse-auth/gatehouse/pgstore"
 	"github.com/gatehouse-auth/gatehouse/sqlitestore"
@@ -109,39 +107,7 @@ func exec(t *testing.T, db *sql.DB, stmts ...string) {
 // is skipped, except in CI (CI=true), where that is a failure.
 func pgDB(t *testing.T) *sql.DB {
 	t.Helper()
-	dsn := os.Getenv("GATEHOUSE_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GATEHOUSE_POSTGRES_DSN is not set in CI: scripts/test.sh starts PostgreSQL and sets it")
-		}
-		t.Skip("GATEHOUSE_POSTGRES_DSN not set")
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "gh_flask_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	})
+	db, _ := testutil.PostgresDB(t, "gh_flask_")
 	return db
 }
 

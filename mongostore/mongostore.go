@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	mrand "math/rand/v2"
 	"regexp"
 	"slices"
 	"strconv"
@@ -305,21 +306,33 @@ func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
 			return nil
 		}
 		// A counter that handed one ID out twice (FerretDB's $inc is
-		// not atomic) is not a taken address: take another.
-		if !isDuplicate(err) || given || attempt == 20 || s.taken(ctx, u) {
+		// not atomic) is not a taken address: take another, after a
+		// moment that spreads the racers apart.
+		if !isDuplicate(err) || given || attempt == 50 {
 			return wrap("create user", err)
+		}
+		switch taken, terr := s.taken(ctx, u); {
+		case terr != nil:
+			return wrap("create user", terr)
+		case taken:
+			return wrap("create user", err)
+		}
+		select {
+		case <-ctx.Done():
+			return wrap("create user", ctx.Err())
+		case <-time.After(time.Duration(mrand.IntN(min(attempt, 10)+1)) * time.Millisecond):
 		}
 	}
 }
 
 // taken reports whether u's email or username belongs to a stored user.
-func (s *Store) taken(ctx context.Context, u *gatehouse.User) bool {
+func (s *Store) taken(ctx context.Context, u *gatehouse.User) (bool, error) {
 	keys := bson.A{bson.D{{Key: "email_key", Value: strings.ToLower(u.Email)}}}
 	if u.Username != "" {
 		keys = append(keys, bson.D{{Key: "username_key", Value: strings.ToLower(u.Username)}})
 	}
 	n, err := s.users.CountDocuments(ctx, bson.D{{Key: "$or", Value: keys}})
-	return err != nil || n > 0
+	return n > 0, err
 }
 
 // UpdateUser implements gatehouse.UserStore. c is applied to the user as

@@ -2,11 +2,7 @@ package usertable_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +10,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testutil"
 	"github.com/gatehouse-auth/gatehouse/sqlitestore"
 	"github.com/gatehouse-auth/gatehouse/storetest"
 	"github.com/gatehouse-auth/gatehouse/usertable"
@@ -71,37 +68,7 @@ func newStore(t *testing.T, cfg usertable.Config) *usertable.Store {
 // without it, except in CI.
 func openPG(t *testing.T, active bool) *usertable.Store {
 	t.Helper()
-	dsn := os.Getenv("GATEHOUSE_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GATEHOUSE_POSTGRES_DSN is not set in CI")
-		}
-		t.Skip("GATEHOUSE_POSTGRES_DSN not set")
-	}
-	root, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "gh_usertable_" + hex.EncodeToString(b)
-	if _, err := root.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(dsn)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(20)
-	t.Cleanup(func() {
-		db.Close()
-		root.Exec("DROP SCHEMA " + schema + " CASCADE")
-		root.Close()
-	})
+	db, _ := testutil.PostgresDB(t, "gh_usertable_")
 	extra := ""
 	if active {
 		extra = ", enabled BOOLEAN NOT NULL DEFAULT TRUE"

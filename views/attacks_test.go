@@ -178,7 +178,7 @@ func TestAttackCounterlessPasskeyWorksAgain(t *testing.T) {
 	k := newSoftKey(t)
 	registerKey(t, c, k, "iphone", "first")
 	for i := range 3 {
-		k.count = ^uint32(0) // get() increments: the assertion carries count 0
+		k.Count = ^uint32(0) // get() increments: the assertion carries count 0
 		status, _, raw := passkeySignin(t, ve.jsonClient(), k)
 		if status != 200 {
 			t.Fatalf("sign-in #%d with a counterless passkey: %d %s", i+1, status, raw)
@@ -192,12 +192,12 @@ func TestAttackCounterlessSecondFactorKey(t *testing.T) {
 	c := ve.jsonClient()
 	c.login("alice@example.com", alicePassword)
 	k := newSoftKey(t)
-	k.uv = false
+	k.UV = false
 	registerKey(t, c, k, "key", "secondary")
 	for i := range 2 {
 		b := ve.jsonClient()
 		b.login("alice@example.com", alicePassword)
-		k.count = ^uint32(0)
+		k.Count = ^uint32(0)
 		status, _, raw := passkeySignin(t, b, k)
 		if status != 200 || !b.loggedIn() {
 			t.Fatalf("second factor #%d with a counterless key: %d %s", i+1, status, raw)
@@ -318,8 +318,8 @@ func TestAttackZeroCounterReplayInParallel(t *testing.T) {
 	victim := ve.jsonClient()
 	victim.do("GET", "/wan-signin", "")
 	_, begun, _ := victim.do("POST", "/wan-signin", `{}`)
-	k.count = ^uint32(0)
-	assertion := k.get(options(t, begun))
+	k.Count = ^uint32(0)
+	assertion := k.Get(options(t, begun))
 	state := begun["wan_state"].(string)
 	wan := victim.cookie(ve.m.Config().Cookie.Name + "_wan")
 	if wan == "" {
@@ -365,14 +365,14 @@ func TestAttackAnonymousPasskeyBurnsFactorThrottle(t *testing.T) {
 	c.do("POST", "/logout", "")
 
 	k := newSoftKey(t) // the stranger's own key, never registered
-	k.user = []byte(ve.user.ID)
+	k.User = []byte(ve.user.ID)
 	for i := range 21 {
 		x := ve.jsonClient()
 		x.from = "10.1.0." + strconv.Itoa(i+1)
 		for range 5 {
 			x.do("GET", "/wan-signin", "")
 			_, begun, _ := x.do("POST", "/wan-signin", `{}`)
-			st, _, raw := x.do("POST", "/wan-signin/"+begun["wan_state"].(string), credentialBody(k.get(options(t, begun))))
+			st, _, raw := x.do("POST", "/wan-signin/"+begun["wan_state"].(string), credentialBody(k.Get(options(t, begun))))
 			if st != 400 {
 				t.Logf("noise from %s: %d %s", x.from, st, raw)
 			}
@@ -495,7 +495,7 @@ func TestAttackMalformedCredentials(t *testing.T) {
 		b := ve.jsonClient()
 		b.do("GET", "/wan-signin", "")
 		_, begun, _ := b.do("POST", "/wan-signin", `{}`)
-		cred := mutate(k.get(options(t, begun)), mu)
+		cred := mutate(k.Get(options(t, begun)), mu)
 		if st, _, raw := b.do("POST", "/wan-signin/"+begun["wan_state"].(string), credentialBody(cred)); st >= 500 || st == 200 {
 			t.Errorf("signin mutation %d: %d %s", i, st, raw)
 		}
@@ -511,7 +511,7 @@ func TestAttackMalformedCredentials(t *testing.T) {
 	for i, mu := range rmuts {
 		_, r, _ := c.do("POST", "/wan-register", `{"name":"n`+string(rune('a'+i))+`"}`)
 		k2 := newSoftKey(t)
-		cred := mutate(k2.create(options(t, r)), mu)
+		cred := mutate(k2.Create(options(t, r)), mu)
 		if st, _, raw := c.do("POST", "/wan-register/"+r["wan_state"].(string), credentialBody(cred)); st >= 500 {
 			t.Errorf("register mutation %d: %d %s", i, st, raw)
 		}

@@ -1,143 +1,27 @@
 package views_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
-	"encoding/json"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
-
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/softkey"
 	"github.com/gatehouse-auth/gatehouse/views"
 )
 
-// softKey is a software authenticator (a platform passkey) holding one
-// credential: what a browser and a security key do, by the WebAuthn
-// spec, with "none" attestation.
-type softKey struct {
-	t      *testing.T
-	rpID   string
-	origin string
-	id     []byte
-	priv   *ecdsa.PrivateKey
-	user   []byte // the user handle it was created for
-	count  uint32
-	uv     bool // verifies its user (a PIN, a fingerprint)
-}
+// softKey is the software authenticator the views' passkey tests use,
+// for the test site's relying party.
+type softKey = softkey.Key
 
 func newSoftKey(t *testing.T) *softKey {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := make([]byte, 16)
-	rand.Read(id)
-	return &softKey{t: t, rpID: "app.example.com", origin: "https://app.example.com", id: id, priv: priv, uv: true}
+	return softkey.New(t, "app.example.com", "https://app.example.com")
 }
 
-var b64 = base64.RawURLEncoding
-
-func (k *softKey) flags(attested bool) byte {
-	f := byte(0x01) // user present
-	if k.uv {
-		f |= 0x04
-	}
-	if attested {
-		f |= 0x40
-	}
-	return f
-}
-
-func (k *softKey) authData(attested bool) []byte {
-	rp := sha256.Sum256([]byte(k.rpID))
-	d := append(rp[:], k.flags(attested))
-	d = binary.BigEndian.AppendUint32(d, k.count)
-	if attested {
-		d = append(d, make([]byte, 16)...) // AAGUID
-		d = binary.BigEndian.AppendUint16(d, uint16(len(k.id)))
-		d = append(d, k.id...)
-		pub, err := cbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1,
-			-2: k.priv.X.FillBytes(make([]byte, 32)), -3: k.priv.Y.FillBytes(make([]byte, 32))})
-		if err != nil {
-			k.t.Fatal(err)
-		}
-		d = append(d, pub...)
-	}
-	return d
-}
-
-func (k *softKey) clientData(typ, challenge string) []byte {
-	cd, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": k.origin, "crossOrigin": false})
-	return cd
-}
-
-// options reads credential_options from a /wan-* answer.
-func options(t *testing.T, resp map[string]any) map[string]any {
-	t.Helper()
-	o, _ := resp["credential_options"].(map[string]any)
-	if o == nil {
-		t.Fatalf("no credential_options in %v", resp)
-	}
-	if pk, ok := o["publicKey"].(map[string]any); ok {
-		return pk
-	}
-	return o
-}
-
-// create answers a registration's options: the credential, as JSON.
-func (k *softKey) create(opts map[string]any) string {
-	k.t.Helper()
-	user := opts["user"].(map[string]any)
-	var err error
-	if k.user, err = b64.DecodeString(user["id"].(string)); err != nil {
-		k.t.Fatalf("user.id: %v", err)
-	}
-	cd := k.clientData("webauthn.create", opts["challenge"].(string))
-	att, err := cbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": k.authData(true)})
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	out, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
-		"response":               map[string]any{"clientDataJSON": b64.EncodeToString(cd), "attestationObject": b64.EncodeToString(att), "transports": []string{"internal"}},
-		"clientExtensionResults": map[string]any{"credProps": map[string]any{"rk": true}},
-	})
-	return string(out)
-}
-
-// get answers an authentication's options: the signed assertion, as JSON.
-func (k *softKey) get(opts map[string]any) string {
-	k.t.Helper()
-	k.count++
-	ad := k.authData(false)
-	cd := k.clientData("webauthn.get", opts["challenge"].(string))
-	cdHash := sha256.Sum256(cd)
-	digest := sha256.Sum256(append(append([]byte{}, ad...), cdHash[:]...))
-	sig, err := ecdsa.SignASN1(rand.Reader, k.priv, digest[:])
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	out, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
-		"response": map[string]any{"clientDataJSON": b64.EncodeToString(cd), "authenticatorData": b64.EncodeToString(ad),
-			"signature": b64.EncodeToString(sig), "userHandle": b64.EncodeToString(k.user)},
-		"clientExtensionResults": map[string]any{},
-	})
-	return string(out)
-}
-
-// credentialBody is a finishing POST's body: the credential as a JSON
-// string, as Flask-Security's front ends send it.
-func credentialBody(cred string) string {
-	return `{"credential":` + strconv.Quote(cred) + `}`
-}
+var (
+	options, credentialBody = softkey.Options, softkey.CredentialBody
+	b64                     = base64.RawURLEncoding
+)
 
 func newPasskeyEnv(t *testing.T, change func(v *views.Config)) *viewEnv {
 	return newTwoFactorEnv(t, func(_ *gatehouse.Config, v *views.Config) {
@@ -157,7 +41,7 @@ func registerKey(t *testing.T, c *jsonClient, k *softKey, name, usage string) ma
 		t.Fatalf("wan-register: %d %s", status, raw)
 	}
 	state := resp["wan_state"].(string)
-	status, resp, raw = c.do("POST", "/wan-register/"+state, credentialBody(k.create(options(t, resp))))
+	status, resp, raw = c.do("POST", "/wan-register/"+state, credentialBody(k.Create(options(t, resp))))
 	if status != 200 {
 		t.Fatalf("wan-register/{state}: %d %s", status, raw)
 	}
@@ -173,7 +57,7 @@ func passkeySignin(t *testing.T, c *jsonClient, k *softKey) (int, map[string]any
 	if status != 200 {
 		t.Fatalf("wan-signin: %d %s", status, raw)
 	}
-	return c.do("POST", "/wan-signin/"+resp["wan_state"].(string), credentialBody(k.get(options(t, resp))))
+	return c.do("POST", "/wan-signin/"+resp["wan_state"].(string), credentialBody(k.Get(options(t, resp))))
 }
 
 func TestPasskeyFirstFactor(t *testing.T) {
@@ -207,7 +91,7 @@ func TestPasskeyFirstFactor(t *testing.T) {
 	eve := ve.jsonClient()
 	eve.do("GET", "/wan-signin", "")
 	_, begun, _ := eve.do("POST", "/wan-signin", `{}`)
-	assertion := k.get(options(t, begun))
+	assertion := k.Get(options(t, begun))
 	state := begun["wan_state"].(string)
 	other := ve.jsonClient()
 	other.do("GET", "/wan-signin", "")
@@ -222,30 +106,30 @@ func TestPasskeyFirstFactor(t *testing.T) {
 	}
 
 	// A clone of the key (its signature count behind) is refused.
-	k.count -= 2
+	k.Count -= 2
 	if status, _, _ := passkeySignin(t, ve.jsonClient(), k); status != 400 {
 		t.Errorf("a cloned key: %d", status)
 	}
-	k.count += 10
+	k.Count += 10
 
 	// The key names its account: it cannot name another.
 	bob := ve.addUser("bob@example.com", alicePassword)
-	k.user = []byte(bob.ID)
+	k.User = []byte(bob.ID)
 	if status, _, _ := passkeySignin(t, ve.jsonClient(), k); status != 400 {
 		t.Errorf("alice's key as bob's: %d", status)
 	}
-	k.user = []byte(ve.user.ID)
+	k.User = []byte(ve.user.ID)
 
 	// Without user verification, a passkey is one factor: a user with a
 	// second is asked for it.
 	enrolAuthenticator(t, ve, c)
-	k.uv = false
+	k.UV = false
 	x := ve.jsonClient()
 	status, resp, raw = passkeySignin(t, x, k)
 	if status != 200 || resp["tf_required"] != true || x.loggedIn() {
 		t.Fatalf("passkey without verification: %d %s", status, raw)
 	}
-	k.uv = true
+	k.UV = true
 	if status, resp, raw := passkeySignin(t, ve.jsonClient(), k); status != 200 || resp["tf_required"] == true {
 		t.Fatalf("passkey with verification: %d %s", status, raw)
 	}
@@ -307,7 +191,7 @@ func TestPasskeyDeleteAndVerify(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("wan-verify: %d %s", status, raw)
 	}
-	if status, _, raw := c.do("POST", "/wan-verify/"+resp["wan_state"].(string), credentialBody(k.get(options(t, resp)))); status != 200 {
+	if status, _, raw := c.do("POST", "/wan-verify/"+resp["wan_state"].(string), credentialBody(k.Get(options(t, resp)))); status != 200 {
 		t.Fatalf("wan-verify/{state}: %d %s", status, raw)
 	}
 	if status, _, _ := c.do("POST", "/wan-delete", `{"name":"nothing"}`); status != 400 {

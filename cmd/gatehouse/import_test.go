@@ -2,10 +2,7 @@ package main_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/testutil"
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -105,33 +103,9 @@ func TestImportSkippedRowsAndMapping(t *testing.T) {
 
 func TestImportIntoPostgres(t *testing.T) {
 	t.Parallel()
-	dsn := os.Getenv("GATEHOUSE_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GATEHOUSE_POSTGRES_DSN is not set in CI: scripts/test.sh starts PostgreSQL and sets it")
-		}
-		t.Skip("GATEHOUSE_POSTGRES_DSN not set")
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "gh_cli_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	})
-	u, _ := url.Parse(dsn)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	_, dsn := testutil.PostgresDB(t, "gh_cli_")
 	flask := flaskCopy(t)
-	want(t, gh(t, "", "", "import", "flask-security", "--from", flask, "--to", u.String()), 0, "users: 9 created")
-	want(t, gh(t, "", "", "import", "flask-security", "--from", flask, "--to="+u.String()), 0, "users: 0 created, 0 updated, 9 unchanged")
-	want(t, gh(t, u.String(), "", "users", "list", "--role", "editor"), 0, "user5@example.com")
+	want(t, gh(t, "", "", "import", "flask-security", "--from", flask, "--to", dsn), 0, "users: 9 created")
+	want(t, gh(t, "", "", "import", "flask-security", "--from", flask, "--to="+dsn), 0, "users: 0 created, 0 updated, 9 unchanged")
+	want(t, gh(t, dsn, "", "users", "list", "--role", "editor"), 0, "user5@example.com")
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/examples/internal/smtptest"
+	"github.com/gatehouse-auth/gatehouse/internal/softkey"
 	"github.com/gatehouse-auth/gatehouse/mfa"
 )
 
@@ -654,16 +655,16 @@ func TestOpenAPI(t *testing.T) {
 		// With a software authenticator (softkey_test.go): register a
 		// passkey, sign in with it alone, re-authenticate, delete it.
 		k := newSoftKey(t, a.base)
-		register := func(c *client, k *softKey, name, usage string) answer {
+		register := func(c *client, k *softkey.Key, name, usage string) answer {
 			begun := o.expect(c, 200, "POST", "/wan-register", "/wan-register", map[string]any{"name": name, "usage": usage})
 			return o.expect(c, 200, "POST", "/wan-register/{state}", "/wan-register/"+begun.resp["wan_state"].(string),
-				map[string]any{"credential": k.create(options(t, begun.resp))})
+				map[string]any{"credential": k.Create(options(t, begun.resp))})
 		}
-		signin := func(c *client, k *softKey) answer {
+		signin := func(c *client, k *softkey.Key) answer {
 			o.expect(c, 200, "GET", "/wan-signin", "/wan-signin", nil)
 			begun := o.expect(c, 200, "POST", "/wan-signin", "/wan-signin", map[string]any{})
 			return o.expect(c, 200, "POST", "/wan-signin/{state}", "/wan-signin/"+begun.resp["wan_state"].(string),
-				map[string]any{"credential": k.get(options(t, begun.resp))})
+				map[string]any{"credential": k.Get(options(t, begun.resp))})
 		}
 		register(c, k, "my key", "first")
 		if got := o.expect(c, 200, "GET", "/wan-register", "/wan-register", nil); len(got.resp["registered_credentials"].([]any)) != 1 {
@@ -673,7 +674,7 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("passkey sign-in: %s", got.raw)
 		}
 		begun = o.expect(c, 200, "POST", "/wan-verify", "/wan-verify", map[string]any{})
-		o.expect(c, 200, "POST", "/wan-verify/{state}", "/wan-verify/"+begun.resp["wan_state"].(string), map[string]any{"credential": k.get(options(t, begun.resp))})
+		o.expect(c, 200, "POST", "/wan-verify/{state}", "/wan-verify/"+begun.resp["wan_state"].(string), map[string]any{"credential": k.Get(options(t, begun.resp))})
 		o.expect(c, 200, "POST", "/wan-delete", "/wan-delete", map[string]any{"name": "my key"})
 
 		// A passkey as a second factor, and a code by mail: the login
@@ -769,3 +770,11 @@ func TestOpenAPI(t *testing.T) {
 		o.coverage()
 	}
 }
+
+// newSoftKey makes a passkey for the app at base (http://127.0.0.1:port),
+// which FEATURES=all names localhost.
+func newSoftKey(t *testing.T, base string) *softkey.Key {
+	return softkey.New(t, "localhost", strings.Replace(base, "127.0.0.1", "localhost", 1))
+}
+
+var options = softkey.Options

@@ -1,39 +1,13 @@
 package main
 
 import (
-	"os"
-	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/examples/internal/readmetest"
 )
 
 // Every line of the README's quick start is in this program, which the
 // tests compile: the quick start compiles as pasted, in context.
 func TestReadmeQuickStart(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(readme), "## Quick start\n\n```go\n")
-	if !ok {
-		t.Fatal("no quick start in the README")
-	}
-	snippet, _, _ := strings.Cut(rest, "```")
-	src, err := os.ReadFile("main.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]bool{}
-	for line := range strings.SplitSeq(string(src), "\n") {
-		have[normalize(line)] = true
-	}
-	for line := range strings.SplitSeq(snippet, "\n") {
-		if l := normalize(line); l != "" && !have[l] {
-			t.Errorf("README line not in examples/quickstart/main.go: %q", strings.TrimSpace(line))
-		}
-	}
-}
-
-// normalize drops indentation and the spaces gofmt aligns comments with.
-func normalize(line string) string {
-	return strings.Join(strings.Fields(line), " ")
+	readmetest.InProgram(t, "../../README.md", "## Quick start", "main.go")
 }

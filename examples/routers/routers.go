@@ -39,7 +39,7 @@ func GinAuthenticate(auth *gatehouse.Manager) gin.HandlerFunc {
 func GinRequire(auth *gatehouse.Manager, p gatehouse.Policy) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if _, err := auth.Check(c.Request, p); err != nil {
-			auth.Deny(c.Writer, c.Request, err)
+			auth.Deny(c.Writer, c.Request, err) // 401, 403 or "log in again"
 			c.Abort()
 			return
 		}

@@ -1,4 +1,9 @@
-package main_test
+// Package softkey is a software WebAuthn authenticator for tests: a
+// platform passkey holding one P-256 credential, answering a relying
+// party's registration and authentication options as a browser would,
+// with "none" attestation. The views' tests and the conformance app's
+// OpenAPI test use it.
+package softkey
 
 import (
 	"crypto/ecdsa"
@@ -6,46 +11,49 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	bin "encoding/binary"
+	"encoding/binary"
 	"encoding/json"
-	"strings"
+	"strconv"
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
 )
 
-// softKey is the views' tests' software authenticator (views/webauthn_test.go),
-// for the conformance app at localhost: a software authenticator (a platform passkey) holding one
+// Key is a software authenticator (a platform passkey) holding one
 // credential: what a browser and a security key do, by the WebAuthn
 // spec, with "none" attestation.
-type softKey struct {
-	t      *testing.T
+type Key struct {
+	t      testing.TB
 	rpID   string
 	origin string
 	id     []byte
 	priv   *ecdsa.PrivateKey
-	user   []byte // the user handle it was created for
-	count  uint32
-	uv     bool // verifies its user (a PIN, a fingerprint)
+	// User is the user handle it was created for (Create sets it); a
+	// test may change it to claim another user.
+	User []byte
+	// Count is the signature counter: Get adds one before signing.
+	Count uint32
+	// UV: the key verifies its user (a PIN, a fingerprint). New sets it.
+	UV bool
 }
 
-// newSoftKey makes a key for the app at base (http://127.0.0.1:port),
-// which FEATURES=all names localhost.
-func newSoftKey(t *testing.T, base string) *softKey {
+// New makes a key for the relying party rpID (a domain) at origin
+// ("https://app.example.com").
+func New(t testing.TB, rpID, origin string) *Key {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := make([]byte, 16)
 	rand.Read(id)
-	return &softKey{t: t, rpID: "localhost", origin: strings.Replace(base, "127.0.0.1", "localhost", 1), id: id, priv: priv, uv: true}
+	return &Key{t: t, rpID: rpID, origin: origin, id: id, priv: priv, UV: true}
 }
 
 var b64 = base64.RawURLEncoding
 
-func (k *softKey) flags(attested bool) byte {
+func (k *Key) flags(attested bool) byte {
 	f := byte(0x01) // user present
-	if k.uv {
+	if k.UV {
 		f |= 0x04
 	}
 	if attested {
@@ -54,13 +62,13 @@ func (k *softKey) flags(attested bool) byte {
 	return f
 }
 
-func (k *softKey) authData(attested bool) []byte {
+func (k *Key) authData(attested bool) []byte {
 	rp := sha256.Sum256([]byte(k.rpID))
 	d := append(rp[:], k.flags(attested))
-	d = bin.BigEndian.AppendUint32(d, k.count)
+	d = binary.BigEndian.AppendUint32(d, k.Count)
 	if attested {
 		d = append(d, make([]byte, 16)...) // AAGUID
-		d = bin.BigEndian.AppendUint16(d, uint16(len(k.id)))
+		d = binary.BigEndian.AppendUint16(d, uint16(len(k.id)))
 		d = append(d, k.id...)
 		pub, err := cbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1,
 			-2: k.priv.X.FillBytes(make([]byte, 32)), -3: k.priv.Y.FillBytes(make([]byte, 32))})
@@ -72,13 +80,13 @@ func (k *softKey) authData(attested bool) []byte {
 	return d
 }
 
-func (k *softKey) clientData(typ, challenge string) []byte {
+func (k *Key) clientData(typ, challenge string) []byte {
 	cd, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": k.origin, "crossOrigin": false})
 	return cd
 }
 
-// options reads credential_options from a /wan-* answer.
-func options(t *testing.T, resp map[string]any) map[string]any {
+// Options reads credential_options from a /wan-* answer.
+func Options(t testing.TB, resp map[string]any) map[string]any {
 	t.Helper()
 	o, _ := resp["credential_options"].(map[string]any)
 	if o == nil {
@@ -90,12 +98,12 @@ func options(t *testing.T, resp map[string]any) map[string]any {
 	return o
 }
 
-// create answers a registration's options: the credential, as JSON.
-func (k *softKey) create(opts map[string]any) string {
+// Create answers a registration's options: the credential, as JSON.
+func (k *Key) Create(opts map[string]any) string {
 	k.t.Helper()
 	user := opts["user"].(map[string]any)
 	var err error
-	if k.user, err = b64.DecodeString(user["id"].(string)); err != nil {
+	if k.User, err = b64.DecodeString(user["id"].(string)); err != nil {
 		k.t.Fatalf("user.id: %v", err)
 	}
 	cd := k.clientData("webauthn.create", opts["challenge"].(string))
@@ -111,10 +119,10 @@ func (k *softKey) create(opts map[string]any) string {
 	return string(out)
 }
 
-// get answers an authentication's options: the signed assertion, as JSON.
-func (k *softKey) get(opts map[string]any) string {
+// Get answers an authentication's options: the signed assertion, as JSON.
+func (k *Key) Get(opts map[string]any) string {
 	k.t.Helper()
-	k.count++
+	k.Count++
 	ad := k.authData(false)
 	cd := k.clientData("webauthn.get", opts["challenge"].(string))
 	cdHash := sha256.Sum256(cd)
@@ -126,10 +134,14 @@ func (k *softKey) get(opts map[string]any) string {
 	out, _ := json.Marshal(map[string]any{
 		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
 		"response": map[string]any{"clientDataJSON": b64.EncodeToString(cd), "authenticatorData": b64.EncodeToString(ad),
-			"signature": b64.EncodeToString(sig), "userHandle": b64.EncodeToString(k.user)},
+			"signature": b64.EncodeToString(sig), "userHandle": b64.EncodeToString(k.User)},
 		"clientExtensionResults": map[string]any{},
 	})
 	return string(out)
 }
 
-// credentialBody is a finishing POST's body: the credential as a JSON
+// CredentialBody is a finishing POST's body: the credential as a JSON
+// string, as Flask-Security's front ends send it.
+func CredentialBody(cred string) string {
+	return `{"credential":` + strconv.Quote(cred) + `}`
+}
