@@ -30,6 +30,11 @@ const (
 	// from the second factors', so neither's codes work as the other.
 	KindSigninAuthenticator = "us_authenticator"
 	KindSigninEmail         = "us_email"
+	// KindSigninCode is one mailed sign-in code: Data holds it, sealed by
+	// the caller; it works once, for a short while from CreatedAt, and
+	// only the newest of a user's does. A code that was never mailed
+	// works for no one.
+	KindSigninCode = "us_code"
 )
 
 // Factor is one second factor of a user's: an authenticator app, mail

@@ -291,9 +291,9 @@ type UnifiedSigninConfig struct {
 	// own, as in Flask-Security. Set an empty, non-nil list for none, or
 	// all three to always ask.
 	MFARequired []string
-	// CodeWithin is how long a code works once made (US_TOKEN_VALIDITY):
-	// codes of the last CodeWithin are taken, each once. Default: 2
-	// minutes; at most 10 minutes, at least 30 seconds.
+	// CodeWithin is how long a mailed code works once mailed
+	// (US_TOKEN_VALIDITY), once, and only until the next is mailed.
+	// Default: 2 minutes.
 	CodeWithin time.Duration
 	// SetupWithin is how long a started setup waits for its code
 	// (US_SETUP_WITHIN). Default: 30 minutes.
@@ -771,7 +771,7 @@ func (c *Config) unifiedDefaults(st gatehouse.Stores) []error {
 		}
 	}
 	if u.CodeWithin < 30*time.Second || u.CodeWithin > 10*time.Minute {
-		errs = append(errs, fmt.Errorf("UnifiedSignin.CodeWithin %v: between 30 seconds and 10 minutes (each 30 seconds more is one more code an attacker may guess)", u.CodeWithin))
+		errs = append(errs, fmt.Errorf("UnifiedSignin.CodeWithin %v: between 30 seconds and 10 minutes (a mailed code should not outlive its reader's attention)", u.CodeWithin))
 	}
 	if slices.Contains(u.Methods, usEmail) {
 		if c.Mail.Mailer == nil {

@@ -519,6 +519,13 @@ func (v *Views) oauthResponse(w http.ResponseWriter, r *http.Request, p *oauthPr
 	case err != nil:
 		v.auth.WriteError(w, r, err)
 		return
+	case !sameAddress(email, u.Email):
+		// The lookup folds case and Unicode spellings; the provider's
+		// verified address must be the account's itself, but for ASCII
+		// case ("ſam@" is another mailbox than "sam@").
+		log.InfoContext(ctx, "views: OAuth login refused: another spelling of an address", "event", "oauth_failed", "reason", "spelling", "user_id", u.ID)
+		v.oauthFailed(w, r, http.StatusBadRequest, v.text(r, i18n.IdentityNotRegistered, "id", email))
+		return
 	case !u.Active:
 		log.InfoContext(ctx, "views: OAuth login refused: account disabled", "event", "oauth_failed", "reason", "inactive", "user_id", u.ID)
 		v.oauthFailed(w, r, http.StatusBadRequest, v.text(r, i18n.DisabledAccount))
@@ -670,4 +677,25 @@ func (v *Views) clientOf(r *http.Request) string {
 		}
 	}
 	return ""
+}
+
+// sameAddress reports whether a and b are one address: equal but for the
+// case of ASCII letters.
+func sameAddress(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -103,6 +102,10 @@ func (v *Views) oauthVerifyResponseView() http.Handler {
 				"exerror", providerText(or(e, "invalid_request"), 64), "exdesc", providerText(q.Get("error_description"), 200)), st.Next)
 			return
 		}
+		if err := v.auth.Allow(r, "oauth login", "", v.cfg.OAuth.PerClient); err != nil {
+			v.auth.WriteError(w, r, err)
+			return
+		}
 		// Each try is a check of the account's credentials: throttled as
 		// the other re-authentications are.
 		var email string
@@ -111,7 +114,7 @@ func (v *Views) oauthVerifyResponseView() http.Handler {
 			if email, err = v.oauthIdentity(ctx, p, p.verify, q.Get("code"), st.Verifier); err != nil {
 				return err
 			}
-			if !strings.EqualFold(email, u.Email) {
+			if !sameAddress(email, u.Email) {
 				return gatehouse.ErrInvalidCredentials
 			}
 			return nil

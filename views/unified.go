@@ -2,34 +2,43 @@ package views
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"math/big"
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/i18n"
 	"github.com/gatehouse-auth/gatehouse/mfa"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Unified sign-in (Flask-Security's UNIFIED_SIGNIN): an identity and a
 // passcode, which is a code mailed on request, a code from an
 // authenticator app, or the password, as UnifiedSignin.Methods allow.
-// The codes are TOTP codes of secrets kept as factors of their own kinds
-// (mfa.KindSigninEmail, KindSigninAuthenticator), sealed as the second
-// factors' are, in the same store: a code of the last CodeWithin is
-// taken, and the factor's counter, which only grows, spends it and every
-// earlier one. Every code check goes through the engine's brute-force
-// throttle (CheckFactor), for unknown identities as for known ones.
+// The methods are factors of their own kinds (mfa.KindSigninEmail,
+// KindSigninAuthenticator), sealed as the second factors' are, in the
+// same store. A mailed code is a random one kept (sealed) as a factor of
+// kind mfa.KindSigninCode: good once, for CodeWithin, until the next is
+// mailed. An app's code is a TOTP code of the step before, this one or
+// the next, and the factor's counter, which only grows, spends it and
+// every earlier one. Every code check goes through the engine's
+// brute-force throttle (CheckFactor), for unknown identities as for known
+// ones, every spelling of an identity as one.
 
 // The unified sign-in methods.
 const (
 	usPassword      = "password"
 	usEmail         = mfa.KindEmail
 	usAuthenticator = mfa.KindAuthenticator
+	// usCode keys the mailed codes among a user's factors (usFactors).
+	usCode = mfa.KindSigninCode
 )
 
 // mailSigninCode carries a unified sign-in code.
@@ -90,6 +99,8 @@ func (v *Views) usFactors(ctx context.Context, u *gatehouse.User) (map[string][]
 			out[usEmail] = append(out[usEmail], f)
 		case mfa.KindSigninAuthenticator:
 			out[usAuthenticator] = append(out[usAuthenticator], f)
+		case mfa.KindSigninCode:
+			out[usCode] = append(out[usCode], f)
 		}
 	}
 	return out, nil
@@ -120,12 +131,10 @@ func looksLikeCode(s string) bool {
 }
 
 // usMatch finds the time step, after counter, of code for secret among
-// the steps of the last CodeWithin up to ahead steps from now (a mailed
-// code may be the next step's, when the current one was spent); every
-// step is compared, in constant time.
-func (v *Views) usMatch(secret, code string, counter int64, ahead int64) (int64, bool) {
+// the steps from back steps ago to ahead steps from now; every step is
+// compared, in constant time.
+func (v *Views) usMatch(secret, code string, counter, back, ahead int64) (int64, bool) {
 	now := v.cfg.Now().Unix() / 30
-	back := int64(v.cfg.UnifiedSignin.CodeWithin / (30 * time.Second))
 	var found int64
 	for step := now + ahead; step >= now-back; step-- {
 		if mfa.CheckTOTPStep(secret, code, step) && step > counter && found == 0 {
@@ -135,14 +144,36 @@ func (v *Views) usMatch(secret, code string, counter int64, ahead int64) (int64,
 	return found, found > 0
 }
 
-// usAhead is how many steps ahead a method's codes may be: one for an
-// app's clock, two for mail (a code mailed right after another login's
-// is the step after that one's).
-func usAhead(method string) int64 {
-	if method == usEmail {
-		return 2
+// usMatchApp matches an authenticator app's code: the step before, this
+// one or the next (a clock a little off), as the second factor's.
+func (v *Views) usMatchApp(secret, code string, counter int64) (int64, bool) {
+	return v.usMatch(secret, code, counter, 1, 1)
+}
+
+// usMailed checks code against u's mailed sign-in codes: the newest one
+// that is unspent and younger than CodeWithin, compared in constant time,
+// and spends it. ok is false for anything else; err is a store's.
+func (v *Views) usMailed(ctx context.Context, u *gatehouse.User, codes []*mfa.Factor, code string) (ok bool, err error) {
+	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
+	now := v.cfg.Now()
+	for _, f := range codes { // newest first
+		mailed, err := v.seal.open("factor secret", f.Data)
+		if err != nil {
+			return false, err
+		}
+		if f.Counter != 0 || now.Sub(f.CreatedAt) > v.cfg.UnifiedSignin.CodeWithin || subtle.ConstantTimeCompare(mailed, []byte(code)) != 1 {
+			return false, nil // only the newest counts
+		}
+		switch err := v.cfg.TwoFactor.Factors.UseFactor(ctx, u.ID, f.ID, 1, now); {
+		case errors.Is(err, gatehouse.ErrConflict), errors.Is(err, gatehouse.ErrNotFound):
+			return false, nil // spent a moment ago
+		case err != nil:
+			return false, err
+		}
+		v.cfg.TwoFactor.Factors.DeleteFactors(ctx, u.ID, f.ID)
+		return true, nil
 	}
-	return 1
+	return false, nil
 }
 
 // usCheckCode checks code against u's unified sign-in factors fs, through
@@ -155,13 +186,24 @@ func (v *Views) usCheckCode(ctx context.Context, u *gatehouse.User, fs map[strin
 	err := v.auth.CheckFactor(ctx, u, func(ctx context.Context) error {
 		tried := false
 		for _, m := range v.usSetupMethods() {
+			if m == usEmail {
+				tried = tried || len(fs[usCode]) > 0
+				switch ok, err := v.usMailed(ctx, u, fs[usCode], code); {
+				case err != nil:
+					return err
+				case ok:
+					method = usEmail
+					return nil
+				}
+				continue
+			}
 			for _, f := range fs[m] {
 				tried = true
 				secret, err := v.seal.open("factor secret", f.Data)
 				if err != nil {
 					return err
 				}
-				step, ok := v.usMatch(string(secret), code, f.Counter, usAhead(m))
+				step, ok := v.usMatchApp(string(secret), code, f.Counter)
 				if !ok {
 					continue
 				}
@@ -177,7 +219,7 @@ func (v *Views) usCheckCode(ctx context.Context, u *gatehouse.User, fs map[strin
 			}
 		}
 		if !tried {
-			v.usMatch(v.usDummy, code, 0, 1) // as long as a known user's check
+			v.usMatchApp(v.usDummy, code, 0) // as long as a known user's check
 		}
 		return gatehouse.ErrInvalidCredentials
 	})
@@ -188,7 +230,7 @@ func (v *Views) usCheckCode(ctx context.Context, u *gatehouse.User, fs map[strin
 // the throttle keeps its failures apart from every real account's, by
 // the identity, as it does an unknown identity's wrong passwords.
 func usStandIn(identity string) *gatehouse.User {
-	sum := sha256.Sum256([]byte("us unknown\x00" + strings.ToLower(strings.TrimSpace(identity))))
+	sum := sha256.Sum256([]byte("us unknown\x00" + canonicalIdentity(identity)))
 	return &gatehouse.User{ID: "us-unknown:" + base64.RawURLEncoding.EncodeToString(sum[:18]), Email: identity}
 }
 
@@ -378,7 +420,7 @@ func (v *Views) usSendCodeView() http.Handler {
 			v.fail(w, r, fe, "us_signin", i18n.UILogin, v.usSigninPage(r, f))
 			return
 		}
-		key := strings.ToLower(strings.TrimSpace(identity))
+		key := canonicalIdentity(identity)
 		if err := v.allowMail(r, key); err != nil {
 			v.auth.WriteError(w, r, err)
 			return
@@ -402,9 +444,9 @@ func (v *Views) usSendCodeView() http.Handler {
 }
 
 // usMailCode is the code to mail u for unified sign-in, from the outbox
-// worker, inside its transaction: "" if u may not sign in by mail (not
-// set up, and EmailWithoutSetup off). With EmailWithoutSetup, the
-// secret is made on first use.
+// worker, inside its transaction: a new random code, stored sealed (the
+// user's earlier ones go), or "" if u may not sign in by mail (not set
+// up, and EmailWithoutSetup off).
 func (v *Views) usMailCode(ctx context.Context, u *gatehouse.User) (string, error) {
 	if !v.cfg.UnifiedSignin.Enabled || !v.usAllows(usEmail) || v.cfg.TwoFactor.Factors == nil {
 		return "", nil
@@ -413,26 +455,35 @@ func (v *Views) usMailCode(ctx context.Context, u *gatehouse.User) (string, erro
 	if err != nil {
 		return "", err
 	}
-	var f *mfa.Factor
-	switch {
-	case len(fs[usEmail]) > 0:
-		f = fs[usEmail][0]
-	case v.cfg.UnifiedSignin.EmailWithoutSetup:
-		secret, _, err := mfa.NewTOTP(v.cfg.TwoFactor.Issuer, u.Email)
-		if err != nil {
-			return "", err
-		}
-		f = &mfa.Factor{UserID: u.ID, Kind: mfa.KindSigninEmail, Data: v.sealSecret(secret), CreatedAt: v.cfg.Now()}
-		if err := v.cfg.TwoFactor.Factors.AddFactor(ctx, f); err != nil {
-			return "", err
-		}
-	default:
+	if len(fs[usEmail]) == 0 && !v.cfg.UnifiedSignin.EmailWithoutSetup {
 		return "", nil
 	}
-	secret, err := v.seal.open("factor secret", f.Data)
+	// A code of its own, good once and only until the next one is mailed:
+	// no code works that was not mailed.
+	store := v.cfg.TwoFactor.Factors
+	if ids := factorIDs(fs[usCode]); len(ids) > 0 {
+		if err := store.DeleteFactors(ctx, u.ID, ids...); err != nil {
+			return "", err
+		}
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
 	if err != nil {
 		return "", err
 	}
-	code, _, err := mfa.NextCode(string(secret), v.cfg.Now(), f.Counter)
-	return code, err
+	code := fmt.Sprintf("%06d", n.Int64())
+	f := &mfa.Factor{UserID: u.ID, Kind: mfa.KindSigninCode, Data: v.sealSecret(code), CreatedAt: v.cfg.Now()}
+	return code, store.AddFactor(ctx, f)
+}
+
+// canonicalIdentity is identity as the engine looks it up: an address in
+// its normal form, else NFKC and lower case; every spelling of one
+// account has one key, for the mail limits and the throttle.
+func canonicalIdentity(identity string) string {
+	identity = strings.TrimSpace(identity)
+	if strings.Contains(identity, "@") {
+		if email, err := gatehouse.ValidateEmail(identity); err == nil {
+			return strings.ToLower(email)
+		}
+	}
+	return strings.ToLower(norm.NFKC.String(identity))
 }

@@ -2,6 +2,8 @@ package views
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"html/template"
 	"net/http"
@@ -126,7 +128,11 @@ func (v *Views) usVerifySendCodeView() http.Handler {
 			v.fail(w, r, fe, "us_verify", i18n.UIVerify, v.usVerifyPage(r, codes))
 			return
 		}
+		send := false
 		if err = v.allowMail(r, u.Email); err == nil {
+			send, err = v.sendMail(r, u.Email, mailSigninCode)
+		}
+		if err == nil && send {
 			err = v.enqueueMail(ctx, mailPayload{Kind: mailSigninCode, UserID: u.ID, Lang: v.lang(r)})
 		}
 		if err != nil {
@@ -371,7 +377,13 @@ func (v *Views) usSetupValidateView() http.Handler {
 		var step int64
 		err := v.auth.CheckFactor(ctx, u, func(context.Context) error {
 			var ok bool
-			if step, ok = v.usMatch(st.Secret, f["passcode"], 0, usAhead(st.Method)); !ok {
+			// The setup's code: an app's (its clock a little off), or the
+			// one mailed for it (the step it was mailed in, or the next).
+			ahead := int64(1)
+			if st.Method == usEmail {
+				ahead = 2
+			}
+			if step, ok = v.usMatch(st.Secret, f["passcode"], 0, 1, ahead); !ok {
 				return gatehouse.ErrInvalidCredentials
 			}
 			return nil
@@ -379,6 +391,17 @@ func (v *Views) usSetupValidateView() http.Handler {
 		switch {
 		case errors.Is(err, gatehouse.ErrInvalidCredentials):
 			refuse("passcode", v.text(r, i18n.InvalidPasswordCode))
+			return
+		case err != nil:
+			v.auth.WriteError(w, r, err)
+			return
+		}
+		// A state sets a method up once: replayed later (after the method
+		// was removed, say), it does nothing.
+		sum := sha256.Sum256([]byte("views us setup state\x00" + r.PathValue("state")))
+		switch err := v.auth.Allow(r, "us setup state", hex.EncodeToString(sum[:]), gatehouse.Limit{Count: 1, Per: v.cfg.UnifiedSignin.SetupWithin}); {
+		case errors.Is(err, gatehouse.ErrRateLimited):
+			refuse("", v.text(r, i18n.APIError))
 			return
 		case err != nil:
 			v.auth.WriteError(w, r, err)
