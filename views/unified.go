@@ -154,26 +154,27 @@ func (v *Views) usMatchApp(secret, code string, counter int64) (int64, bool) {
 // that is unspent and younger than CodeWithin, compared in constant time,
 // and spends it. ok is false for anything else; err is a store's.
 func (v *Views) usMailed(ctx context.Context, u *gatehouse.User, codes []*mfa.Factor, code string) (ok bool, err error) {
+	if len(codes) == 0 {
+		return false, nil
+	}
+	f := codes[0] // the newest: only it counts
+	mailed, err := v.seal.open("factor secret", f.Data)
+	if err != nil {
+		return false, err
+	}
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	now := v.cfg.Now()
-	for _, f := range codes { // newest first
-		mailed, err := v.seal.open("factor secret", f.Data)
-		if err != nil {
-			return false, err
-		}
-		if f.Counter != 0 || now.Sub(f.CreatedAt) > v.cfg.UnifiedSignin.CodeWithin || subtle.ConstantTimeCompare(mailed, []byte(code)) != 1 {
-			return false, nil // only the newest counts
-		}
-		switch err := v.cfg.TwoFactor.Factors.UseFactor(ctx, u.ID, f.ID, 1, now); {
-		case errors.Is(err, gatehouse.ErrConflict), errors.Is(err, gatehouse.ErrNotFound):
-			return false, nil // spent a moment ago
-		case err != nil:
-			return false, err
-		}
-		v.cfg.TwoFactor.Factors.DeleteFactors(ctx, u.ID, f.ID)
-		return true, nil
+	if f.Counter != 0 || now.Sub(f.CreatedAt) > v.cfg.UnifiedSignin.CodeWithin || subtle.ConstantTimeCompare(mailed, []byte(code)) != 1 {
+		return false, nil
 	}
-	return false, nil
+	switch err := v.cfg.TwoFactor.Factors.UseFactor(ctx, u.ID, f.ID, 1, now); {
+	case errors.Is(err, gatehouse.ErrConflict), errors.Is(err, gatehouse.ErrNotFound):
+		return false, nil // spent a moment ago
+	case err != nil:
+		return false, err
+	}
+	v.cfg.TwoFactor.Factors.DeleteFactors(ctx, u.ID, f.ID)
+	return true, nil
 }
 
 // usCheckCode checks code against u's unified sign-in factors fs, through
