@@ -400,47 +400,70 @@ func (v *Views) oauthCookie(value string, maxAge int) *http.Cookie {
 // 400). The form may say "remember".
 func (v *Views) oauthStartView() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := v.oauth[r.PathValue("name")]
+		p, f, ok := v.oauthStartRequest(w, r)
 		if !ok {
-			v.auth.WriteError(w, r, gatehouse.ErrNotFound)
-			return
-		}
-		f, err := decodeBody(w, r)
-		if err != nil {
-			v.writeError(w, r, err)
-			return
-		}
-		if err := v.auth.CheckCSRF(r, f["csrf_token"]); err != nil {
-			v.auth.WriteError(w, r, err)
 			return
 		}
 		if _, ok := gatehouse.CurrentUser(r.Context()); ok {
 			v.auth.Deny(w, r, gatehouse.ErrAnonymousRequired)
 			return
 		}
-		next := r.URL.Query().Get("next")
-		if next == "" {
-			next = f["next"]
-		}
-		if next != "" && !gatehouse.IsSafeRedirect(next, v.allowedHosts) {
-			if !gatehouse.WantsJSON(r) {
-				v.flash(w, r, "error", i18n.InvalidRedirect)
-			}
-			next = ""
-		}
-		st := oauthState{Provider: p.Name, State: rand.Text(), Verifier: oauth2.GenerateVerifier(), Next: next,
-			Remember: f.bool("remember", v.cfg.DefaultRemember)}
-		within := v.cfg.OAuth.Within
-		http.SetCookie(w, v.oauthCookie(v.seal.sealText("oauth state", st, v.cfg.Now().Add(within)), int(within/time.Second)))
-		location := p.conf.AuthCodeURL(st.State, oauth2.S256ChallengeOption(st.Verifier))
+		st := oauthState{Provider: p.Name, Next: v.oauthNext(w, r, f), Remember: f.bool("remember", v.cfg.DefaultRemember)}
 		v.log.InfoContext(r.Context(), "views: OAuth login started", "event", "oauth_start", "provider", p.Name)
-		w.Header().Set("Cache-Control", "no-store")
-		if gatehouse.WantsJSON(r) {
-			v.ok(w, r, map[string]any{"location": location})
-			return
-		}
-		http.Redirect(w, r, location, http.StatusSeeOther)
+		v.oauthRedirect(w, r, p.conf, st)
 	})
+}
+
+// oauthStartRequest reads a start's POST: the provider named in the path
+// (404 if none), the body, its CSRF token. ok is false once answered.
+func (v *Views) oauthStartRequest(w http.ResponseWriter, r *http.Request) (*oauthProvider, form, bool) {
+	p, ok := v.oauth[r.PathValue("name")]
+	if !ok {
+		v.auth.WriteError(w, r, gatehouse.ErrNotFound)
+		return nil, nil, false
+	}
+	f, err := decodeBody(w, r)
+	if err != nil {
+		v.writeError(w, r, err)
+		return nil, nil, false
+	}
+	if err := v.auth.CheckCSRF(r, f["csrf_token"]); err != nil {
+		v.auth.WriteError(w, r, err)
+		return nil, nil, false
+	}
+	return p, f, true
+}
+
+// oauthNext is a start's "next" (query or body), if it stays on the site;
+// one that leaves it is dropped, and browsers are told.
+func (v *Views) oauthNext(w http.ResponseWriter, r *http.Request, f form) string {
+	next := r.URL.Query().Get("next")
+	if next == "" {
+		next = f["next"]
+	}
+	if next != "" && !gatehouse.IsSafeRedirect(next, v.allowedHosts) {
+		if !gatehouse.WantsJSON(r) {
+			v.flash(w, r, "error", i18n.InvalidRedirect)
+		}
+		return ""
+	}
+	return next
+}
+
+// oauthRedirect completes st with a fresh state and PKCE verifier, seals
+// it into the browser's state cookie, and sends the browser to conf's
+// authorization page (a JSON client gets its address as "location").
+func (v *Views) oauthRedirect(w http.ResponseWriter, r *http.Request, conf *oauth2.Config, st oauthState) {
+	st.State, st.Verifier = rand.Text(), oauth2.GenerateVerifier()
+	within := v.cfg.OAuth.Within
+	http.SetCookie(w, v.oauthCookie(v.seal.sealText("oauth state", st, v.cfg.Now().Add(within)), int(within/time.Second)))
+	location := conf.AuthCodeURL(st.State, oauth2.S256ChallengeOption(st.Verifier))
+	w.Header().Set("Cache-Control", "no-store")
+	if gatehouse.WantsJSON(r) {
+		v.ok(w, r, map[string]any{"location": location})
+		return
+	}
+	http.Redirect(w, r, location, http.StatusSeeOther)
 }
 
 // oauthResponseView serves GET on ResponsePath/{name}, where the

@@ -2,14 +2,10 @@ package views
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/i18n"
@@ -27,39 +23,14 @@ import (
 // VerifyResponsePath.
 func (v *Views) oauthVerifyStartView() http.Handler {
 	return v.auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := v.oauth[r.PathValue("name")]
+		p, f, ok := v.oauthStartRequest(w, r)
 		if !ok {
-			v.auth.WriteError(w, r, gatehouse.ErrNotFound)
-			return
-		}
-		f, err := decodeBody(w, r)
-		if err != nil {
-			v.writeError(w, r, err)
-			return
-		}
-		if err := v.auth.CheckCSRF(r, f["csrf_token"]); err != nil {
-			v.auth.WriteError(w, r, err)
 			return
 		}
 		u, _ := gatehouse.CurrentUser(r.Context())
-		next := r.URL.Query().Get("next")
-		if next == "" {
-			next = f["next"]
-		}
-		if next != "" && !gatehouse.IsSafeRedirect(next, v.allowedHosts) {
-			next = ""
-		}
-		st := oauthState{Provider: p.Name, State: rand.Text(), Verifier: oauth2.GenerateVerifier(), Next: next, Verify: u.ID}
-		within := v.cfg.OAuth.Within
-		http.SetCookie(w, v.oauthCookie(v.seal.sealText("oauth state", st, v.cfg.Now().Add(within)), int(within/time.Second)))
-		location := p.verify.AuthCodeURL(st.State, oauth2.S256ChallengeOption(st.Verifier))
+		st := oauthState{Provider: p.Name, Next: v.oauthNext(w, r, f), Verify: u.ID}
 		v.log.InfoContext(r.Context(), "views: OAuth re-authentication started", "event", "oauth_verify_start", "provider", p.Name, "user_id", u.ID)
-		w.Header().Set("Cache-Control", "no-store")
-		if gatehouse.WantsJSON(r) {
-			v.ok(w, r, map[string]any{"location": location})
-			return
-		}
-		http.Redirect(w, r, location, http.StatusSeeOther)
+		v.oauthRedirect(w, r, p.verify, st)
 	}))
 }
 
