@@ -421,27 +421,33 @@ func (v *Views) usSendCodeView() http.Handler {
 			v.fail(w, r, fe, "us_signin", i18n.UILogin, v.usSigninPage(r, f))
 			return
 		}
-		key := canonicalIdentity(identity)
-		if err := v.allowMail(r, key); err != nil {
-			v.auth.WriteError(w, r, err)
-			return
-		}
-		send, err := v.sendMail(r, key, mailSigninCode)
-		if err == nil && send {
-			err = v.enqueueMail(r.Context(), mailPayload{Kind: mailSigninCode, Email: identity, Lang: v.lang(r)})
-		}
-		if err != nil {
-			v.auth.WriteError(w, r, err)
-			return
-		}
-		if gatehouse.WantsJSON(r) {
-			v.ok(w, r, nil)
-			return
-		}
-		p := v.usSigninPage(r, f)
-		p.Flashes = []gatehouse.Flash{{Category: v.texts.Category(i18n.GenericUSSignin, "info"), Message: v.text(r, i18n.GenericUSSignin)}}
-		v.render(w, r, http.StatusOK, "us_signin", i18n.UILogin, p)
+		v.usQueueCode(w, r, canonicalIdentity(identity), mailPayload{Kind: mailSigninCode, Email: identity, Lang: v.lang(r)},
+			"us_signin", i18n.UILogin, v.usSigninPage(r, f), i18n.GenericUSSignin)
 	}))
+}
+
+// usQueueCode queues a code mail p to the address key, within the mail
+// limits (per client, and one per address for a while, however often it
+// is asked for), and answers: {} as JSON, or page view with told.
+func (v *Views) usQueueCode(w http.ResponseWriter, r *http.Request, key string, p mailPayload, view string, title i18n.Key, pg page, told i18n.Key) {
+	send := false
+	err := v.allowMail(r, key)
+	if err == nil {
+		send, err = v.sendMail(r, key, mailSigninCode)
+	}
+	if err == nil && send {
+		err = v.enqueueMail(r.Context(), p)
+	}
+	if err != nil {
+		v.auth.WriteError(w, r, err)
+		return
+	}
+	if gatehouse.WantsJSON(r) {
+		v.ok(w, r, nil)
+		return
+	}
+	pg.Flashes = []gatehouse.Flash{{Category: v.texts.Category(told, "info"), Message: v.text(r, told)}}
+	v.render(w, r, http.StatusOK, view, title, pg)
 }
 
 // usMailCode is the code to mail u for unified sign-in, from the outbox

@@ -128,24 +128,8 @@ func (v *Views) usVerifySendCodeView() http.Handler {
 			v.fail(w, r, fe, "us_verify", i18n.UIVerify, v.usVerifyPage(r, codes))
 			return
 		}
-		send := false
-		if err = v.allowMail(r, u.Email); err == nil {
-			send, err = v.sendMail(r, u.Email, mailSigninCode)
-		}
-		if err == nil && send {
-			err = v.enqueueMail(ctx, mailPayload{Kind: mailSigninCode, UserID: u.ID, Lang: v.lang(r)})
-		}
-		if err != nil {
-			v.auth.WriteError(w, r, err)
-			return
-		}
-		if gatehouse.WantsJSON(r) {
-			v.ok(w, r, nil)
-			return
-		}
-		p := v.usVerifyPage(r, codes)
-		p.Flashes = []gatehouse.Flash{{Category: v.texts.Category(i18n.CodeHasBeenSent, "info"), Message: v.text(r, i18n.CodeHasBeenSent)}}
-		v.render(w, r, http.StatusOK, "us_verify", i18n.UIVerify, p)
+		v.usQueueCode(w, r, canonicalIdentity(u.Email), mailPayload{Kind: mailSigninCode, UserID: u.ID, Lang: v.lang(r)},
+			"us_verify", i18n.UIVerify, v.usVerifyPage(r, codes), i18n.CodeHasBeenSent)
 	}))
 }
 
