@@ -42,13 +42,8 @@ func (v *Views) changeEmailPost(w http.ResponseWriter, r *http.Request, f form) 
 	u, _ := gatehouse.CurrentUser(ctx)
 	fe := &formErrors{}
 	v.formHook(r, "change_email", f, fe)
-	email, err := gatehouse.ValidateEmail(f["email"])
-	switch {
-	case strings.TrimSpace(f["email"]) == "":
-		fe.add("email", v.text(r, i18n.EmailNotProvided))
-	case err != nil:
-		fe.add("email", v.text(r, i18n.InvalidEmailAddress))
-	case strings.EqualFold(email, u.Email):
+	email := v.checkEmail(r, fe, f["email"])
+	if email != "" && strings.EqualFold(email, u.Email) {
 		fe.add("email", v.text(r, i18n.ChangeEmailSame))
 	}
 	if fe.any() {

@@ -278,3 +278,19 @@ func (v *Views) done(w http.ResponseWriter, r *http.Request, response map[string
 	}
 	http.Redirect(w, r, redirect, http.StatusSeeOther)
 }
+
+// checkEmail validates a submitted address into its normal form, adding
+// EMAIL_NOT_PROVIDED or INVALID_EMAIL_ADDRESS to fe's "email" field; ""
+// when it did.
+func (v *Views) checkEmail(r *http.Request, fe *formErrors, raw string) string {
+	email, err := gatehouse.ValidateEmail(raw)
+	switch {
+	case strings.TrimSpace(raw) == "":
+		fe.add("email", v.text(r, i18n.EmailNotProvided))
+	case err != nil:
+		fe.add("email", v.text(r, i18n.InvalidEmailAddress))
+	default:
+		return email
+	}
+	return ""
+}

@@ -173,12 +173,7 @@ func (v *Views) mailRequest(w http.ResponseWriter, r *http.Request, rawEmail str
 	ctx := r.Context()
 	fe := &formErrors{}
 	v.formHook(r, a.form, f, fe)
-	email, err := gatehouse.ValidateEmail(rawEmail)
-	if strings.TrimSpace(rawEmail) == "" {
-		fe.add("email", v.text(r, i18n.EmailNotProvided))
-	} else if err != nil {
-		fe.add("email", v.text(r, i18n.InvalidEmailAddress))
-	}
+	email := v.checkEmail(r, fe, rawEmail)
 	p := page{Action: v.cfg.Prefix + a.path, Form: map[string]string{"email": rawEmail}}
 	if fe.any() {
 		v.fail(w, r, fe, a.view, a.title, p)

@@ -49,13 +49,7 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 	c := v.cfg
 	fe := &formErrors{}
 	v.formHook(r, "register", f, fe)
-	email, err := gatehouse.ValidateEmail(f["email"])
-	switch {
-	case strings.TrimSpace(f["email"]) == "":
-		fe.add("email", v.text(r, i18n.EmailNotProvided))
-	case err != nil:
-		fe.add("email", v.text(r, i18n.InvalidEmailAddress))
-	}
+	email := v.checkEmail(r, fe, f["email"])
 	username := ""
 	if c.Username.Enabled {
 		username = v.checkUsername(r, fe, "username", f["username"])
@@ -134,6 +128,7 @@ func (v *Views) registerPost(w http.ResponseWriter, r *http.Request, f form) {
 		welcome = &mailPayload{Kind: mailWelcome, Lang: lang}
 	}
 	created := true
+	var err error
 	if u.PasswordHash, err = v.auth.HashPassword(ctx, f["password"]); err == nil {
 		err = v.createUser(ctx, u, welcome)
 	}
