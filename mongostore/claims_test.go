@@ -2,45 +2,16 @@ package mongostore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/gatehouse-auth/gatehouse"
-	"github.com/gatehouse-auth/gatehouse/mongostore"
 )
-
-func storeAndDB(t *testing.T) (*mongostore.Store, *mongo.Database) {
-	uri := os.Getenv("GATEHOUSE_MONGO_URL")
-	if uri == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GATEHOUSE_MONGO_URL is not set in CI")
-		}
-		t.Skip("GATEHOUSE_MONGO_URL not set")
-	}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetMaxPoolSize(64))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	db := client.Database("gh_review_" + hex.EncodeToString(b))
-	t.Cleanup(func() { db.Drop(context.Background()); client.Disconnect(context.Background()) })
-	s := mongostore.New(db)
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return s, db
-}
 
 // A claim left by an instance that died after claiming (its time an hour
 // ahead, by a clock that ran fast) is cleared once a waiting change has

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/testutil"
 	"github.com/gatehouse-auth/gatehouse/mongostore"
 	"github.com/gatehouse-auth/gatehouse/storetest"
 )
@@ -23,13 +23,15 @@ import (
 // where a skipped MongoDB suite is a failure.
 func openStore(t testing.TB) *mongostore.Store {
 	t.Helper()
-	uri := os.Getenv("GATEHOUSE_MONGO_URL")
-	if uri == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GATEHOUSE_MONGO_URL is not set in CI: scripts/test.sh starts FerretDB and sets it")
-		}
-		t.Skip("GATEHOUSE_MONGO_URL not set")
-	}
+	s, _ := storeAndDB(t)
+	return s
+}
+
+// storeAndDB is openStore, and the store's database, for tests that look
+// at or write the collections themselves.
+func storeAndDB(t testing.TB) (*mongostore.Store, *mongo.Database) {
+	t.Helper()
+	uri := testutil.ServerURL(t, "GATEHOUSE_MONGO_URL")
 	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetMaxPoolSize(64))
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +47,7 @@ func openStore(t testing.TB) *mongostore.Store {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	return s
+	return s, db
 }
 
 func TestConformance(t *testing.T) {

@@ -6,25 +6,19 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/testutil"
 	"github.com/gatehouse-auth/gatehouse/pgstore"
 )
 
 // A schema whose name has a space: its notifications ("schema id") must
 // still be recognised, not left to UserCacheMaxAge.
 func TestUserCacheSchemaWithASpace(t *testing.T) {
-	dsn := os.Getenv("GATEHOUSE_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GATEHOUSE_POSTGRES_DSN is not set in CI")
-		}
-		t.Skip("GATEHOUSE_POSTGRES_DSN not set")
-	}
+	dsn := testutil.ServerURL(t, "GATEHOUSE_POSTGRES_DSN")
 	ctx := context.Background()
 	admin, _ := sql.Open("pgx", dsn)
 	defer admin.Close()

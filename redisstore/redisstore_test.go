@@ -5,13 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/testutil"
 	"github.com/gatehouse-auth/gatehouse/redisstore"
 	"github.com/gatehouse-auth/gatehouse/storetest"
 )
@@ -22,13 +22,7 @@ import (
 // failure.
 func openStore(t testing.TB) (*redisstore.Store, *redis.Client) {
 	t.Helper()
-	addr := os.Getenv("GATEHOUSE_REDIS_URL")
-	if addr == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GATEHOUSE_REDIS_URL is not set in CI: scripts/test.sh starts Redis and sets it")
-		}
-		t.Skip("GATEHOUSE_REDIS_URL not set")
-	}
+	addr := testutil.ServerURL(t, "GATEHOUSE_REDIS_URL")
 	opts, err := redis.ParseURL(addr)
 	if err != nil {
 		t.Fatal(err)

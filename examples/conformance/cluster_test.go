@@ -6,12 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/examples/internal/smtptest"
+	"github.com/gatehouse-auth/gatehouse/internal/testutil"
 )
 
 // cacheBound is how late a change to a user may show on another instance
@@ -24,41 +24,14 @@ const cacheBound = 1500 * time.Millisecond
 // dropped at cleanup: GATEHOUSE_POSTGRES_DSN is required in CI.
 func pgSchema(t *testing.T) string {
 	t.Helper()
-	dsn := os.Getenv("GATEHOUSE_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GATEHOUSE_POSTGRES_DSN is not set in CI")
-		}
-		t.Skip("GATEHOUSE_POSTGRES_DSN not set")
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "gh_e2e_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE"); admin.Close() })
-	u, _ := url.Parse(dsn)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	_, dsn := testutil.PostgresDB(t, "gh_e2e_")
+	return dsn
 }
 
 // redisURL is GATEHOUSE_REDIS_URL, required in CI.
 func redisURL(t *testing.T) string {
 	t.Helper()
-	u := os.Getenv("GATEHOUSE_REDIS_URL")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GATEHOUSE_REDIS_URL is not set in CI")
-		}
-		t.Skip("GATEHOUSE_REDIS_URL not set")
-	}
+	u := testutil.ServerURL(t, "GATEHOUSE_REDIS_URL")
 	return u
 }
 

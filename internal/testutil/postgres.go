@@ -11,21 +11,30 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 )
 
+// ServerURL is the address of a real server the tests need, from the
+// environment variable name (scripts/test.sh starts PostgreSQL, Redis and
+// FerretDB and sets GATEHOUSE_POSTGRES_DSN, GATEHOUSE_REDIS_URL and
+// GATEHOUSE_MONGO_URL). Without it the test is skipped, except in CI
+// (CI=true), where a skip would hide a missing suite: that fails.
+func ServerURL(t testing.TB, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(name + " is not set in CI: scripts/test.sh starts the server and sets it")
+		}
+		t.Skip(name + " not set")
+	}
+	return v
+}
+
 // PostgresDB opens GATEHOUSE_POSTGRES_DSN with a schema of its own (named
 // prefix and random hex) as the search path, dropped at cleanup, and
 // returns it with that DSN, for opening it again as another instance
-// would. Without the variable the test is skipped, except in CI
-// (CI=true), where scripts/test.sh starts PostgreSQL and a skip would hide
-// a missing suite: that fails.
+// would. Without the variable the test is skipped, as ServerURL says.
 func PostgresDB(t testing.TB, prefix string) (*sql.DB, string) {
 	t.Helper()
-	dsn := os.Getenv("GATEHOUSE_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GATEHOUSE_POSTGRES_DSN is not set in CI: scripts/test.sh starts PostgreSQL and sets it")
-		}
-		t.Skip("GATEHOUSE_POSTGRES_DSN not set")
-	}
+	dsn := ServerURL(t, "GATEHOUSE_POSTGRES_DSN")
 	root, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
